@@ -1,0 +1,121 @@
+//! `pilotwatch sim`: start the simulator, tell the user where it listens, write `--ca-out` and
+//! `--tenant-out`, and serve until interrupted.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::cli::SimArgs;
+use crate::sim::scenario::{EMBEDDED, Scenario, ScenarioError};
+use crate::sim::{self, SimError, SimOptions};
+
+/// Why `pilotwatch sim` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SimCommandError {
+    /// The scenario could not be loaded.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The simulator could not start.
+    #[error(transparent)]
+    Start(#[from] SimError),
+    /// An output file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Waiting for the stop signal failed.
+    #[error("cannot wait for a stop signal: {0}")]
+    Signal(std::io::Error),
+}
+
+/// Runs the simulator until Ctrl-C or SIGTERM.
+pub async fn run(args: SimArgs) -> Result<(), SimCommandError> {
+    let mut out = std::io::stdout().lock();
+    if args.list_scenarios {
+        for (name, text) in EMBEDDED {
+            let scenario = Scenario::parse(text, name)?;
+            let _ = writeln!(out, "{name:<30} {}", scenario.summary);
+        }
+        return Ok(());
+    }
+    let scenario = Scenario::load(&args.scenario)?;
+    let options = SimOptions {
+        listen: Some(args.listen),
+        https_listen: Some(args.https_listen),
+        scenario,
+        speed: args.speed,
+        seed: args.seed,
+        receiver_ca: args.receiver_ca,
+        start_time: None,
+    };
+    let running = sim::start(options).await?;
+    if let Some(path) = &args.ca_out {
+        write_file(path, running.ca_pem.as_bytes(), false)?;
+    }
+    if let Some(path) = &args.tenant_out {
+        let json = serde_json::to_vec_pretty(&running.tenant_out()).unwrap_or_default();
+        // The document holds the simulated client secret: owner-only, like any secret file.
+        write_file(path, &json, true)?;
+    }
+    let scenario = running.state.scenario();
+    let _ = writeln!(
+        out,
+        "pilotwatch Graph simulator, scenario {:?}: {}",
+        scenario.name, scenario.summary
+    );
+    if let Some(addr) = running.http_addr {
+        let _ = writeln!(out, "listening on http://{addr}");
+    }
+    if let Some(addr) = running.https_addr {
+        let _ = writeln!(
+            out,
+            "listening on https://{addr} (also https://localhost:{})",
+            addr.port()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "tenant {} ({})",
+        running.state.tenant.id, running.state.tenant.domain
+    );
+    let _ = out.flush();
+    drop(out);
+    wait_for_stop().await.map_err(SimCommandError::Signal)?;
+    running.stop().await;
+    Ok(())
+}
+
+async fn wait_for_stop() -> std::io::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = terminate.recv() => Ok(()),
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, then rename), owner-only if `private`.
+fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), SimCommandError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let error = |source| SimCommandError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(if private { 0o600 } else { 0o644 });
+    let mut file = options.open(&temporary).map_err(error)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(error)?;
+    std::fs::rename(&temporary, path).map_err(error)
+}

@@ -1,0 +1,11 @@
+//! pilotwatch: the terminal operations console for Microsoft 365 Copilot interaction export.
+//!
+//! The crate is a library so that `tests/` and `benches/` exercise the same code the binary
+//! runs. Modules follow `DESIGN.md`: `graph::model` is the wire contract, `sim` the Graph
+//! simulator (which shares only the model and the clock with everything else).
+
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod graph;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! WORK IN PROGRESS: the validation handshake (being written).

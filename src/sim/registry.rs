@@ -1,0 +1,127 @@
+//! The simulated Graph's subscriptions: what each one is, what certificate it uploaded, and when
+//! it was last renewed or reauthorized. The Graph rules that guard changes live in
+//! `subscriptions`; this is only the data and the "expired subscriptions vanish" rule.
+//!
+//! Depends on `graph::model` only.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::graph::model::Subscription;
+
+/// The certificate a subscriber uploaded for rich notifications.
+#[derive(Debug, Clone)]
+pub struct UploadedCertificate {
+    /// The subscriber's `encryptionCertificateId`.
+    pub id: String,
+    /// DER of the X.509 certificate.
+    pub der: Vec<u8>,
+    /// Upper-case hex SHA-1 of `der`.
+    pub thumbprint: String,
+    /// DER SubjectPublicKeyInfo of its RSA key (what encryption uses).
+    pub public_key_spki: Vec<u8>,
+    /// Key size in bits.
+    pub key_bits: usize,
+}
+
+/// One subscription and what the simulator knows about it.
+#[derive(Debug, Clone)]
+pub struct SubscriptionRecord {
+    /// The resource as Graph returns it, `clientState` included.
+    pub subscription: Subscription,
+    /// Tenant of the creating app.
+    pub tenant_id: String,
+    /// The creating app's client id.
+    pub app_id: String,
+    /// Present when `includeResourceData` is true.
+    pub certificate: Option<UploadedCertificate>,
+    /// `$filter` on `appClass` appended to the resource, as a list of accepted classes.
+    pub app_class_filter: Option<Vec<String>>,
+    /// The user of a per-user subscription; `None` for the tenant-wide one.
+    pub user_id: Option<String>,
+    /// Simulated creation time.
+    pub created: DateTime<Utc>,
+    /// Last successful PATCH.
+    pub last_renewed: Option<DateTime<Utc>>,
+    /// Last successful reauthorize.
+    pub last_reauthorized: Option<DateTime<Utc>>,
+    /// Last `reauthorizationRequired` sent.
+    pub last_reauthorization_sent: Option<DateTime<Utc>>,
+}
+
+impl SubscriptionRecord {
+    /// True once its expiry has passed.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.subscription.expiration_date_time <= now
+    }
+
+    /// True when an interaction of `app_class` by `user_id` is in scope.
+    pub fn matches(&self, app_class: &str, user_id: Option<&str>) -> bool {
+        let class_ok = self.app_class_filter.as_ref().is_none_or(|classes| {
+            classes
+                .iter()
+                .any(|class| class.eq_ignore_ascii_case(app_class))
+        });
+        let user_ok = match (&self.user_id, user_id) {
+            (None, _) => true,
+            (Some(wanted), Some(user)) => wanted.eq_ignore_ascii_case(user),
+            (Some(_), None) => false,
+        };
+        class_ok && user_ok
+    }
+}
+
+/// All subscriptions, by id.
+#[derive(Debug, Default)]
+pub struct Registry {
+    by_id: BTreeMap<String, SubscriptionRecord>,
+}
+
+impl Registry {
+    /// Forgets every subscription whose expiry has passed, as Graph deletes them; returns them.
+    pub fn purge_expired(&mut self, now: DateTime<Utc>) -> Vec<SubscriptionRecord> {
+        let expired: Vec<String> = self
+            .by_id
+            .iter()
+            .filter(|(_, r)| r.is_expired(now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        expired
+            .iter()
+            .filter_map(|id| self.by_id.remove(id))
+            .collect()
+    }
+
+    /// A live subscription by id (case-insensitive, as Graph ids are GUIDs).
+    pub fn get(&self, id: &str, now: DateTime<Utc>) -> Option<&SubscriptionRecord> {
+        self.by_id
+            .get(&id.to_ascii_lowercase())
+            .filter(|record| !record.is_expired(now))
+    }
+
+    /// A live subscription by id, for changing it.
+    pub fn get_mut(&mut self, id: &str, now: DateTime<Utc>) -> Option<&mut SubscriptionRecord> {
+        self.by_id
+            .get_mut(&id.to_ascii_lowercase())
+            .filter(|record| !record.is_expired(now))
+    }
+
+    /// Adds a subscription (its id must be a lower-case GUID).
+    pub fn insert(&mut self, record: SubscriptionRecord) {
+        self.by_id
+            .insert(record.subscription.id.to_ascii_lowercase(), record);
+    }
+
+    /// Removes a subscription, live or not.
+    pub fn remove(&mut self, id: &str) -> Option<SubscriptionRecord> {
+        self.by_id.remove(&id.to_ascii_lowercase())
+    }
+
+    /// Live subscriptions, ordered by id.
+    pub fn live(&self, now: DateTime<Utc>) -> impl Iterator<Item = &SubscriptionRecord> {
+        self.by_id
+            .values()
+            .filter(move |record| !record.is_expired(now))
+    }
+}
