@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::ledger::{DeliveryLog, Generated, InteractionLog};
-use super::registry::Registry;
+use super::registry::{Registry, SubscriptionRecord};
 use super::scenario::{ConfiguredClientId, ConfiguredSecret, Scenario};
 use super::signing_keys::SigningKeys;
 use super::tenant::Tenant;
@@ -29,8 +29,9 @@ pub enum Outbound {
     Interaction(Generated),
     /// A lifecycle event for one subscription.
     Lifecycle {
-        /// The subscription.
-        subscription_id: String,
+        /// The subscription as it was when the event fired (it may be gone from the registry
+        /// by the time the event is delivered, e.g. after `subscriptionRemoved`).
+        record: Box<SubscriptionRecord>,
         /// What happened.
         event: LifecycleEvent,
     },
