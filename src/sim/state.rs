@@ -216,12 +216,10 @@ impl SimState {
         let _ = self.outbox.send(Outbound::Interaction(generated));
     }
 
-    /// Hands a lifecycle event to the pusher.
-    pub fn send_lifecycle(&self, subscription_id: &str, event: LifecycleEvent) {
-        let _ = self.outbox.send(Outbound::Lifecycle {
-            subscription_id: subscription_id.to_owned(),
-            event,
-        });
+    /// Hands a lifecycle event for `record` to the pusher.
+    pub fn send_lifecycle(&self, record: &SubscriptionRecord, event: LifecycleEvent) {
+        let record = Box::new(record.clone());
+        let _ = self.outbox.send(Outbound::Lifecycle { record, event });
     }
 
     /// The simulator's seeded random source (lock held while the guard lives).
