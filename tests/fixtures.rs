@@ -58,7 +58,10 @@ fn round_trips<T: DeserializeOwned + Serialize>(name: &str) {
     key_paths(&original, "", &mut want);
     key_paths(&again, "", &mut got);
     let lost: Vec<_> = want.difference(&got).collect();
-    assert!(lost.is_empty(), "{name}: fields lost in the model: {lost:?}");
+    assert!(
+        lost.is_empty(),
+        "{name}: fields lost in the model: {lost:?}"
+    );
 }
 
 #[test]
@@ -94,7 +97,10 @@ fn every_fixture_file_is_covered_by_this_test() {
         .filter(|name| name.ends_with(".json"))
         .collect();
     let covered: BTreeSet<String> = covered.iter().map(|s| (*s).to_owned()).collect();
-    assert_eq!(present, covered, "a fixture was added or removed: cover it here");
+    assert_eq!(
+        present, covered,
+        "a fixture was added or removed: cover it here"
+    );
 }
 
 #[test]
@@ -102,7 +108,9 @@ fn interactions_page_parses_with_paging_and_both_identity_sides() {
     round_trips::<Collection<AiInteraction>>("interactions-page.json");
     let page: Collection<AiInteraction> = parse("interactions-page.json");
     assert!(page.next_link.as_deref().unwrap().contains("$skiptoken="));
-    let [prompt, response] = &page.value[..] else { panic!("two items expected") };
+    let [prompt, response] = &page.value[..] else {
+        panic!("two items expected")
+    };
     assert_eq!(prompt.interaction_type, InteractionType::UserPrompt);
     assert_eq!(response.interaction_type, InteractionType::AiResponse);
     assert_eq!(prompt.request_id, response.request_id);
@@ -112,7 +120,10 @@ fn interactions_page_parses_with_paging_and_both_identity_sides() {
     );
     assert!(response.from.as_ref().unwrap().user_id().is_none());
     assert_eq!(response.attachments[0].attachment_id, "a1");
-    assert_eq!(prompt.created_date_time.timestamp_millis().to_string(), prompt.id);
+    assert_eq!(
+        prompt.created_date_time.timestamp_millis().to_string(),
+        prompt.id
+    );
 }
 
 #[test]
@@ -127,7 +138,10 @@ fn subscriptions_parse() {
     round_trips::<Subscription>("subscription.json");
     round_trips::<Collection<Subscription>>("subscriptions-list.json");
     let list: Collection<Subscription> = parse("subscriptions-list.json");
-    assert!(list.value[0].client_state.is_none(), "the list never returns clientState");
+    assert!(
+        list.value[0].client_state.is_none(),
+        "the list never returns clientState"
+    );
 }
 
 #[test]
@@ -144,7 +158,10 @@ fn rich_notifications_keep_the_three_shapes_of_validation_tokens_apart() {
     assert_eq!(null.validation_tokens, ValidationTokens::Null);
     assert!(null.validation_tokens.is_null_like());
     let again = serde_json::to_value(&null).unwrap();
-    assert!(again.get("validationTokens").unwrap().is_null(), "null must stay an explicit null");
+    assert!(
+        again.get("validationTokens").unwrap().is_null(),
+        "null must stay an explicit null"
+    );
 
     let entry: ChangeNotificationCollection =
         serde_json::from_str(r#"{"value":[],"validationTokens":[null]}"#).unwrap();
@@ -156,7 +173,10 @@ fn lifecycle_notifications_have_no_validation_tokens_field() {
     round_trips::<ChangeNotificationCollection>("lifecycle-reauthorization-required.json");
     let lifecycle: ChangeNotificationCollection = parse("lifecycle-reauthorization-required.json");
     assert_eq!(lifecycle.validation_tokens, ValidationTokens::Absent);
-    assert_eq!(lifecycle.value[0].lifecycle_event, Some(LifecycleEvent::ReauthorizationRequired));
+    assert_eq!(
+        lifecycle.value[0].lifecycle_event,
+        Some(LifecycleEvent::ReauthorizationRequired)
+    );
     let again = serde_json::to_value(&lifecycle).unwrap();
     assert!(again.get("validationTokens").is_none());
 }
@@ -187,8 +207,14 @@ fn token_claims_parse() {
     round_trips::<ValidationTokenClaims>("validation-token-claims-v2.json");
     let v1: ValidationTokenClaims = parse("validation-token-claims-v1.json");
     let v2: ValidationTokenClaims = parse("validation-token-claims-v2.json");
-    assert_eq!(v1.appid.as_deref(), Some("0bf30f3b-4a52-48df-9a82-234910c4a086"));
-    assert_eq!(v2.azp.as_deref(), Some("0bf30f3b-4a52-48df-9a82-234910c4a086"));
+    assert_eq!(
+        v1.appid.as_deref(),
+        Some("0bf30f3b-4a52-48df-9a82-234910c4a086")
+    );
+    assert_eq!(
+        v2.azp.as_deref(),
+        Some("0bf30f3b-4a52-48df-9a82-234910c4a086")
+    );
 }
 
 #[test]
