@@ -34,9 +34,9 @@ pub(super) async fn openid_v2(
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Response {
-    let authority = match known_authority(&state, &meta, &uri) {
+    let authority = match known_authority(&state, &uri) {
         Ok(authority) => authority,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refuse(&state, &meta, &refusal),
     };
     let tenant = &state.tenant;
     let (Some(segment), Some(tid)) = (
@@ -84,9 +84,9 @@ pub(super) async fn openid_v1(
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Response {
-    let authority = match known_authority(&state, &meta, &uri) {
+    let authority = match known_authority(&state, &uri) {
         Ok(authority) => authority,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refuse(&state, &meta, &refusal),
     };
     let tenant = &state.tenant;
     let (Some(segment), Some(tid)) = (
@@ -134,9 +134,9 @@ pub(super) async fn keys_v2(
     meta: RequestMeta,
     uri: Uri,
 ) -> Response {
-    let authority = match known_authority(&state, &meta, &uri) {
+    let authority = match known_authority(&state, &uri) {
         Ok(authority) => authority,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refuse(&state, &meta, &refusal),
     };
     let Some(tid) = authority.issuer_tenant(&state.tenant) else {
         return not_a_tenant(&state, &meta, &uri);
@@ -153,8 +153,8 @@ pub(super) async fn keys_v1(
     meta: RequestMeta,
     uri: Uri,
 ) -> Response {
-    if let Err(refusal) = known_authority(&state, &meta, &uri) {
-        return refusal;
+    if let Err(refusal) = known_authority(&state, &uri) {
+        return refuse(&state, &meta, &refusal);
     }
     match state.keys.jwks(state.now(), "") {
         Ok(mut jwks) => {
@@ -178,8 +178,8 @@ pub(super) async fn instance(
     uri: Uri,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refusal) = known_authority(&state, &meta, &uri) {
-        return refusal;
+    if let Err(refusal) = known_authority(&state, &uri) {
+        return refuse(&state, &meta, &refusal);
     }
     let host = host_of(&base);
     let tenant = match query.get("authorization_endpoint") {
@@ -202,10 +202,7 @@ pub(super) async fn instance(
                 .filter(|segment| !segment.is_empty());
             match (same_host, first_segment) {
                 (true, Some(segment)) => segment,
-                _ => {
-                    let stamp = Stamp::new(&state, &meta);
-                    return Aadsts::UnknownInstance.answer(&stamp).into_response();
-                }
+                _ => return refuse(&state, &meta, &Aadsts::UnknownInstance),
             }
         }
     };
@@ -237,24 +234,24 @@ pub fn issuer_v1(tid: &str) -> String {
     format!("https://sts.windows.net/{tid}/")
 }
 
-/// The authority the request's `{tenant}` names, or the identity platform's refusal.
-fn known_authority(state: &SimState, meta: &RequestMeta, uri: &Uri) -> Result<Authority, Response> {
-    let segment = tenant_segment(uri);
-    let refusal = match Authority::classify(&segment, &state.tenant) {
-        Authority::Malformed(tenant) => Aadsts::TenantMalformed { tenant },
-        Authority::Unknown(tenant) => Aadsts::TenantNotFound { tenant },
-        known => return Ok(known),
-    };
-    Err(refusal.answer(&Stamp::new(state, meta)).into_response())
+/// The authority the request's `{tenant}` names, or why the identity platform refuses it.
+fn known_authority(state: &SimState, uri: &Uri) -> Result<Authority, Aadsts> {
+    match Authority::classify(&tenant_segment(uri), &state.tenant) {
+        Authority::Malformed(tenant) => Err(Aadsts::TenantMalformed { tenant }),
+        Authority::Unknown(tenant) => Err(Aadsts::TenantNotFound { tenant }),
+        known => Ok(known),
+    }
+}
+
+/// The identity platform's error answer for this request.
+fn refuse(state: &SimState, meta: &RequestMeta, refusal: &Aadsts) -> Response {
+    refusal.answer(&Stamp::new(state, meta)).into_response()
 }
 
 /// Cannot happen once `known_authority` has passed; answered as an unknown tenant anyway.
 fn not_a_tenant(state: &SimState, meta: &RequestMeta, uri: &Uri) -> Response {
-    Aadsts::TenantNotFound {
-        tenant: tenant_segment(uri),
-    }
-    .answer(&Stamp::new(state, meta))
-    .into_response()
+    let tenant = tenant_segment(uri);
+    refuse(state, meta, &Aadsts::TenantNotFound { tenant })
 }
 
 fn key_failure(
@@ -263,9 +260,7 @@ fn key_failure(
     error: &crate::sim::signing_keys::KeyError,
 ) -> Response {
     tracing::error!(target: "pilotwatch::sim::login", %error, "cannot publish signing keys");
-    Aadsts::Transient
-        .answer(&Stamp::new(state, meta))
-        .into_response()
+    refuse(state, meta, &Aadsts::Transient)
 }
 
 fn region(authority: &Authority) -> Value {
