@@ -308,6 +308,26 @@ async fn basic_authentication_and_the_tenant_domain_in_any_case() {
         ],
     );
     assert_eq!(by_app_id.send(&sim).await.status(), StatusCode::OK);
+
+    // `/organizations` resolves to the app's home tenant.
+    let organizations = Call::form(
+        "organizations",
+        &[
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+            ("scope", GRAPH_SCOPE),
+            ("grant_type", "client_credentials"),
+        ],
+    );
+    let response = organizations.send(&sim).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let claims = verify(
+        body["access_token"].as_str().unwrap(),
+        &jwks,
+        &sim.sim.state.tenant.id,
+    );
+    assert_eq!(claims["tid"], sim.sim.state.tenant.id.as_str());
     sim.stop().await;
 }
 

@@ -148,7 +148,8 @@ impl Aadsts {
         }
     }
 
-    /// The HTTP status: 401 for failed client authentication (RFC 6749 §5.2), else 400.
+    /// The HTTP status: 401 for failed client authentication (RFC 6749 §5.2), 503 for a
+    /// transient failure, else 400.
     pub fn status(&self) -> StatusCode {
         match self.error() {
             "invalid_client" => StatusCode::UNAUTHORIZED,

@@ -14,8 +14,8 @@
 //!    `consumers` pass here.
 //! 2. **Request shape.** Parameters are read only from an `application/x-www-form-urlencoded`
 //!    body, so a JSON or garbage body has none. Duplicate parameters, an undecodable
-//!    `Authorization: Basic`, or a form and a Basic header naming different clients or secrets
-//!    → 400 `invalid_request` AADSTS9002313. Then: no `grant_type` → 900144; a grant other than
+//!    `Authorization: Basic`, a form and a Basic header naming different clients or secrets, or
+//!    a body over the router's 1 MiB limit → 400 `invalid_request` AADSTS9002313. Then: no `grant_type` → 900144; a grant other than
 //!    `client_credentials` → 400 `unsupported_grant_type` AADSTS70003; `/common` or
 //!    `/consumers` → 400 `invalid_request` AADSTS9001023; a v1 `resource` parameter → 400
 //!    AADSTS901002; no `client_id` (form or Basic) → 900144; no `scope` → 900144.
@@ -67,7 +67,11 @@
 //! endpoints point at the listener the document came from ([`BaseUrl`]), `issuer` is
 //! Microsoft's (`{tenantid}` template for the aliases). Keys: `/{tenant}/discovery/v2.0/keys`
 //! (each key names its v2 issuer) and `/{tenant}/discovery/keys` (v1, no issuer), from
-//! `SigningKeys` (rotated daily in simulated time, previous keys published 48 h).
+//! `SigningKeys` (rotated daily in simulated time, previous keys published 48 h). MSAL's
+//! instance discovery (`/common/discovery/instance`) accepts this listener as the only known
+//! instance and answers any other `authorization_endpoint` host with 400 `invalid_instance`
+//! AADSTS50049. Unknown or malformed tenants get the same 90002 / 900023 answers as the token
+//! endpoint.
 //!
 //! [`BaseUrl`]: crate::sim::server::BaseUrl
 

@@ -21,7 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng as _;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use serde::Serialize;
 
 use super::authority::Authority;
 use super::error::{Aadsts, Stamp, identity_headers};
@@ -42,6 +42,15 @@ const CLIENT_CREDENTIALS: &str = "client_credentials";
 /// Longest caller-supplied value quoted back in an error message.
 const MAX_ECHOED_CHARS: usize = 256;
 
+/// The success body (`token-success.json`), fields in the service's order.
+#[derive(Serialize)]
+struct TokenAnswer<'a> {
+    token_type: &'static str,
+    expires_in: i64,
+    ext_expires_in: i64,
+    access_token: &'a str,
+}
+
 /// The token endpoint.
 pub(super) async fn token(
     State(state): State<Arc<SimState>>,
@@ -54,12 +63,12 @@ pub(super) async fn token(
     match issue(&state, &tenant_segment(&uri), &headers, body) {
         Ok(access_token) => {
             tracing::debug!(target: "pilotwatch::sim::login", "access token issued");
-            let body = json!({
-                "token_type": "Bearer",
-                "expires_in": TOKEN_LIFETIME_SECS,
-                "ext_expires_in": TOKEN_LIFETIME_SECS,
-                "access_token": access_token.expose_secret(),
-            });
+            let body = TokenAnswer {
+                token_type: "Bearer",
+                expires_in: TOKEN_LIFETIME_SECS,
+                ext_expires_in: TOKEN_LIFETIME_SECS,
+                access_token: access_token.expose_secret(),
+            };
             let mut response = Json(body).into_response();
             identity_headers(response.headers_mut(), &stamp.trace_id);
             response
