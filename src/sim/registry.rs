@@ -48,6 +48,38 @@ pub struct SubscriptionRecord {
     pub last_reauthorized: Option<DateTime<Utc>>,
     /// Last `reauthorizationRequired` sent.
     pub last_reauthorization_sent: Option<DateTime<Utc>>,
+    /// `$filter` on `conversationType` appended to the resource.
+    pub conversation_type_filter: Option<ConversationTypeFilter>,
+    /// Last explicit `POST /subscriptions/{id}/reauthorize` (a PATCH also reauthorizes, but
+    /// only this call counts towards [`SubscriptionRecord::reauthorize_patch_pairs`]).
+    pub last_reauthorize_call: Option<DateTime<Utc>>,
+    /// How often a reauthorize and a PATCH came within 10 minutes of each other, which Graph
+    /// warns leaves the subscription in an inconsistent state (graph-facts §3.2).
+    pub reauthorize_patch_pairs: u32,
+}
+
+/// A `$filter` on `conversationType` (a free string such as `bizchat` or `appchat`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConversationTypeFilter {
+    /// `conversationType eq 'a' or conversationType eq 'b'`.
+    OneOf(Vec<String>),
+    /// `conversationType ne 'a' and conversationType ne 'b'`.
+    NoneOf(Vec<String>),
+}
+
+impl ConversationTypeFilter {
+    /// True when an interaction of `conversation_type` passes the filter.
+    pub fn accepts(&self, conversation_type: &str) -> bool {
+        let listed = |values: &[String]| {
+            values
+                .iter()
+                .any(|value| value.eq_ignore_ascii_case(conversation_type))
+        };
+        match self {
+            Self::OneOf(values) => listed(values),
+            Self::NoneOf(values) => !listed(values),
+        }
+    }
 }
 
 impl SubscriptionRecord {
@@ -69,6 +101,14 @@ impl SubscriptionRecord {
             (Some(_), None) => false,
         };
         class_ok && user_ok
+    }
+
+    /// True when an interaction of `conversation_type` passes the resource's `$filter` on
+    /// `conversationType` (always true without one). Checked apart from [`Self::matches`].
+    pub fn accepts_conversation_type(&self, conversation_type: &str) -> bool {
+        self.conversation_type_filter
+            .as_ref()
+            .is_none_or(|filter| filter.accepts(conversation_type))
     }
 }
 
