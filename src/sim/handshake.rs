@@ -228,9 +228,13 @@ mod tests {
             plain.as_str(),
             "https://example.test/notify?validationToken=Validation%3A%20Testing%20client%20application%20reachability%20for%20subscription%20Request-Id%3A%2000000000-0000-0000-0000-000000000000"
         );
-        let with_query = validation_url("https://example.test/notify?code=abc#frag", &token).unwrap();
+        let with_query =
+            validation_url("https://example.test/notify?code=abc#frag", &token).unwrap();
         let query = with_query.query().unwrap();
-        assert!(query.starts_with("code=abc&validationToken=Validation%3A%20"), "{query}");
+        assert!(
+            query.starts_with("code=abc&validationToken=Validation%3A%20"),
+            "{query}"
+        );
         assert!(with_query.fragment().is_none());
         let decoded: Vec<(String, String)> = with_query.query_pairs().into_owned().collect();
         assert_eq!(decoded[1], ("validationToken".to_owned(), token));

@@ -33,10 +33,7 @@ const LAST_HOUR_INTERVAL_MINUTES: i64 = 15;
 /// The documentation's illustrative cadence (graph-facts §3.6), read on the remaining
 /// lifetime: a quarter of the remaining time while more than 180 minutes remain, then half of
 /// it, then every 15 minutes in the last hour. Microsoft warns the cadence may change.
-pub fn next_reauthorization(
-    anchor: DateTime<Utc>,
-    expiry: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
+pub fn next_reauthorization(anchor: DateTime<Utc>, expiry: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let remaining = expiry - anchor;
     if remaining <= Duration::zero() {
         return None;
@@ -203,6 +200,57 @@ mod tests {
             .collect();
         assert!(last_hour.len() >= 2, "{all:?}");
         assert!(all.len() < 30, "the cadence is sparse: {}", all.len());
+    }
+
+    #[test]
+    fn the_cadence_counts_from_the_latest_renewal_reauthorization_or_challenge() {
+        use crate::graph::model::Subscription;
+        let created = start();
+        let mut record = SubscriptionRecord {
+            subscription: Subscription {
+                odata_context: None,
+                id: "s".into(),
+                resource: "r".into(),
+                application_id: None,
+                change_type: "created".into(),
+                client_state: None,
+                notification_url: "https://x.test/n".into(),
+                notification_query_options: None,
+                lifecycle_notification_url: Some("https://x.test/l".into()),
+                expiration_date_time: created + Duration::days(3),
+                creator_id: None,
+                include_resource_data: None,
+                latest_supported_tls_version: None,
+                encryption_certificate: None,
+                encryption_certificate_id: None,
+                notification_url_app_id: None,
+                notification_content_type: None,
+            },
+            tenant_id: "t".into(),
+            app_id: "a".into(),
+            certificate: None,
+            app_class_filter: None,
+            conversation_type_filter: None,
+            user_id: None,
+            created,
+            last_renewed: None,
+            last_reauthorized: None,
+            last_reauthorization_sent: None,
+            last_reauthorize_call: None,
+            reauthorize_patch_pairs: 0,
+        };
+        assert_eq!(reauthorization_anchor(&record), created);
+        record.last_reauthorization_sent = Some(created + Duration::hours(18));
+        record.last_renewed = Some(created + Duration::hours(2));
+        assert_eq!(
+            reauthorization_anchor(&record),
+            created + Duration::hours(18)
+        );
+        record.last_reauthorized = Some(created + Duration::hours(20));
+        assert_eq!(
+            reauthorization_anchor(&record),
+            created + Duration::hours(20)
+        );
     }
 
     #[test]

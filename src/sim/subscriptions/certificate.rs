@@ -25,7 +25,10 @@ const MAX_CERTIFICATE_B64_LEN: usize = 64 * 1024;
 
 /// Checks `encryptionCertificate` (base64 DER) and returns what the pusher needs to encrypt
 /// for it; `id` is the subscriber's `encryptionCertificateId`.
-pub fn parse_encryption_certificate(id: &str, base64: &str) -> Result<UploadedCertificate, Refusal> {
+pub fn parse_encryption_certificate(
+    id: &str,
+    base64: &str,
+) -> Result<UploadedCertificate, Refusal> {
     let compact: String = base64.chars().filter(|c| !c.is_whitespace()).collect();
     if compact.is_empty() {
         return Err(Refusal::invalid(
@@ -66,9 +69,8 @@ pub fn parse_encryption_certificate(id: &str, base64: &str) -> Result<UploadedCe
     if declared_bits != 0 && !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&declared_bits) {
         return Err(out_of_range(declared_bits));
     }
-    let key = PublicEncryptingKey::from_der(spki.raw).map_err(|_| {
-        Refusal::invalid("encryptionCertificate's RSA public key is not valid.")
-    })?;
+    let key = PublicEncryptingKey::from_der(spki.raw)
+        .map_err(|_| Refusal::invalid("encryptionCertificate's RSA public key is not valid."))?;
     let key_bits = key.key_size_bits();
     if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&key_bits) {
         return Err(out_of_range(key_bits));

@@ -16,12 +16,13 @@ use rand::Rng as _;
 use serde_json::Value;
 
 use super::certificate::parse_encryption_certificate;
+use super::properties::check_create_properties;
 use super::resource::{ParsedResource, Scope, parse_resource};
 use super::validate::{
-    ChangeTypes, Operation, check_certificate_id, check_client_state, check_create_properties,
-    check_endpoint_url, parse_change_types, settle_expiry, tls_version,
+    ChangeTypes, Operation, check_certificate_id, check_client_state, check_endpoint_url,
+    parse_change_types, settle_expiry, tls_version,
 };
-use super::{Refusal, entity, owned_by, require_permission};
+use super::{REQUIRED_ROLES, Refusal, entity, owned_by};
 use crate::graph::model::well_known::{COPILOT_CHAT_PLAN_ID, COPILOT_SERVICE_PLANS};
 use crate::graph::model::{Subscription, SubscriptionCreate};
 use crate::sim::auth::Caller;
@@ -55,11 +56,16 @@ pub(super) async fn create(
     OriginalUri(uri): OriginalUri,
     body: Result<GraphJson<Value>, GraphFailure>,
 ) -> Result<Response, GraphFailure> {
-    require_permission(&caller, &meta)?;
+    caller.require_any(&meta, REQUIRED_ROLES)?;
     let GraphJson(body) = body?;
     let planned = plan(&state, &caller, body).map_err(|refusal| refusal.into_failure(&meta))?;
-    check_room(&state.registry(), &caller, &planned.resource_rule, state.now())
-        .map_err(|refusal| refusal.into_failure(&meta))?;
+    check_room(
+        &state.registry(),
+        &caller,
+        &planned.resource_rule,
+        state.now(),
+    )
+    .map_err(|refusal| refusal.into_failure(&meta))?;
 
     let subscription = &planned.record.subscription;
     let mut endpoints = vec![subscription.notification_url.clone()];
@@ -72,7 +78,11 @@ pub(super) async fn create(
                 %error,
                 "subscription not created: endpoint validation failed"
             );
-            return Err(meta.error(StatusCode::BAD_REQUEST, "ValidationError", VALIDATION_FAILED));
+            return Err(meta.error(
+                StatusCode::BAD_REQUEST,
+                "ValidationError",
+                VALIDATION_FAILED,
+            ));
         }
     }
 
@@ -266,7 +276,9 @@ fn check_room(
     let quota = |limit: &str| {
         Refusal::extension(
             StatusCode::FORBIDDEN,
-            format!("Subscription quota exceeded: {limit}. Delete an existing subscription or reuse it."),
+            format!(
+                "Subscription quota exceeded: {limit}. Delete an existing subscription or reuse it."
+            ),
         )
     };
     match &rule.resource.scope {

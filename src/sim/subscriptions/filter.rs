@@ -93,7 +93,9 @@ enum Expr {
 }
 
 fn syntax(why: &str) -> Refusal {
-    Refusal::invalid(format!("Invalid $filter on the subscription resource: {why}"))
+    Refusal::invalid(format!(
+        "Invalid $filter on the subscription resource: {why}"
+    ))
 }
 
 fn tokenize(text: &str) -> Result<Vec<Token>, Refusal> {
@@ -266,7 +268,9 @@ pub fn parse_filter(text: &str) -> Result<ResourceFilter, Refusal> {
 /// A conjunct must be one comparison or comparisons joined by `or`.
 fn disjunction(expr: Expr) -> Result<Vec<Comparison>, Refusal> {
     let unsupported = || {
-        syntax("the simulator supports conditions joined by 'or' on one property, combined with 'and' across properties.")
+        syntax(
+            "the simulator supports conditions joined by 'or' on one property, combined with 'and' across properties.",
+        )
     };
     match expr {
         Expr::Compare(comparison) => Ok(vec![comparison]),
@@ -306,7 +310,12 @@ fn apply(filter: &mut ResourceFilter, comparisons: Vec<Comparison>) -> Result<()
         ));
     }
     let all = |op: Op| comparisons.iter().all(|c| c.op == op);
-    let values = || comparisons.iter().map(|c| c.value.clone()).collect::<Vec<_>>();
+    let values = || {
+        comparisons
+            .iter()
+            .map(|c| c.value.clone())
+            .collect::<Vec<_>>()
+    };
     match property.as_str() {
         "appClass" => {
             if !all(Op::Eq) {

@@ -1,7 +1,7 @@
 //! The simulated Graph's `/subscriptions` API (graph-facts §2, §3.1–3.3, §8): create (with the
 //! validation handshake), list, get, renew/update, reauthorize and delete, for the Copilot
 //! interaction resources. The rules a request must pass live in the pure submodules
-//! ([`validate`], [`resource`], [`filter`], [`certificate`]); the handlers in [`create`],
+//! ([`properties`], [`validate`], [`resource`], [`filter`], [`certificate`]); the handlers in [`create`],
 //! [`update`] and [`read`] apply them to the registry and answer in Graph's shapes.
 //!
 //! Depends on the simulator's state, registry, handshake and error plumbing and on
@@ -10,6 +10,7 @@
 pub mod certificate;
 mod create;
 pub mod filter;
+pub mod properties;
 mod read;
 pub mod resource;
 mod update;
@@ -104,10 +105,8 @@ pub(crate) fn not_found(meta: &RequestMeta, id: &str) -> GraphFailure {
 }
 
 /// Copilot subscriptions need `AiEnterpriseInteraction.Read.All`; listing them needs the same
-/// permission as creating them (graph-facts §2, §3.2, §7).
-pub(crate) fn require_permission(caller: &Caller, meta: &RequestMeta) -> Result<(), GraphFailure> {
-    caller.require_any(meta, &[INTERACTION_EXPORT_ROLE])
-}
+/// permission as creating them (graph-facts §2, §3.2, §7). Use with [`Caller::require_any`].
+pub(crate) const REQUIRED_ROLES: &[&str] = &[INTERACTION_EXPORT_ROLE];
 
 /// True when `record` belongs to the calling app in the caller's tenant.
 pub(crate) fn owned_by(record: &SubscriptionRecord, caller: &Caller) -> bool {

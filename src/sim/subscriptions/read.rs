@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{api_version, entity, not_found, owned_by, require_permission, wire};
+use super::{REQUIRED_ROLES, api_version, entity, not_found, owned_by, wire};
 use crate::sim::auth::Caller;
 use crate::sim::http_error::{GraphFailure, RequestMeta};
 use crate::sim::server::BaseUrl;
@@ -28,7 +28,7 @@ pub(super) async fn list(
     BaseUrl(base): BaseUrl,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, GraphFailure> {
-    require_permission(&caller, &meta)?;
+    caller.require_any(&meta, REQUIRED_ROLES)?;
     let identifier = format!("{}+{}", caller.tenant_id, caller.app_id);
     // Counted in real time: the budget is about how fast a client really calls (throttle.rs).
     if let Err(wait) = state.list_budget.check(&identifier, Instant::now()) {
@@ -68,7 +68,7 @@ pub(super) async fn get_one(
     OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
 ) -> Result<Response, GraphFailure> {
-    require_permission(&caller, &meta)?;
+    caller.require_any(&meta, REQUIRED_ROLES)?;
     let now = state.now();
     let found = state
         .registry()

@@ -176,9 +176,12 @@ mod tests {
             raw.filter.app_classes,
             Some(vec!["IPM.SkypeTeams.Message.Copilot.Teams".to_owned()])
         );
-        let plain = parse_resource("/copilot/interactionHistory/getAllEnterpriseInteractions")
-            .unwrap();
-        assert_ne!(raw.key, plain.key, "a filtered resource is another resource");
+        let plain =
+            parse_resource("/copilot/interactionHistory/getAllEnterpriseInteractions").unwrap();
+        assert_ne!(
+            raw.key, plain.key,
+            "a filtered resource is another resource"
+        );
         let ne = parse_resource(
             "copilot/interactionHistory/getAllEnterpriseInteractions?$filter=conversationType ne 'bizchat'",
         )

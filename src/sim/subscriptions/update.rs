@@ -15,8 +15,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use super::create::VALIDATION_FAILED;
-use super::validate::{Operation, check_endpoint_url, check_patch_properties, settle_expiry};
-use super::{Refusal, entity, not_found, owned_by, require_permission};
+use super::properties::check_patch_properties;
+use super::validate::{Operation, check_endpoint_url, settle_expiry};
+use super::{REQUIRED_ROLES, Refusal, entity, not_found, owned_by};
 use crate::graph::model::SubscriptionPatch;
 use crate::sim::auth::Caller;
 use crate::sim::handshake::validate_endpoint;
@@ -52,7 +53,7 @@ pub(super) async fn update(
     Path(id): Path<String>,
     body: Result<GraphJson<Value>, GraphFailure>,
 ) -> Result<Response, GraphFailure> {
-    require_permission(&caller, &meta)?;
+    caller.require_any(&meta, REQUIRED_ROLES)?;
     let GraphJson(body) = body?;
     let patch = read_patch(body).map_err(|refusal| refusal.into_failure(&meta))?;
     let now = state.now();
@@ -72,12 +73,17 @@ pub(super) async fn update(
         .transpose()
         .map_err(|refusal| refusal.into_failure(&meta))?;
     if let Some(url) = &patch.notification_url {
-        check_endpoint_url("notificationUrl", url).map_err(|refusal| refusal.into_failure(&meta))?;
+        check_endpoint_url("notificationUrl", url)
+            .map_err(|refusal| refusal.into_failure(&meta))?;
         // Whether Graph validates a new notificationUrl on PATCH is UNVERIFIED (graph-facts
         // §3.3 item 6); the simulator does, so a client that moves its endpoint learns at once
         // when the new one cannot answer.
         if validate_endpoint(&state, url, Some(&id)).await.is_err() {
-            return Err(meta.error(StatusCode::BAD_REQUEST, "ValidationError", VALIDATION_FAILED));
+            return Err(meta.error(
+                StatusCode::BAD_REQUEST,
+                "ValidationError",
+                VALIDATION_FAILED,
+            ));
         }
     }
 
@@ -101,6 +107,7 @@ pub(super) async fn update(
     // Renewing also reauthorizes (graph-facts §3.2).
     record.last_renewed = Some(now);
     record.last_reauthorized = Some(now);
+    // The update example in Graph's documentation echoes clientState (unlike the list).
     Ok(Json(entity(&base, &uri, &record.subscription)).into_response())
 }
 
@@ -122,7 +129,7 @@ pub(super) async fn reauthorize(
     meta: RequestMeta,
     Path(id): Path<String>,
 ) -> Result<Response, GraphFailure> {
-    require_permission(&caller, &meta)?;
+    caller.require_any(&meta, REQUIRED_ROLES)?;
     let now = state.now();
     let mut registry = state.registry();
     let Some(record) = registry
@@ -146,7 +153,7 @@ pub(super) async fn delete(
     meta: RequestMeta,
     Path(id): Path<String>,
 ) -> Result<Response, GraphFailure> {
-    require_permission(&caller, &meta)?;
+    caller.require_any(&meta, REQUIRED_ROLES)?;
     let now = state.now();
     let mut registry = state.registry();
     let owned = registry

@@ -1,6 +1,6 @@
-//! The property rules of subscription bodies (graph-facts §2, §3.1, §3.2): which properties a
-//! create or update body may hold, change types, notification URLs, the expiry window,
-//! `clientState` and `latestSupportedTlsVersion`.
+//! The value rules of subscription bodies (graph-facts §2, §3.1, §3.2): change types,
+//! notification URLs, the expiry window, `clientState`, `latestSupportedTlsVersion` and
+//! `encryptionCertificateId`. Which properties a body may hold at all is `properties`' job.
 //!
 //! Pure: no state, no I/O, no clock (`now` is an argument). Depends on `graph::model` only.
 
@@ -9,7 +9,6 @@ use std::net::IpAddr;
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, DurationRound, SecondsFormat, Utc};
-use serde_json::{Map, Value};
 use url::{Host, Url};
 
 use super::Refusal;
@@ -25,45 +24,6 @@ pub const LIFECYCLE_URL_REQUIRED_AFTER_MINUTES: i64 = 60;
 
 /// The VERIFIED message of graph-facts §2 (its HTTP status, 400, is UNVERIFIED).
 pub const LIFECYCLE_URL_REQUIRED: &str = "lifecycleNotificationUrl is a required property for subscription creation on this resource when the expirationDateTime value is set to greater than 1 hour";
-
-/// Properties a create body must hold.
-const REQUIRED_ON_CREATE: [&str; 4] = [
-    "changeType",
-    "notificationUrl",
-    "resource",
-    "expirationDateTime",
-];
-
-/// Every property of `microsoft.graph.subscription` Graph accepts in a webhook create body
-/// (read-only ones such as `id` are accepted and ignored, as OData does).
-const SUBSCRIPTION_PROPERTIES: [&str; 16] = [
-    "id",
-    "resource",
-    "applicationId",
-    "changeType",
-    "clientState",
-    "notificationUrl",
-    "notificationQueryOptions",
-    "lifecycleNotificationUrl",
-    "expirationDateTime",
-    "creatorId",
-    "includeResourceData",
-    "latestSupportedTlsVersion",
-    "encryptionCertificate",
-    "encryptionCertificateId",
-    "notificationUrlAppId",
-    "notificationContentType",
-];
-
-/// Web Push only: a 400 on a webhook subscription (graph-facts §3.1, 2026).
-const WEB_PUSH_PROPERTIES: [&str; 3] = [
-    "vapidPublicKey",
-    "webPushEncryptionP256dhPublicKey",
-    "webPushEncryptionSecret",
-];
-
-/// The properties `PATCH /subscriptions/{id}` may change (graph-facts §3.2).
-const PATCHABLE: [&str; 2] = ["expirationDateTime", "notificationUrl"];
 
 /// `latestSupportedTlsVersion` values; `v1_2` when absent.
 const TLS_VERSIONS: [&str; 4] = ["v1_0", "v1_1", "v1_2", "v1_3"];
@@ -83,77 +43,6 @@ impl Operation {
             Self::Create => "Create",
             Self::Update => "Update",
         }
-    }
-}
-
-fn unknown_property(name: &str) -> Refusal {
-    let shown: String = name.chars().take(100).collect();
-    Refusal::invalid(format!(
-        "The property '{shown}' does not exist on type 'microsoft.graph.subscription'. Make sure to only use property names that are defined by the type."
-    ))
-}
-
-fn is_annotation(name: &str) -> bool {
-    name.starts_with("@odata.")
-}
-
-/// Checks the property names of a create body: required ones present and non-null, no
-/// unknown or Web Push property.
-pub fn check_create_properties(body: &Map<String, Value>) -> Result<(), Refusal> {
-    for name in body.keys() {
-        if WEB_PUSH_PROPERTIES.contains(&name.as_str()) {
-            return Err(Refusal::invalid(format!(
-                "The property '{name}' is only allowed on Web Push subscriptions; remove it from a webhook subscription."
-            )));
-        }
-        if !is_annotation(name) && !SUBSCRIPTION_PROPERTIES.contains(&name.as_str()) {
-            return Err(unknown_property(name));
-        }
-    }
-    let missing: Vec<&str> = REQUIRED_ON_CREATE
-        .iter()
-        .copied()
-        .filter(|name| body.get(*name).is_none_or(Value::is_null))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Refusal::invalid(format!(
-            "Missing required properties: {}. A subscription needs changeType, notificationUrl, resource and expirationDateTime.",
-            missing.join(", ")
-        )))
-    }
-}
-
-/// Checks the property names of an update body: only `expirationDateTime` and
-/// `notificationUrl`, at least one of them. `lifecycleNotificationUrl` cannot be added or
-/// changed later (graph-facts §3.1).
-pub fn check_patch_properties(body: &Map<String, Value>) -> Result<(), Refusal> {
-    for name in body.keys() {
-        if is_annotation(name) || PATCHABLE.contains(&name.as_str()) {
-            continue;
-        }
-        if name == "lifecycleNotificationUrl" {
-            return Err(Refusal::invalid(
-                "lifecycleNotificationUrl cannot be added to or changed on an existing subscription. Delete the subscription and create it again with the lifecycleNotificationUrl.",
-            ));
-        }
-        if SUBSCRIPTION_PROPERTIES.contains(&name.as_str()) {
-            return Err(Refusal::invalid(format!(
-                "The property '{name}' cannot be updated; only expirationDateTime and notificationUrl can be changed. Delete the subscription and create a new one to change it."
-            )));
-        }
-        return Err(unknown_property(name));
-    }
-    if PATCHABLE
-        .iter()
-        .any(|name| body.get(*name).is_some_and(|value| !value.is_null()))
-    {
-        Ok(())
-    } else {
-        Err(Refusal::invalid(
-            "The request body must contain expirationDateTime, notificationUrl or both.",
-        ))
     }
 }
 
@@ -342,14 +231,6 @@ pub fn check_certificate_id(id: Option<&str>) -> Result<String, Refusal> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use serde_json::json;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => panic!("not an object"),
-        }
-    }
 
     #[test]
     fn https_anywhere_http_only_on_loopback() {
@@ -362,7 +243,10 @@ mod tests {
             "http://127.10.20.30/notify",
             "http://[::1]:8443/notify",
         ] {
-            assert!(check_endpoint_url("notificationUrl", good).is_ok(), "{good}");
+            assert!(
+                check_endpoint_url("notificationUrl", good).is_ok(),
+                "{good}"
+            );
         }
         for bad in [
             "http://pilotwatch.contoso.net/notify",
@@ -399,10 +283,17 @@ mod tests {
         let too_far = now + Duration::minutes(4_321);
         let refusal = settle_expiry(too_far, now, true, Operation::Create).unwrap_err();
         assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
-        assert!(refusal.message.contains("'3.00:00:00'"), "{}", refusal.message);
+        assert!(
+            refusal.message.contains("'3.00:00:00'"),
+            "{}",
+            refusal.message
+        );
         assert!(refusal.message.contains("'3.00:01:00' from now"));
         let max = now + Duration::minutes(4_320);
-        assert_eq!(settle_expiry(max, now, true, Operation::Create).unwrap(), max);
+        assert_eq!(
+            settle_expiry(max, now, true, Operation::Create).unwrap(),
+            max
+        );
         let floor = now + Duration::minutes(45);
         for early in [now - Duration::days(1), now, now + Duration::minutes(44)] {
             assert_eq!(
@@ -410,52 +301,14 @@ mod tests {
                 floor
             );
         }
-        let refusal = settle_expiry(now + Duration::minutes(61), now, false, Operation::Update)
-            .unwrap_err();
+        let refusal =
+            settle_expiry(now + Duration::minutes(61), now, false, Operation::Update).unwrap_err();
         assert_eq!(refusal.message, LIFECYCLE_URL_REQUIRED);
         let hour = now + Duration::minutes(60);
-        assert_eq!(settle_expiry(hour, now, false, Operation::Create).unwrap(), hour);
-    }
-
-    #[test]
-    fn create_bodies_need_the_four_required_properties_and_no_strangers() {
-        let good = object(json!({
-            "changeType": "created", "notificationUrl": "https://x/n", "resource": "r",
-            "expirationDateTime": "2026-11-25T09:00:00Z", "@odata.type": "#microsoft.graph.subscription"
-        }));
-        assert!(check_create_properties(&good).is_ok());
-        let missing = object(json!({"changeType": "created", "resource": null}));
-        let message = check_create_properties(&missing).unwrap_err().message;
-        assert!(message.contains("notificationUrl, resource, expirationDateTime"), "{message}");
-        let mut stranger = good.clone();
-        stranger.insert("notificationURL".into(), json!("x"));
-        assert!(
-            check_create_properties(&stranger)
-                .unwrap_err()
-                .message
-                .contains("'notificationURL' does not exist")
+        assert_eq!(
+            settle_expiry(hour, now, false, Operation::Create).unwrap(),
+            hour
         );
-        let mut web_push = good;
-        web_push.insert("vapidPublicKey".into(), json!("x"));
-        assert!(check_create_properties(&web_push).is_err());
-    }
-
-    #[test]
-    fn patch_bodies_change_only_expiry_and_notification_url() {
-        assert!(check_patch_properties(&object(json!({"expirationDateTime": "x"}))).is_ok());
-        assert!(check_patch_properties(&object(json!({"notificationUrl": "x"}))).is_ok());
-        assert!(check_patch_properties(&object(json!({}))).is_err());
-        assert!(check_patch_properties(&object(json!({"expirationDateTime": null}))).is_err());
-        let message = check_patch_properties(&object(json!({
-            "expirationDateTime": "x", "lifecycleNotificationUrl": "https://x/l"
-        })))
-        .unwrap_err()
-        .message;
-        assert!(message.contains("Delete the subscription"), "{message}");
-        let message = check_patch_properties(&object(json!({"clientState": "x"})))
-            .unwrap_err()
-            .message;
-        assert!(message.contains("cannot be updated"), "{message}");
     }
 
     #[test]
