@@ -1230,3 +1230,88 @@ async fn reauthorization_challenges_follow_the_cadence_and_renewal_resets_it() {
         "renewed an hour ago: no new challenge"
     );
 }
+
+/// A token for another app of the same tenant (the simulator signs it; Graph would accept any
+/// consented app of the tenant).
+fn token_for_app(env: &Env, app_id: &str) -> String {
+    use pilotwatch::graph::model::AccessTokenClaims;
+    use pilotwatch::graph::model::well_known::GRAPH_AUDIENCE;
+    let state = &env.sim.sim.state;
+    let now = state.now();
+    let claims = AccessTokenClaims {
+        aud: GRAPH_AUDIENCE.to_owned(),
+        iss: format!("https://sts.windows.net/{}/", state.tenant.id),
+        iat: now.timestamp(),
+        nbf: now.timestamp(),
+        exp: (now + Duration::minutes(60)).timestamp(),
+        appid: Some(app_id.to_owned()),
+        azp: None,
+        appidacr: Some("1".to_owned()),
+        idtyp: Some("app".to_owned()),
+        oid: Some(uuid::Uuid::new_v4().to_string()),
+        roles: Some(vec!["AiEnterpriseInteraction.Read.All".to_owned()]),
+        scp: None,
+        tid: state.tenant.id.clone(),
+        ver: "1.0".to_owned(),
+        uti: None,
+    };
+    state.keys.sign(&claims, now).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_subscriptions_per_user_across_apps_and_each_app_sees_only_its_own() {
+    let env = env("healthy").await;
+    let user = env
+        .sim
+        .sim
+        .state
+        .tenant
+        .users
+        .iter()
+        .find(|u| u.has_copilot_seat)
+        .unwrap()
+        .id
+        .clone();
+    let resource = format!("/copilot/users/{user}/interactionHistory/getAllEnterpriseInteractions");
+    let body = env.body(json!({ "resource": resource }));
+    let apps: Vec<String> = (0..11).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    for (index, app) in apps.iter().enumerate() {
+        let token = token_for_app(&env, app);
+        let (status, _, text) = env
+            .send(
+                reqwest::Method::POST,
+                "/v1.0/subscriptions",
+                &token,
+                Some(&body),
+            )
+            .await;
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        if index < 10 {
+            assert_eq!(status, StatusCode::CREATED, "app {index}: {answer}");
+            assert_eq!(answer["applicationId"], app.as_str());
+        } else {
+            assert_graph_error(status, &answer, StatusCode::FORBIDDEN);
+            assert!(message(&answer).contains("at most 10"), "{answer}");
+        }
+    }
+    // Each app lists only its own; the registered app has none.
+    let token = token_for_app(&env, &apps[3]);
+    let (status, _, text) = env
+        .send(reqwest::Method::GET, "/v1.0/subscriptions", &token, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let list: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list["value"].as_array().unwrap().len(), 1);
+    assert_eq!(list["value"][0]["applicationId"], apps[3].as_str());
+    assert!(env.list().await.is_empty());
+    // Another app's subscription is not found for this one.
+    let id = list["value"][0]["id"].as_str().unwrap();
+    let (status, _) = env
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/v1.0/subscriptions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
