@@ -214,6 +214,7 @@ async fn subscriptions(State(state): State<Arc<SimState>>) -> Json<serde_json::V
                 "created": record.created,
                 "lastRenewed": record.last_renewed,
                 "lastReauthorized": record.last_reauthorized,
+                "reauthorizePatchPairs": record.reauthorize_patch_pairs,
             })
         })
         .collect();
