@@ -27,6 +27,28 @@ const TENANT_REGION: &str = "NA";
 /// Real seconds discovery metadata may be cached: a simulated day.
 const CACHE_SIMULATED_SECS: f64 = 86_400.0;
 
+/// The authority a discovery request names, the path segment its endpoints use and the tenant
+/// its issuer names; or the identity platform's refusal.
+fn resolve(
+    state: &SimState,
+    meta: &RequestMeta,
+    uri: &Uri,
+) -> Result<(Authority, String, String), Box<Response>> {
+    let authority =
+        known_authority(state, uri).map_err(|refusal| Box::new(refuse(state, meta, &refusal)))?;
+    let tenant = &state.tenant;
+    match (
+        authority.endpoint_segment(tenant),
+        authority.issuer_tenant(tenant),
+    ) {
+        (Some(segment), Some(tid)) => {
+            let (segment, tid) = (segment.to_string(), tid.to_string());
+            Ok((authority, segment, tid))
+        }
+        _ => Err(Box::new(not_a_tenant(state, meta, uri))),
+    }
+}
+
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
 pub(super) async fn openid_v2(
     State(state): State<Arc<SimState>>,
@@ -34,16 +56,9 @@ pub(super) async fn openid_v2(
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Response {
-    let authority = match known_authority(&state, &uri) {
-        Ok(authority) => authority,
-        Err(refusal) => return refuse(&state, &meta, &refusal),
-    };
-    let tenant = &state.tenant;
-    let (Some(segment), Some(tid)) = (
-        authority.endpoint_segment(tenant),
-        authority.issuer_tenant(tenant),
-    ) else {
-        return not_a_tenant(&state, &meta, &uri);
+    let (authority, segment, tid) = match resolve(&state, &meta, &uri) {
+        Ok(resolved) => resolved,
+        Err(refusal) => return *refusal,
     };
     let document = json!({
         "token_endpoint": format!("{base}/{segment}/oauth2/v2.0/token"),
@@ -54,7 +69,7 @@ pub(super) async fn openid_v2(
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": issuer_v2(tid),
+        "issuer": issuer_v2(&tid),
         "request_uri_parameter_supported": false,
         "userinfo_endpoint": format!("{base}/oidc/userinfo"),
         "authorization_endpoint": format!("{base}/{segment}/oauth2/v2.0/authorize"),
@@ -84,16 +99,9 @@ pub(super) async fn openid_v1(
     BaseUrl(base): BaseUrl,
     uri: Uri,
 ) -> Response {
-    let authority = match known_authority(&state, &uri) {
-        Ok(authority) => authority,
-        Err(refusal) => return refuse(&state, &meta, &refusal),
-    };
-    let tenant = &state.tenant;
-    let (Some(segment), Some(tid)) = (
-        authority.endpoint_segment(tenant),
-        authority.issuer_tenant(tenant),
-    ) else {
-        return not_a_tenant(&state, &meta, &uri);
+    let (authority, segment, tid) = match resolve(&state, &meta, &uri) {
+        Ok(resolved) => resolved,
+        Err(refusal) => return *refusal,
     };
     let document = json!({
         "token_endpoint": format!("{base}/{segment}/oauth2/token"),
@@ -104,7 +112,7 @@ pub(super) async fn openid_v1(
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
         "scopes_supported": ["openid"],
-        "issuer": issuer_v1(tid),
+        "issuer": issuer_v1(&tid),
         "microsoft_multi_refresh_token": true,
         "authorization_endpoint": format!("{base}/{segment}/oauth2/authorize"),
         "device_authorization_endpoint": format!("{base}/{segment}/oauth2/devicecode"),
