@@ -245,13 +245,12 @@ impl Pusher {
 
     fn dispatch_due(&mut self) {
         let now = self.state.now();
-        if self.queue.is_empty() || self.state.in_outage(now) {
+        let anything_due = self.queue.next_due().is_some_and(|due| due <= now);
+        if !anything_due || self.state.in_outage(now) {
             return;
         }
+        // Items due a moment later join the POST rather than follow in their own.
         let due = self.queue.pop_due(now + BATCH_WINDOW);
-        if due.is_empty() {
-            return;
-        }
         let max_batch = self.state.scenario().delivery.max_batch;
         let mut changes = Vec::new();
         let mut lifecycles = Vec::new();

@@ -15,8 +15,8 @@ use rand_distr::{Distribution, LogNormal};
 
 use crate::sim::scenario::Delivery;
 
-/// Items due within this span of each other (simulated) go out together: the loop takes
-/// everything due up to `now + BATCH_WINDOW` in one sweep.
+/// When something is due, everything due up to this much later (simulated) goes out with it,
+/// so items due at about the same time share a POST.
 pub const BATCH_WINDOW: Duration = Duration::milliseconds(250);
 
 /// How long Graph keeps retrying a failed delivery, from its first attempt.
@@ -116,11 +116,6 @@ impl<T> DueQueue<T> {
         std::mem::replace(&mut self.items, later)
             .into_values()
             .collect()
-    }
-
-    /// True when nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 }
 
@@ -254,7 +249,7 @@ mod tests {
         assert_eq!(queue.next_due(), Some(t0 + Duration::seconds(5)));
         assert!(queue.pop_due(t0 + Duration::seconds(4)).is_empty());
         assert_eq!(queue.pop_due(t0 + Duration::seconds(5)), ["late"]);
-        assert!(queue.is_empty());
+        assert_eq!(queue.next_due(), None);
     }
 
     #[test]
