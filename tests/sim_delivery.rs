@@ -771,7 +771,10 @@ async fn lifecycle_events_reach_the_lifecycle_url_in_the_documented_shape() {
         .iter()
         .find(|a| a.outcome == DeliveryOutcome::Delivered)
         .unwrap();
-    assert_eq!(delivered.subscription_ids, std::slice::from_ref(&record.subscription.id));
+    assert_eq!(
+        delivered.subscription_ids,
+        std::slice::from_ref(&record.subscription.id)
+    );
     let skipped = ledger
         .iter()
         .find(|a| a.subscription_ids == [without_url.subscription.id.clone()])
@@ -881,5 +884,48 @@ async fn nothing_is_sent_during_a_graph_outage_and_everything_follows_after_it()
         post.body["value"][0]["resourceData"]["id"],
         published.id.as_str()
     );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_goes_out_in_batches_of_at_most_max_batch() {
+    // The outage holds everything back, so all twelve items are due at once when it ends.
+    let sim = start("max_batch = 5\n[graph.outage]\nstarts_after = \"0s\"\nlasts = \"1m\"").await;
+    let state = sim.sim.state.clone();
+    let receiver = Receiver::start(202, None).await;
+    let app = state.tenant.app.client_id.clone();
+    insert_subscription(
+        &state,
+        SubSpec {
+            url: receiver.url("/notify"),
+            lifecycle_url: None,
+            cert: None,
+            app_id: app,
+            user_id: None,
+        },
+    );
+    let created = state.now();
+    let user = state.tenant.users[0].id.clone();
+    for n in 0..12 {
+        publish(&state, &user, created, n);
+    }
+    state.clock.jump(Duration::minutes(2));
+    eventually("twelve items", StdDuration::from_secs(5), || {
+        (receiver.items().len() >= 12).then_some(())
+    })
+    .await;
+    let mut sizes: Vec<usize> = receiver
+        .posts()
+        .iter()
+        .map(|post| post.body["value"].as_array().unwrap().len())
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [2, 5, 5]);
+    let ids: BTreeSet<String> = receiver
+        .items()
+        .iter()
+        .map(|item| item["resourceData"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 12, "each interaction exactly once");
     sim.stop().await;
 }
