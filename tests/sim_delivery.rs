@@ -929,3 +929,53 @@ async fn a_backlog_goes_out_in_batches_of_at_most_max_batch() {
     assert_eq!(ids.len(), 12, "each interaction exactly once");
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_answers_too_slowly_gets_new_notifications_dropped() {
+    // Every attempt is held 3 s before it is sent: 20 concurrent first attempts are all slow,
+    // enough samples for Graph to judge the host (more than 15 % slow: drop state).
+    let sim = start("max_batch = 1\ninjected_delay = \"3s\"\ninjected_delay_fraction = 1.0").await;
+    let state = sim.sim.state.clone();
+    let receiver = Receiver::start(202, None).await;
+    let app = state.tenant.app.client_id.clone();
+    insert_subscription(
+        &state,
+        SubSpec {
+            url: receiver.url("/notify"),
+            lifecycle_url: None,
+            cert: None,
+            app_id: app,
+            user_id: None,
+        },
+    );
+    let user = state.tenant.users[0].id.clone();
+    let created = state.now();
+    for n in 0..20 {
+        publish(&state, &user, created, n);
+    }
+    let slow = change_attempts(&state, 20, StdDuration::from_secs(8)).await;
+    assert!(
+        slow.iter().all(|a| a.outcome == DeliveryOutcome::Slow),
+        "{slow:?}"
+    );
+
+    // The ledger is written just before the loop hears the outcome: give it a moment.
+    tokio::time::sleep(StdDuration::from_millis(100)).await;
+    let late = publish(&state, &user, state.now(), 100);
+    let all = change_attempts(&state, 21, StdDuration::from_secs(5)).await;
+    let dropped = all
+        .iter()
+        .find(|a| a.interaction_ids.contains(&late.id))
+        .unwrap();
+    let DeliveryOutcome::Dropped { reason } = &dropped.outcome else {
+        panic!("{:?}", dropped.outcome);
+    };
+    assert!(reason.contains("drop state"), "{reason}");
+    assert!(
+        receiver
+            .items()
+            .iter()
+            .all(|item| item["resourceData"]["id"] != late.id.as_str())
+    );
+    sim.stop().await;
+}
