@@ -333,11 +333,14 @@ fn insert_subscription(state: &SimState, spec: SubSpec<'_>) -> SubscriptionRecor
         app_id: spec.app_id,
         certificate: spec.cert.map(|c| c.uploaded.clone()),
         app_class_filter: None,
+        conversation_type_filter: None,
         user_id: spec.user_id,
         created: now,
         last_renewed: None,
         last_reauthorized: None,
         last_reauthorization_sent: None,
+        last_reauthorize_call: None,
+        reauthorize_patch_pairs: 0,
     };
     state.registry().insert(record.clone());
     record

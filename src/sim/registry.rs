@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::graph::model::Subscription;
+use crate::graph::model::{AiInteraction, Subscription};
 
 /// The certificate a subscriber uploaded for rich notifications.
 #[derive(Debug, Clone)]
@@ -113,27 +113,22 @@ impl SubscriptionRecord {
         self.subscription.expiration_date_time <= now
     }
 
-    /// True when an interaction of `app_class` by `user_id` is in scope.
-    pub fn matches(&self, app_class: &str, user_id: Option<&str>) -> bool {
+    /// True when `interaction`, in the history of `user_id`, is in this subscription's scope:
+    /// its user (per-user subscriptions) and every `$filter` on the resource.
+    pub fn matches(&self, interaction: &AiInteraction, user_id: &str) -> bool {
         let class_ok = self.app_class_filter.as_ref().is_none_or(|classes| {
             classes
                 .iter()
-                .any(|class| class.eq_ignore_ascii_case(app_class))
+                .any(|class| class.eq_ignore_ascii_case(&interaction.app_class))
         });
-        let user_ok = match (&self.user_id, user_id) {
-            (None, _) => true,
-            (Some(wanted), Some(user)) => wanted.eq_ignore_ascii_case(user),
-            (Some(_), None) => false,
-        };
-        class_ok && user_ok
-    }
-
-    /// True when an interaction of `conversation_type` passes the resource's `$filter` on
-    /// `conversationType` (always true without one). Checked apart from [`Self::matches`].
-    pub fn accepts_conversation_type(&self, conversation_type: &str) -> bool {
-        self.conversation_type_filter
+        let conversation_ok = self.conversation_type_filter.as_ref().is_none_or(|filter| {
+            filter.accepts(interaction.conversation_type.as_deref().unwrap_or_default())
+        });
+        let user_ok = self
+            .user_id
             .as_ref()
-            .is_none_or(|filter| filter.accepts(conversation_type))
+            .is_none_or(|wanted| wanted.eq_ignore_ascii_case(user_id));
+        class_ok && conversation_ok && user_ok
     }
 }
 
@@ -241,11 +236,36 @@ mod tests {
         assert!(text.contains("<redacted>"));
     }
 
+    fn interaction(app_class: &str, conversation_type: &str) -> AiInteraction {
+        serde_json::from_value(serde_json::json!({
+            "id": "1", "sessionId": "19:x@thread.v2", "requestId": "r",
+            "appClass": app_class, "interactionType": "userPrompt",
+            "conversationType": conversation_type, "createdDateTime": "2026-11-22T08:00:00Z",
+        }))
+        .unwrap()
+    }
+
     #[test]
-    fn conversation_type_filter_is_applied() {
-        let record = record("s");
-        assert!(record.accepts_conversation_type("appchat"));
-        assert!(!record.accepts_conversation_type("BizChat"));
+    fn every_filter_and_the_user_decide_the_match() {
+        let mut record = record("s");
+        let teams = "IPM.SkypeTeams.Message.Copilot.Teams";
+        assert!(record.matches(&interaction(teams, "appchat"), "u1"));
+        assert!(
+            !record.matches(&interaction(teams, "BizChat"), "u1"),
+            "conversationType ne"
+        );
+        record.app_class_filter = Some(vec!["IPM.SkypeTeams.Message.Copilot.Word".into()]);
+        assert!(
+            !record.matches(&interaction(teams, "appchat"), "u1"),
+            "appClass eq"
+        );
+        record.app_class_filter = None;
+        record.user_id = Some("U1".into());
+        assert!(record.matches(&interaction(teams, "appchat"), "u1"));
+        assert!(
+            !record.matches(&interaction(teams, "appchat"), "u2"),
+            "per-user scope"
+        );
         let one_of = ConversationTypeFilter::OneOf(vec!["appchat".into()]);
         assert!(one_of.accepts("appchat") && !one_of.accepts("bizchat"));
     }

@@ -185,9 +185,7 @@ impl Pusher {
                     registry
                         .live(now)
                         .filter(|record| watches_created(record))
-                        .filter(|record| {
-                            record.matches(&interaction.app_class, Some(&generated.user_id))
-                        })
+                        .filter(|record| record.matches(interaction, &generated.user_id))
                         .map(|record| {
                             let subscription = &record.subscription;
                             (
