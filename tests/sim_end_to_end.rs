@@ -375,3 +375,67 @@ async fn https_listener_serves_identity_and_graph_to_a_client_trusting_the_ca() 
     assert_eq!(list.status(), 200);
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speed_makes_a_three_day_subscription_expire_in_seconds() {
+    let mut options = SimOptions::loopback(Scenario::load("healthy").unwrap());
+    // 3 days in about 2.6 real seconds.
+    options.speed = 100_000.0;
+    let sim = TestSim::start_with(options).await;
+    let receiver = TestReceiver::start().await;
+    let bearer = sim.token();
+    let expiry = sim.sim.state.now() + chrono::Duration::minutes(4_319);
+    let created = sim
+        .http
+        .post(sim.url("/v1.0/subscriptions"))
+        .bearer_auth(&bearer)
+        .json(&json!({
+            "changeType": "created",
+            "notificationUrl": format!("{}/notify", receiver.base),
+            "lifecycleNotificationUrl": format!("{}/lifecycle", receiver.base),
+            "resource": "/copilot/interactionHistory/getAllEnterpriseInteractions",
+            "expirationDateTime": expiry,
+            "clientState": "fast",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = std::time::Instant::now();
+    // Watched through the ground truth: at this speed an access token lives 36 ms of real time.
+    loop {
+        let live = get_json(&sim, "/_sim/subscriptions").await;
+        let ids: Vec<&str> = live["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["subscription"]["id"].as_str())
+            .collect();
+        if !ids.contains(&id.as_str()) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "still alive after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        started.elapsed() > Duration::from_secs(1),
+        "expired too early"
+    );
+    let lifecycle = receiver
+        .received()
+        .iter()
+        .filter(|r| r.body["value"][0]["lifecycleEvent"] == "reauthorizationRequired")
+        .count();
+    assert!(
+        lifecycle >= 3,
+        "the cadence sends several reauthorizationRequired over 3 days"
+    );
+    sim.stop().await;
+}
