@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::authority::Authority;
 use super::error::{Aadsts, Stamp};
+use super::issuer::{issuer_v1, issuer_v2};
 use super::tenant_segment;
 use crate::sim::http_error::RequestMeta;
 use crate::sim::server::BaseUrl;
@@ -232,16 +233,6 @@ const AUTH_METHODS: [&str; 3] = [
     "client_secret_basic",
 ];
 
-/// The v2.0 issuer for a tenant id (or the `{tenantid}` template).
-pub fn issuer_v2(tid: &str) -> String {
-    format!("https://login.microsoftonline.com/{tid}/v2.0")
-}
-
-/// The v1.0 issuer for a tenant id (or the `{tenantid}` template).
-pub fn issuer_v1(tid: &str) -> String {
-    format!("https://sts.windows.net/{tid}/")
-}
-
 /// The authority the request's `{tenant}` names, or why the identity platform refuses it.
 fn known_authority(state: &SimState, uri: &Uri) -> Result<Authority, Aadsts> {
     match Authority::classify(&tenant_segment(uri), &state.tenant) {
@@ -310,15 +301,6 @@ fn metadata(state: &SimState, document: Value) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn issuers_follow_microsoft() {
-        assert_eq!(
-            issuer_v2("{tenantid}"),
-            "https://login.microsoftonline.com/{tenantid}/v2.0"
-        );
-        assert_eq!(issuer_v1("abc"), "https://sts.windows.net/abc/");
-    }
 
     #[test]
     fn host_of_strips_the_scheme() {

@@ -78,6 +78,7 @@
 mod authority;
 mod discovery;
 mod error;
+mod issuer;
 mod request;
 mod scope;
 mod token;
@@ -91,8 +92,8 @@ use axum::routing::{get, post};
 use super::state::SimState;
 
 pub use authority::{Authority, CONSUMERS_TENANT_ID, is_dns_name};
-pub use discovery::{issuer_v1, issuer_v2};
 pub use error::Aadsts;
+pub use issuer::{issuer_v1, issuer_v2};
 pub use scope::GRAPH_APP_ID;
 pub use token::TOKEN_LIFETIME_SECS;
 
@@ -113,6 +114,15 @@ pub fn routes() -> Router<Arc<SimState>> {
         .route("/{tenant}/discovery/instance", get(discovery::instance))
 }
 
+/// Longest caller-supplied value (tenant, client id, scope, grant) quoted back in an error
+/// message.
+const MAX_ECHOED_CHARS: usize = 256;
+
+/// A caller-supplied value as an error message may quote it: bounded in length.
+fn echo(value: &str) -> String {
+    value.chars().take(MAX_ECHOED_CHARS).collect()
+}
+
 /// The `{tenant}` segment of an identity URL, percent-decoded (lossily: a segment that is not
 /// UTF-8 is malformed either way).
 fn tenant_segment(uri: &Uri) -> String {
@@ -125,4 +135,16 @@ fn tenant_segment(uri: &Uri) -> String {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_bounds_quoted_values() {
+        assert_eq!(echo(&"x".repeat(1000)).len(), MAX_ECHOED_CHARS);
+        assert_eq!(echo("short"), "short");
+        assert_eq!(echo(&"é".repeat(300)).chars().count(), MAX_ECHOED_CHARS);
+    }
 }
