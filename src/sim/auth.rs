@@ -119,12 +119,7 @@ impl FromRequestParts<Arc<SimState>> for Caller {
 }
 
 fn unauthenticated_without_meta() -> GraphFailure {
-    RequestMeta {
-        request_id: String::new(),
-        client_request_id: String::new(),
-        received: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-    }
-    .error(
+    RequestMeta::detached().error(
         StatusCode::UNAUTHORIZED,
         "InvalidAuthenticationToken",
         "Access token is empty.",
