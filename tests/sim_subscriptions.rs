@@ -366,6 +366,13 @@ async fn created_subscription_has_every_field_of_the_fixture() {
     assert_eq!(created["encryptionCertificateId"], "pilotwatch-2026-11");
     assert_eq!(created["latestSupportedTlsVersion"], "v1_2");
     assert_eq!(created["notificationContentType"], "application/json");
+    // Present and null (Universal Print only), not left out.
+    assert!(
+        created
+            .as_object()
+            .unwrap()
+            .contains_key("notificationQueryOptions")
+    );
     assert!(created["notificationQueryOptions"].is_null());
     assert!(created["notificationUrlAppId"].is_null());
     assert_eq!(expiry(&created), expiry(&body));

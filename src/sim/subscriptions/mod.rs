@@ -124,15 +124,12 @@ pub(crate) fn api_version(uri: &Uri) -> &'static str {
 }
 
 /// A subscription as Graph serialises it: every documented property present, with `null`
-/// where it has no value (`notificationQueryOptions` is Universal Print only, so always null).
+/// where it has no value (the model always writes `notificationQueryOptions`, Universal Print
+/// only, as null).
 pub(crate) fn wire(subscription: &Subscription, context: Option<String>) -> Value {
     let mut subscription = subscription.clone();
     subscription.odata_context = context;
-    let mut value = serde_json::to_value(&subscription).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.entry("notificationQueryOptions").or_insert(Value::Null);
-    }
-    value
+    serde_json::to_value(&subscription).unwrap_or(Value::Null)
 }
 
 /// A single subscription answer (`POST`, `GET {id}`, `PATCH`): `@odata.context` names the
