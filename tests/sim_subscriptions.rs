@@ -587,6 +587,11 @@ async fn resource_data_needs_an_rsa_2048_to_4096_certificate_and_its_id() {
             json!({ "includeResourceData": true, "encryptionCertificate": rsa_certificate_b64(), "encryptionCertificateId": "c".repeat(129) }),
             "encryptionCertificateId",
         ),
+        // Opaque ids are not trimmed: what is stored, echoed and notified must be identical.
+        (
+            json!({ "includeResourceData": true, "encryptionCertificate": rsa_certificate_b64(), "encryptionCertificateId": " c1 " }),
+            "encryptionCertificateId must not start or end with whitespace",
+        ),
     ];
     for (changes, expected) in cases {
         let (status, error) = env.create(&env.body(changes)).await;

@@ -198,11 +198,19 @@ pub fn tls_version(requested: Option<&str>) -> Result<String, Refusal> {
     }
 }
 
-/// `encryptionCertificateId`: required with resource data, at most 128 characters.
+/// `encryptionCertificateId`: required with resource data, at most 128 characters. The id is
+/// opaque and comes back verbatim in every rich notification, so surrounding whitespace is
+/// refused rather than silently trimmed (the stored, echoed and notified ids stay identical).
 pub fn check_certificate_id(id: Option<&str>) -> Result<String, Refusal> {
-    match id.map(str::trim) {
-        None | Some("") => Err(Refusal::invalid(
+    match id {
+        None => Err(Refusal::invalid(
             "encryptionCertificateId is required when includeResourceData is true.",
+        )),
+        Some(id) if id.trim().is_empty() => Err(Refusal::invalid(
+            "encryptionCertificateId is required when includeResourceData is true.",
+        )),
+        Some(id) if id.trim() != id => Err(Refusal::invalid(
+            "encryptionCertificateId must not start or end with whitespace.",
         )),
         Some(id) if id.chars().count() > MAX_CERTIFICATE_ID_LEN => Err(Refusal::invalid(format!(
             "encryptionCertificateId is {} characters long; the maximum is {MAX_CERTIFICATE_ID_LEN}.",
@@ -309,5 +317,10 @@ mod tests {
         assert!(check_certificate_id(Some(" ")).is_err());
         assert!(check_certificate_id(Some(&"c".repeat(129))).is_err());
         assert_eq!(check_certificate_id(Some("pw-1")).unwrap(), "pw-1");
+        assert_eq!(check_certificate_id(Some("pw 1")).unwrap(), "pw 1");
+        for padded in [" pw-1", "pw-1 ", "\tpw-1", "pw-1\n"] {
+            let refusal = check_certificate_id(Some(padded)).unwrap_err();
+            assert!(refusal.message.contains("whitespace"), "{padded:?}");
+        }
     }
 }
