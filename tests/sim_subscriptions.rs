@@ -1428,3 +1428,43 @@ async fn patch_settles_the_expiry_after_a_slow_handshake() {
     assert_eq!(status, StatusCode::OK, "{got}");
     assert_eq!(got["notificationUrl"], format!("{slow}/slow/moved"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_and_get_refuse_odata_query_options() {
+    let env = env("healthy").await;
+    let (status, created) = env.create(&env.body(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    for (path, option) in [
+        ("/v1.0/subscriptions?$top=1".to_owned(), "$top"),
+        (
+            "/v1.0/subscriptions?$filter=resource%20eq%20'x'".to_owned(),
+            "$filter",
+        ),
+        ("/beta/subscriptions?%24select=id".to_owned(), "$select"),
+        (
+            "/v1.0/subscriptions?other=1&$count=true".to_owned(),
+            "$count",
+        ),
+        (format!("/v1.0/subscriptions/{id}?$select=id"), "$select"),
+        (format!("/v1.0/subscriptions/{id}?$expand=x"), "$expand"),
+    ] {
+        let (status, error) = env.call(reqwest::Method::GET, &path, None).await;
+        assert_graph_error(status, &error, StatusCode::BAD_REQUEST);
+        assert_eq!(code(&error), "BadRequest", "{path}");
+        assert!(
+            message(&error).contains(&format!("'{option}'")),
+            "{path}: {error}"
+        );
+    }
+    // Without query options both still answer.
+    assert_eq!(env.list().await.len(), 1);
+    let (status, got) = env
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1.0/subscriptions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+}
