@@ -5,13 +5,14 @@
 //!
 //! Depends on the simulator's state (tenant, clock, keys) and the server's `BaseUrl`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::authority::Authority;
@@ -178,6 +179,13 @@ pub(super) async fn keys_v1(
     }
 }
 
+/// The parameters instance discovery reads; others are ignored, each may appear once.
+#[derive(Debug, Deserialize)]
+pub(super) struct InstanceQuery {
+    /// The authority MSAL asks about.
+    authorization_endpoint: Option<String>,
+}
+
 /// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=…`: MSAL's check
 /// that an authority is a known cloud instance. This listener knows itself only.
 pub(super) async fn instance(
@@ -185,13 +193,18 @@ pub(super) async fn instance(
     meta: RequestMeta,
     BaseUrl(base): BaseUrl,
     uri: Uri,
-    Query(query): Query<HashMap<String, String>>,
+    query: Result<Query<InstanceQuery>, QueryRejection>,
 ) -> Response {
     if let Err(refusal) = known_authority(&state, &uri) {
         return refuse(&state, &meta, &refusal);
     }
+    // A query that cannot be read (a repeated parameter, say) gets the identity platform's
+    // error, not axum's plain-text rejection.
+    let Ok(Query(query)) = query else {
+        return refuse(&state, &meta, &Aadsts::Malformed);
+    };
     let host = host_of(&base);
-    let tenant = match query.get("authorization_endpoint") {
+    let tenant = match &query.authorization_endpoint {
         None => "common".to_owned(),
         Some(endpoint) => {
             let parsed = url::Url::parse(endpoint).ok();

@@ -73,12 +73,21 @@
 //! AADSTS50049. Unknown or malformed tenants get the same 90002 / 900023 answers as the token
 //! endpoint.
 //!
+//! # Methods and malformed queries
+//!
+//! These routes answer in the identity platform's `TokenError` shape, never Graph's: a method
+//! an endpoint does not take → 400 `invalid_request` AADSTS900561 ("The endpoint only accepts
+//! POST, OPTIONS requests. Received a GET request."; discovery endpoints name `GET, OPTIONS`,
+//! UNVERIFIED); `OPTIONS` → 204 naming the methods; a query instance discovery cannot read
+//! (e.g. a repeated parameter) → 400 `invalid_request` AADSTS9002313.
+//!
 //! [`BaseUrl`]: crate::sim::server::BaseUrl
 
 mod authority;
 mod discovery;
 mod error;
 mod issuer;
+mod method;
 mod request;
 mod scope;
 mod token;
@@ -100,18 +109,32 @@ pub use token::TOKEN_LIFETIME_SECS;
 /// The identity-platform routes, served at the root of every listener.
 pub fn routes() -> Router<Arc<SimState>> {
     Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token::token)
+                .options(method::token_preflight)
+                .fallback(method::not_token_method),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
-            get(discovery::openid_v2),
+            get(discovery::openid_v2).fallback(method::not_discovery_method),
         )
         .route(
             "/{tenant}/.well-known/openid-configuration",
-            get(discovery::openid_v1),
+            get(discovery::openid_v1).fallback(method::not_discovery_method),
         )
-        .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys_v2))
-        .route("/{tenant}/discovery/keys", get(discovery::keys_v1))
-        .route("/{tenant}/discovery/instance", get(discovery::instance))
+        .route(
+            "/{tenant}/discovery/v2.0/keys",
+            get(discovery::keys_v2).fallback(method::not_discovery_method),
+        )
+        .route(
+            "/{tenant}/discovery/keys",
+            get(discovery::keys_v1).fallback(method::not_discovery_method),
+        )
+        .route(
+            "/{tenant}/discovery/instance",
+            get(discovery::instance).fallback(method::not_discovery_method),
+        )
 }
 
 /// Longest caller-supplied value (tenant, client id, scope, grant) quoted back in an error
