@@ -895,7 +895,14 @@ async fn discovery_refuses_unknown_and_malformed_tenants_and_unknown_paths_404()
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    // A GET on the token endpoint is the identity platform's 400, not a Graph 405.
+    expect_refusal(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        900_561,
+    )
+    .await;
     sim.stop().await;
 }
 
@@ -1043,5 +1050,106 @@ async fn clock_skew_puts_token_times_ahead_of_real_time() {
         "iat {ahead} s ahead of real time"
     );
     assert_eq!(claims["nbf"], claims["iat"]);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_methods_get_the_identity_platforms_answer() {
+    let sim = TestSim::start("healthy").await;
+    let tid = sim.sim.state.tenant.id.clone();
+    let token_url = sim.url(&format!("/{tid}/oauth2/v2.0/token"));
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::PATCH,
+    ] {
+        let response = sim
+            .http
+            .request(method.clone(), &token_url)
+            .send()
+            .await
+            .unwrap();
+        let refusal = expect_refusal(
+            response,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900_561,
+        )
+        .await;
+        assert!(
+            refusal.error_description.starts_with(&format!(
+                "AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a {method} request.\r\n"
+            )),
+            "{}",
+            refusal.error_description
+        );
+    }
+    // A CORS preflight is accepted and names the methods.
+    let response = sim
+        .http
+        .request(reqwest::Method::OPTIONS, &token_url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.headers()["allow"], "POST, OPTIONS");
+    // Discovery endpoints take GET only, and say so in the same shape.
+    for path in [
+        format!("/{tid}/v2.0/.well-known/openid-configuration"),
+        format!("/{tid}/discovery/v2.0/keys"),
+        "/common/discovery/instance".to_owned(),
+    ] {
+        let response = sim.http.post(sim.url(&path)).send().await.unwrap();
+        let refusal = expect_refusal(
+            response,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900_561,
+        )
+        .await;
+        assert!(
+            refusal.error_description.contains(
+                "The endpoint only accepts GET, OPTIONS requests. Received a POST request."
+            ),
+            "{path}: {}",
+            refusal.error_description
+        );
+    }
+    // Graph keeps its own shape for a wrong method.
+    let response = sim
+        .http
+        .put(sim.url("/v1.0/subscriptions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BadRequest", "{body}");
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instance_discovery_answers_an_unreadable_query_as_the_identity_platform() {
+    let sim = TestSim::start("healthy").await;
+    let authorize = format!("{}/common/oauth2/v2.0/authorize", sim.base);
+    let response = sim
+        .http
+        .get(sim.url("/common/discovery/instance"))
+        .query(&[
+            ("api-version", "1.1"),
+            ("authorization_endpoint", &authorize),
+            ("authorization_endpoint", &authorize),
+        ])
+        .send()
+        .await
+        .unwrap();
+    expect_refusal(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        9_002_313,
+    )
+    .await;
     sim.stop().await;
 }

@@ -366,6 +366,13 @@ async fn created_subscription_has_every_field_of_the_fixture() {
     assert_eq!(created["encryptionCertificateId"], "pilotwatch-2026-11");
     assert_eq!(created["latestSupportedTlsVersion"], "v1_2");
     assert_eq!(created["notificationContentType"], "application/json");
+    // Present and null (Universal Print only), not left out.
+    assert!(
+        created
+            .as_object()
+            .unwrap()
+            .contains_key("notificationQueryOptions")
+    );
     assert!(created["notificationQueryOptions"].is_null());
     assert!(created["notificationUrlAppId"].is_null());
     assert_eq!(expiry(&created), expiry(&body));
@@ -579,6 +586,11 @@ async fn resource_data_needs_an_rsa_2048_to_4096_certificate_and_its_id() {
         (
             json!({ "includeResourceData": true, "encryptionCertificate": rsa_certificate_b64(), "encryptionCertificateId": "c".repeat(129) }),
             "encryptionCertificateId",
+        ),
+        // Opaque ids are not trimmed: what is stored, echoed and notified must be identical.
+        (
+            json!({ "includeResourceData": true, "encryptionCertificate": rsa_certificate_b64(), "encryptionCertificateId": " c1 " }),
+            "encryptionCertificateId must not start or end with whitespace",
         ),
     ];
     for (changes, expected) in cases {
@@ -1314,4 +1326,145 @@ async fn ten_subscriptions_per_user_across_apps_and_each_app_sees_only_its_own()
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expiry settled after slow handshakes
+
+/// A receiver that answers every validation request correctly, after `delay` of real time
+/// when the path starts with `/slow`.
+async fn slow_receiver(delay: StdDuration) -> String {
+    async fn answer(
+        State(delay): State<StdDuration>,
+        uri: Uri,
+        Query(query): Query<HashMap<String, String>>,
+    ) -> Response {
+        if uri.path().starts_with("/slow") {
+            tokio::time::sleep(delay).await;
+        }
+        let token = query.get("validationToken").cloned().unwrap_or_default();
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain")],
+            token,
+        )
+            .into_response()
+    }
+    let app = Router::new().fallback(answer).with_state(delay);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// At `--speed 2000`, 1.5 s of real handshake time is 50 simulated minutes.
+async fn fast_clock_env() -> (Env, String) {
+    let mut options = SimOptions::loopback(Scenario::load("healthy").unwrap());
+    options.speed = 2000.0;
+    let sim = TestSim::start_with(options).await;
+    let rx = Receiver::start().await;
+    let token = sim.token();
+    let slow = slow_receiver(StdDuration::from_millis(1500)).await;
+    (Env { sim, rx, token }, slow)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_settles_the_expiry_after_a_slow_handshake() {
+    let (env, slow) = fast_clock_env().await;
+    // 46 minutes: less than the 50 simulated minutes the handshake takes.
+    let body = env.body(json!({
+        "notificationUrl": format!("{slow}/slow/notify"),
+        "lifecycleNotificationUrl": null,
+        "expirationDateTime": env.now() + Duration::minutes(46),
+    }));
+    let (status, created) = env.create(&body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let left = expiry(&created) - env.now();
+    assert!(
+        left > Duration::minutes(40),
+        "created with {left} left: {created}"
+    );
+    let id = created["id"].as_str().unwrap();
+    let (status, got) = env
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1.0/subscriptions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patch_settles_the_expiry_after_a_slow_handshake() {
+    let (env, slow) = fast_clock_env().await;
+    let (status, created) = env.create(&env.body(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let patch = json!({
+        "notificationUrl": format!("{slow}/slow/moved"),
+        "expirationDateTime": env.now() + Duration::minutes(46),
+    });
+    let (status, patched) = env
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/v1.0/subscriptions/{id}"),
+            Some(&patch),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    let left = expiry(&patched) - env.now();
+    assert!(
+        left > Duration::minutes(40),
+        "renewed with {left} left: {patched}"
+    );
+    let (status, got) = env
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1.0/subscriptions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got["notificationUrl"], format!("{slow}/slow/moved"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_and_get_refuse_odata_query_options() {
+    let env = env("healthy").await;
+    let (status, created) = env.create(&env.body(json!({}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    for (path, option) in [
+        ("/v1.0/subscriptions?$top=1".to_owned(), "$top"),
+        (
+            "/v1.0/subscriptions?$filter=resource%20eq%20'x'".to_owned(),
+            "$filter",
+        ),
+        ("/beta/subscriptions?%24select=id".to_owned(), "$select"),
+        (
+            "/v1.0/subscriptions?other=1&$count=true".to_owned(),
+            "$count",
+        ),
+        (format!("/v1.0/subscriptions/{id}?$select=id"), "$select"),
+        (format!("/v1.0/subscriptions/{id}?$expand=x"), "$expand"),
+    ] {
+        let (status, error) = env.call(reqwest::Method::GET, &path, None).await;
+        assert_graph_error(status, &error, StatusCode::BAD_REQUEST);
+        assert_eq!(code(&error), "BadRequest", "{path}");
+        assert!(
+            message(&error).contains(&format!("'{option}'")),
+            "{path}: {error}"
+        );
+    }
+    // Without query options both still answer.
+    assert_eq!(env.list().await.len(), 1);
+    let (status, got) = env
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1.0/subscriptions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{got}");
 }

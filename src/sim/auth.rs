@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use jsonwebtoken::{Algorithm, Validation};
 
 use super::http_error::{GraphFailure, RequestMeta};
+use super::login::issuer_v1;
 use super::state::SimState;
 use crate::graph::model::AccessTokenClaims;
 use crate::graph::model::well_known::GRAPH_AUDIENCE;
@@ -94,7 +95,7 @@ impl FromRequestParts<Arc<SimState>> for Caller {
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
         validation.set_audience(&[GRAPH_AUDIENCE, "00000003-0000-0000-c000-000000000000"]);
-        validation.set_issuer(&[format!("https://sts.windows.net/{}/", state.tenant.id)]);
+        validation.set_issuer(&[issuer_v1(&state.tenant.id)]);
         let claims = jsonwebtoken::decode::<AccessTokenClaims>(token, &key, &validation)
             .map_err(|_| {
                 unauthenticated(
@@ -118,12 +119,7 @@ impl FromRequestParts<Arc<SimState>> for Caller {
 }
 
 fn unauthenticated_without_meta() -> GraphFailure {
-    RequestMeta {
-        request_id: String::new(),
-        client_request_id: String::new(),
-        received: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-    }
-    .error(
+    RequestMeta::detached().error(
         StatusCode::UNAUTHORIZED,
         "InvalidAuthenticationToken",
         "Access token is empty.",

@@ -29,6 +29,16 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
+    /// Placeholder ids for a request the middleware never stamped (a wiring bug, answered
+    /// rather than panicked on): empty ids, the Unix epoch as arrival time.
+    pub fn detached() -> Self {
+        Self {
+            request_id: String::new(),
+            client_request_id: String::new(),
+            received: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
     /// A Graph error answer for this request.
     pub fn error(
         &self,
@@ -137,14 +147,9 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
-        let meta = match RequestMeta::from_request_parts(&mut parts, state).await {
-            Ok(meta) => meta,
-            Err(_) => RequestMeta {
-                request_id: String::new(),
-                client_request_id: String::new(),
-                received: DateTime::<Utc>::UNIX_EPOCH,
-            },
-        };
+        let meta = RequestMeta::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or_else(|_| RequestMeta::detached());
         let content_type = parts
             .headers
             .get(header::CONTENT_TYPE)
@@ -186,5 +191,26 @@ where
             };
             meta.error(StatusCode::BAD_REQUEST, "BadRequest", message)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn detached_meta_answers_in_graphs_shape_with_empty_ids() {
+        let failure = RequestMeta::detached().error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "Access token is empty.",
+        );
+        assert_eq!(failure.status, StatusCode::UNAUTHORIZED);
+        let inner = failure.body.error.inner_error.as_ref().unwrap();
+        assert_eq!(inner.request_id, "");
+        assert_eq!(inner.client_request_id, "");
+        assert_eq!(inner.date, "1970-01-01T00:00:00");
+        assert_eq!(failure.body.error.code, "InvalidAuthenticationToken");
     }
 }

@@ -24,7 +24,6 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
-use tower_http::timeout::TimeoutLayer;
 
 use super::http_error::RequestMeta;
 use super::state::SimState;
@@ -97,11 +96,12 @@ pub fn router(state: Arc<SimState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), stamp_request))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
+        // Inside `stamp_request`, so a timed-out answer carries the request's ids and headers.
+        .layer(middleware::from_fn_with_state(
             REQUEST_TIMEOUT,
+            answer_in_time,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), stamp_request))
         .with_state(state)
 }
 
@@ -153,6 +153,32 @@ async fn stamp_request(
         }
     }
     response
+}
+
+/// Gives up on a request that takes longer than `limit` (real time) with Graph's `504 timeout`
+/// error document, rather than an empty body a client cannot tell from a proxy's.
+async fn answer_in_time(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    let meta = request
+        .extensions()
+        .get::<RequestMeta>()
+        .cloned()
+        .unwrap_or_else(RequestMeta::detached);
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                target: "pilotwatch::sim::http",
+                limit_secs = limit.as_secs_f64(),
+                "request timed out"
+            );
+            meta.error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                "The operation timed out.",
+            )
+            .into_response()
+        }
+    }
 }
 
 /// During a scenario's outage window every Graph call answers 503 with `Retry-After`.
@@ -268,5 +294,75 @@ pub async fn serve_https(
                 _ = connection => {}
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+
+    async fn slow() -> &'static str {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        "too late"
+    }
+
+    async fn quick() -> &'static str {
+        "in time"
+    }
+
+    fn timed(limit: Duration) -> Router {
+        Router::new()
+            .route("/slow", get(slow))
+            .route("/quick", get(quick))
+            .layer(middleware::from_fn_with_state(limit, answer_in_time))
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_request_gets_graphs_timeout_error() {
+        let meta = RequestMeta {
+            request_id: "req-1".to_owned(),
+            client_request_id: "client-1".to_owned(),
+            received: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        };
+        let mut request = Request::builder().uri("/slow").body(Body::empty()).unwrap();
+        request.extensions_mut().insert(meta);
+        let started = std::time::Instant::now();
+        let response = timed(Duration::from_millis(50))
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        let body = to_bytes(response.into_body(), MAX_BODY_BYTES)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "timeout", "{body}");
+        assert_eq!(body["error"]["innerError"]["request-id"], "req-1", "{body}");
+        assert_eq!(
+            body["error"]["innerError"]["client-request-id"], "client-1",
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_quick_request_is_untouched() {
+        let request = Request::builder()
+            .uri("/quick")
+            .body(Body::empty())
+            .unwrap();
+        let response = timed(Duration::from_secs(5))
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = to_bytes(response.into_body(), MAX_BODY_BYTES)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"in time");
     }
 }

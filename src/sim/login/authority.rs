@@ -5,13 +5,11 @@
 //!
 //! Pure: depends on the simulated tenant's identity only, never on state, clock or HTTP.
 
+use super::echo;
 use crate::sim::tenant::{Tenant, is_guid};
 
 /// The Microsoft-account ("consumers") tenant id Microsoft publishes in its metadata.
 pub const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
-
-/// Longest tenant identifier echoed back in an error message.
-const MAX_ECHOED_CHARS: usize = 256;
 
 /// What a `{tenant}` path segment names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,14 +92,10 @@ pub fn is_dns_name(text: &str) -> bool {
     labels.len() >= 2 && well_formed && top_is_alphabetic
 }
 
-/// The identifier as an error message may quote it: bounded in length.
-fn echo(segment: &str) -> String {
-    segment.chars().take(MAX_ECHOED_CHARS).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::login::MAX_ECHOED_CHARS;
     use chrono::Utc;
 
     #[test]

@@ -5,17 +5,19 @@
 //!
 //! Depends on the simulator's state (tenant, clock, keys) and the server's `BaseUrl`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::authority::Authority;
 use super::error::{Aadsts, Stamp};
+use super::issuer::{issuer_v1, issuer_v2};
 use super::tenant_segment;
 use crate::sim::http_error::RequestMeta;
 use crate::sim::server::BaseUrl;
@@ -177,6 +179,13 @@ pub(super) async fn keys_v1(
     }
 }
 
+/// The parameters instance discovery reads; others are ignored, each may appear once.
+#[derive(Debug, Deserialize)]
+pub(super) struct InstanceQuery {
+    /// The authority MSAL asks about.
+    authorization_endpoint: Option<String>,
+}
+
 /// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=…`: MSAL's check
 /// that an authority is a known cloud instance. This listener knows itself only.
 pub(super) async fn instance(
@@ -184,13 +193,18 @@ pub(super) async fn instance(
     meta: RequestMeta,
     BaseUrl(base): BaseUrl,
     uri: Uri,
-    Query(query): Query<HashMap<String, String>>,
+    query: Result<Query<InstanceQuery>, QueryRejection>,
 ) -> Response {
     if let Err(refusal) = known_authority(&state, &uri) {
         return refuse(&state, &meta, &refusal);
     }
+    // A query that cannot be read (a repeated parameter, say) gets the identity platform's
+    // error, not axum's plain-text rejection.
+    let Ok(Query(query)) = query else {
+        return refuse(&state, &meta, &Aadsts::Malformed);
+    };
     let host = host_of(&base);
-    let tenant = match query.get("authorization_endpoint") {
+    let tenant = match &query.authorization_endpoint {
         None => "common".to_owned(),
         Some(endpoint) => {
             let parsed = url::Url::parse(endpoint).ok();
@@ -231,16 +245,6 @@ const AUTH_METHODS: [&str; 3] = [
     "private_key_jwt",
     "client_secret_basic",
 ];
-
-/// The v2.0 issuer for a tenant id (or the `{tenantid}` template).
-pub fn issuer_v2(tid: &str) -> String {
-    format!("https://login.microsoftonline.com/{tid}/v2.0")
-}
-
-/// The v1.0 issuer for a tenant id (or the `{tenantid}` template).
-pub fn issuer_v1(tid: &str) -> String {
-    format!("https://sts.windows.net/{tid}/")
-}
 
 /// The authority the request's `{tenant}` names, or why the identity platform refuses it.
 fn known_authority(state: &SimState, uri: &Uri) -> Result<Authority, Aadsts> {
@@ -310,15 +314,6 @@ fn metadata(state: &SimState, document: Value) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn issuers_follow_microsoft() {
-        assert_eq!(
-            issuer_v2("{tenantid}"),
-            "https://login.microsoftonline.com/{tenantid}/v2.0"
-        );
-        assert_eq!(issuer_v1("abc"), "https://sts.windows.net/abc/");
-    }
 
     #[test]
     fn host_of_strips_the_scheme() {

@@ -97,6 +97,13 @@ pub enum Aadsts {
     },
     /// 50049: instance discovery for an authority that is not this one.
     UnknownInstance,
+    /// 900561: an HTTP method the endpoint does not accept.
+    MethodNotAccepted {
+        /// The methods it accepts, as the message lists them (`POST, OPTIONS`).
+        accepted: &'static str,
+        /// The method received.
+        method: String,
+    },
     /// 90033: the simulator could not sign (cannot happen with a working key).
     Transient,
 }
@@ -122,6 +129,7 @@ impl Aadsts {
             Self::InvalidScope { .. } => 70_011,
             Self::ResourceNotFound { .. } => 500_011,
             Self::UnknownInstance => 50_049,
+            Self::MethodNotAccepted { .. } => 900_561,
             Self::Transient => 90_033,
         }
     }
@@ -144,7 +152,8 @@ impl Aadsts {
             | Self::GrantNotOnCommon
             | Self::MissingParameter { .. }
             | Self::ResourceParameter
-            | Self::Malformed => "invalid_request",
+            | Self::Malformed
+            | Self::MethodNotAccepted { .. } => "invalid_request",
         }
     }
 
@@ -213,6 +222,9 @@ impl Aadsts {
                 "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
             ),
             Self::UnknownInstance => "Unknown or invalid instance.".to_owned(),
+            Self::MethodNotAccepted { accepted, method } => format!(
+                "The endpoint only accepts {accepted} requests. Received a {method} request."
+            ),
             Self::Transient => "A transient error has occurred. Please try again.".to_owned(),
         }
     }

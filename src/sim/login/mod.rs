@@ -73,11 +73,21 @@
 //! AADSTS50049. Unknown or malformed tenants get the same 90002 / 900023 answers as the token
 //! endpoint.
 //!
+//! # Methods and malformed queries
+//!
+//! These routes answer in the identity platform's `TokenError` shape, never Graph's: a method
+//! an endpoint does not take → 400 `invalid_request` AADSTS900561 ("The endpoint only accepts
+//! POST, OPTIONS requests. Received a GET request."; discovery endpoints name `GET, OPTIONS`,
+//! UNVERIFIED); `OPTIONS` → 204 naming the methods; a query instance discovery cannot read
+//! (e.g. a repeated parameter) → 400 `invalid_request` AADSTS9002313.
+//!
 //! [`BaseUrl`]: crate::sim::server::BaseUrl
 
 mod authority;
 mod discovery;
 mod error;
+mod issuer;
+mod method;
 mod request;
 mod scope;
 mod token;
@@ -91,26 +101,49 @@ use axum::routing::{get, post};
 use super::state::SimState;
 
 pub use authority::{Authority, CONSUMERS_TENANT_ID, is_dns_name};
-pub use discovery::{issuer_v1, issuer_v2};
 pub use error::Aadsts;
+pub use issuer::{issuer_v1, issuer_v2};
 pub use scope::GRAPH_APP_ID;
 pub use token::TOKEN_LIFETIME_SECS;
 
 /// The identity-platform routes, served at the root of every listener.
 pub fn routes() -> Router<Arc<SimState>> {
     Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            post(token::token)
+                .options(method::token_preflight)
+                .fallback(method::not_token_method),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
-            get(discovery::openid_v2),
+            get(discovery::openid_v2).fallback(method::not_discovery_method),
         )
         .route(
             "/{tenant}/.well-known/openid-configuration",
-            get(discovery::openid_v1),
+            get(discovery::openid_v1).fallback(method::not_discovery_method),
         )
-        .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys_v2))
-        .route("/{tenant}/discovery/keys", get(discovery::keys_v1))
-        .route("/{tenant}/discovery/instance", get(discovery::instance))
+        .route(
+            "/{tenant}/discovery/v2.0/keys",
+            get(discovery::keys_v2).fallback(method::not_discovery_method),
+        )
+        .route(
+            "/{tenant}/discovery/keys",
+            get(discovery::keys_v1).fallback(method::not_discovery_method),
+        )
+        .route(
+            "/{tenant}/discovery/instance",
+            get(discovery::instance).fallback(method::not_discovery_method),
+        )
+}
+
+/// Longest caller-supplied value (tenant, client id, scope, grant) quoted back in an error
+/// message.
+const MAX_ECHOED_CHARS: usize = 256;
+
+/// A caller-supplied value as an error message may quote it: bounded in length.
+fn echo(value: &str) -> String {
+    value.chars().take(MAX_ECHOED_CHARS).collect()
 }
 
 /// The `{tenant}` segment of an identity URL, percent-decoded (lossily: a segment that is not
@@ -125,4 +158,16 @@ fn tenant_segment(uri: &Uri) -> String {
     percent_encoding::percent_decode_str(raw)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_bounds_quoted_values() {
+        assert_eq!(echo(&"x".repeat(1000)).len(), MAX_ECHOED_CHARS);
+        assert_eq!(echo("short"), "short");
+        assert_eq!(echo(&"é".repeat(300)).chars().count(), MAX_ECHOED_CHARS);
+    }
 }

@@ -25,9 +25,10 @@ use serde::Serialize;
 
 use super::authority::Authority;
 use super::error::{Aadsts, Stamp, identity_headers};
+use super::issuer::issuer_v1;
 use super::request::{self, TokenRequest};
 use super::scope::{self, ScopeVerdict};
-use super::tenant_segment;
+use super::{echo, tenant_segment};
 use crate::graph::model::AccessTokenClaims;
 use crate::graph::model::well_known::GRAPH_AUDIENCE;
 use crate::sim::http_error::RequestMeta;
@@ -38,9 +39,6 @@ pub const TOKEN_LIFETIME_SECS: i64 = 3599;
 
 /// The only grant this simulator issues.
 const CLIENT_CREDENTIALS: &str = "client_credentials";
-
-/// Longest caller-supplied value quoted back in an error message.
-const MAX_ECHOED_CHARS: usize = 256;
 
 /// The success body (`token-success.json`), fields in the service's order.
 #[derive(Serialize)]
@@ -241,7 +239,7 @@ fn mint(
     let uti_bytes: [u8; 16] = state.rng().random();
     let claims = AccessTokenClaims {
         aud: GRAPH_AUDIENCE.to_owned(),
-        iss: format!("https://sts.windows.net/{}/", tenant.id),
+        iss: issuer_v1(&tenant.id),
         iat: now.timestamp(),
         nbf: now.timestamp(),
         exp: (now + Duration::seconds(TOKEN_LIFETIME_SECS)).timestamp(),
@@ -259,11 +257,6 @@ fn mint(
     state.keys.sign(&claims, now).map(SecretString::from)
 }
 
-/// A caller-supplied value as an error message may quote it: bounded in length.
-fn echo(value: &str) -> String {
-    value.chars().take(MAX_ECHOED_CHARS).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,11 +271,5 @@ mod tests {
                 &actual
             ));
         }
-    }
-
-    #[test]
-    fn echo_bounds_quoted_values() {
-        assert_eq!(echo(&"x".repeat(1000)).len(), MAX_ECHOED_CHARS);
-        assert_eq!(echo("short"), "short");
     }
 }

@@ -86,11 +86,21 @@ pub(super) async fn create(
         }
     }
 
-    let now = state.now();
     let mut record = planned.record;
-    record.created = now;
     let answer = {
         let mut registry = state.registry();
+        // The handshakes take real seconds, which `--speed` turns into many simulated minutes:
+        // the expiry is settled again against the clock at the insert, so a subscription is
+        // never created already expired (or with less than the 45-minute floor left).
+        let now = state.now();
+        record.created = now;
+        record.subscription.expiration_date_time = settle_expiry(
+            planned.requested_expiry,
+            now,
+            record.subscription.lifecycle_notification_url.is_some(),
+            Operation::Create,
+        )
+        .map_err(|refusal| refusal.into_failure(&meta))?;
         check_room(&registry, &caller, &planned.resource_rule, now)
             .map_err(|refusal| refusal.into_failure(&meta))?;
         let answer = entity(&base, &uri, &record.subscription);
@@ -104,6 +114,8 @@ pub(super) async fn create(
 #[derive(Debug)]
 struct Planned {
     record: SubscriptionRecord,
+    /// The `expirationDateTime` asked for, settled again at the insert.
+    requested_expiry: DateTime<Utc>,
     resource_rule: ResourceRule,
 }
 
@@ -197,6 +209,7 @@ fn plan(state: &SimState, caller: &Caller, body: Value) -> Result<Planned, Refus
     };
     Ok(Planned {
         record,
+        requested_expiry: create.expiration_date_time,
         resource_rule: ResourceRule {
             resource,
             change_types,

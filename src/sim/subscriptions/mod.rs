@@ -114,6 +114,34 @@ pub(crate) fn owned_by(record: &SubscriptionRecord, caller: &Caller) -> bool {
         && record.tenant_id.eq_ignore_ascii_case(&caller.tenant_id)
 }
 
+/// Longest query-option name quoted back in an error message.
+const MAX_ECHOED_OPTION_CHARS: usize = 64;
+
+/// `400 BadRequest` naming the first OData query option (`$…` parameter) of `uri`: the
+/// subscription list and get support none (graph-facts §3.2), and silently ignoring one would
+/// let a client believe its `$filter` or `$top` applied.
+pub(crate) fn refuse_query_options(meta: &RequestMeta, uri: &Uri) -> Result<(), GraphFailure> {
+    let Some(query) = uri.query() else {
+        return Ok(());
+    };
+    let option = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(name, _)| name)
+        .find(|name| name.trim_start().starts_with('$'));
+    match option {
+        None => Ok(()),
+        Some(name) => {
+            let shown: String = name.trim().chars().take(MAX_ECHOED_OPTION_CHARS).collect();
+            Err(meta.error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!(
+                    "Query option '{shown}' is not supported on subscriptions; this resource supports no OData query options."
+                ),
+            ))
+        }
+    }
+}
+
 /// `v1.0` or `beta`, whichever the request came in on.
 pub(crate) fn api_version(uri: &Uri) -> &'static str {
     if uri.path().starts_with("/beta/") {
@@ -124,15 +152,12 @@ pub(crate) fn api_version(uri: &Uri) -> &'static str {
 }
 
 /// A subscription as Graph serialises it: every documented property present, with `null`
-/// where it has no value (`notificationQueryOptions` is Universal Print only, so always null).
+/// where it has no value (the model always writes `notificationQueryOptions`, Universal Print
+/// only, as null).
 pub(crate) fn wire(subscription: &Subscription, context: Option<String>) -> Value {
     let mut subscription = subscription.clone();
     subscription.odata_context = context;
-    let mut value = serde_json::to_value(&subscription).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.entry("notificationQueryOptions").or_insert(Value::Null);
-    }
-    value
+    serde_json::to_value(&subscription).unwrap_or(Value::Null)
 }
 
 /// A single subscription answer (`POST`, `GET {id}`, `PATCH`): `@odata.context` names the

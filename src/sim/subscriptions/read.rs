@@ -1,6 +1,7 @@
 //! `GET /subscriptions` and `GET /subscriptions/{id}` (graph-facts §3.2, §7, §8): the calling
 //! app's live subscriptions, `clientState` withheld, the list throttled at 40 requests per
-//! 20 seconds per app as Graph's subscription service does.
+//! 20 seconds per app as Graph's subscription service does. Neither supports OData query
+//! options: a `$…` parameter is refused with 400, never silently ignored.
 //!
 //! Depends on the subscription module's helpers, the registry and the state.
 
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{REQUIRED_ROLES, api_version, entity, not_found, owned_by, wire};
+use super::{REQUIRED_ROLES, api_version, entity, not_found, owned_by, refuse_query_options, wire};
 use crate::sim::auth::Caller;
 use crate::sim::http_error::{GraphFailure, RequestMeta};
 use crate::sim::server::BaseUrl;
@@ -29,6 +30,7 @@ pub(super) async fn list(
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, GraphFailure> {
     caller.require_any(&meta, REQUIRED_ROLES)?;
+    refuse_query_options(&meta, &uri)?;
     let identifier = format!("{}+{}", caller.tenant_id, caller.app_id);
     // Counted in real time: the budget is about how fast a client really calls (throttle.rs).
     if let Err(wait) = state.list_budget.check(&identifier, Instant::now()) {
@@ -69,6 +71,7 @@ pub(super) async fn get_one(
     Path(id): Path<String>,
 ) -> Result<Response, GraphFailure> {
     caller.require_any(&meta, REQUIRED_ROLES)?;
+    refuse_query_options(&meta, &uri)?;
     let now = state.now();
     let found = state
         .registry()

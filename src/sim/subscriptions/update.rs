@@ -67,10 +67,8 @@ pub(super) async fn update(
         };
         record.subscription.lifecycle_notification_url.is_some()
     };
-    let expiry = patch
-        .expiration_date_time
-        .map(|requested| settle_expiry(requested, now, has_lifecycle_url, Operation::Update))
-        .transpose()
+    // Settled now so a bad expiry is refused before any handshake, and again at the write.
+    settle_patch_expiry(patch.expiration_date_time, now, has_lifecycle_url)
         .map_err(|refusal| refusal.into_failure(&meta))?;
     if let Some(url) = &patch.notification_url {
         check_endpoint_url("notificationUrl", url)
@@ -95,6 +93,14 @@ pub(super) async fn update(
     else {
         return Err(not_found(&meta, &id));
     };
+    // A handshake with a new notificationUrl takes real seconds (many simulated minutes under
+    // `--speed`): the expiry is settled against the clock at the write, as on create.
+    let expiry = settle_patch_expiry(
+        patch.expiration_date_time,
+        now,
+        record.subscription.lifecycle_notification_url.is_some(),
+    )
+    .map_err(|refusal| refusal.into_failure(&meta))?;
     if let Some(expiry) = expiry {
         record.subscription.expiration_date_time = expiry;
     }
@@ -109,6 +115,17 @@ pub(super) async fn update(
     record.last_reauthorized = Some(now);
     // The update example in Graph's documentation echoes clientState (unlike the list).
     Ok(Json(entity(&base, &uri, &record.subscription)).into_response())
+}
+
+/// The PATCH's `expirationDateTime`, if any, settled at `now`.
+fn settle_patch_expiry(
+    requested: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    has_lifecycle_url: bool,
+) -> Result<Option<DateTime<Utc>>, Refusal> {
+    requested
+        .map(|requested| settle_expiry(requested, now, has_lifecycle_url, Operation::Update))
+        .transpose()
 }
 
 fn read_patch(body: Value) -> Result<SubscriptionPatch, Refusal> {

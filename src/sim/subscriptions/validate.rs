@@ -61,21 +61,6 @@ pub enum ChangeType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeTypes(BTreeSet<ChangeType>);
 
-impl ChangeTypes {
-    /// Canonical text, in a fixed order: two bodies naming the same set compare equal.
-    pub fn canonical(&self) -> String {
-        self.0
-            .iter()
-            .map(|kind| match kind {
-                ChangeType::Created => "created",
-                ChangeType::Updated => "updated",
-                ChangeType::Deleted => "deleted",
-            })
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-}
-
 /// Parses a comma-separated subset of `created`, `updated`, `deleted`.
 pub fn parse_change_types(text: &str) -> Result<ChangeTypes, Refusal> {
     let mut kinds = BTreeSet::new();
@@ -213,11 +198,19 @@ pub fn tls_version(requested: Option<&str>) -> Result<String, Refusal> {
     }
 }
 
-/// `encryptionCertificateId`: required with resource data, at most 128 characters.
+/// `encryptionCertificateId`: required with resource data, at most 128 characters. The id is
+/// opaque and comes back verbatim in every rich notification, so surrounding whitespace is
+/// refused rather than silently trimmed (the stored, echoed and notified ids stay identical).
 pub fn check_certificate_id(id: Option<&str>) -> Result<String, Refusal> {
-    match id.map(str::trim) {
-        None | Some("") => Err(Refusal::invalid(
+    match id {
+        None => Err(Refusal::invalid(
             "encryptionCertificateId is required when includeResourceData is true.",
+        )),
+        Some(id) if id.trim().is_empty() => Err(Refusal::invalid(
+            "encryptionCertificateId is required when includeResourceData is true.",
+        )),
+        Some(id) if id.trim() != id => Err(Refusal::invalid(
+            "encryptionCertificateId must not start or end with whitespace.",
         )),
         Some(id) if id.chars().count() > MAX_CERTIFICATE_ID_LEN => Err(Refusal::invalid(format!(
             "encryptionCertificateId is {} characters long; the maximum is {MAX_CERTIFICATE_ID_LEN}.",
@@ -269,7 +262,7 @@ mod tests {
         let a = parse_change_types("created,deleted,updated").unwrap();
         let b = parse_change_types(" updated , created,deleted").unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.canonical(), "created,updated,deleted");
+        assert_ne!(a, parse_change_types("created,updated").unwrap());
         for bad in ["", "created,", "created,moved", "all"] {
             assert!(parse_change_types(bad).is_err(), "{bad:?}");
         }
@@ -324,5 +317,10 @@ mod tests {
         assert!(check_certificate_id(Some(" ")).is_err());
         assert!(check_certificate_id(Some(&"c".repeat(129))).is_err());
         assert_eq!(check_certificate_id(Some("pw-1")).unwrap(), "pw-1");
+        assert_eq!(check_certificate_id(Some("pw 1")).unwrap(), "pw 1");
+        for padded in [" pw-1", "pw-1 ", "\tpw-1", "pw-1\n"] {
+            let refusal = check_certificate_id(Some(padded)).unwrap_err();
+            assert!(refusal.message.contains("whitespace"), "{padded:?}");
+        }
     }
 }
