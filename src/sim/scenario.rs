@@ -291,7 +291,10 @@ pub struct Delivery {
     /// False: the notification URL cannot be reached from "Graph" (handshakes and deliveries
     /// fail with a connection error).
     pub endpoint_reachable: bool,
-    /// Extra network delay before a share of deliveries reaches the subscriber (real time).
+    /// Extra network delay before a share of deliveries reaches the subscriber (real time, at
+    /// most [`MAX_INJECTED_DELAY`]). An attempt waits at most its timeout (3 s first, 10 s on
+    /// retries), so over 3 s makes first attempts slow (Graph's delay state) and over 10 s
+    /// exceeds the retry timeout (Graph's drop state).
     #[serde(with = "humantime_serde")]
     pub injected_delay: Duration,
     /// Share of deliveries that get `injected_delay`.
@@ -377,6 +380,9 @@ pub struct TimeFaults {
     pub skew_seconds: i64,
 }
 
+/// Longest `delivery.injected_delay` a scenario may ask for.
+pub const MAX_INJECTED_DELAY: Duration = Duration::from_secs(60);
+
 impl Scenario {
     /// Loads an embedded scenario by name, or a file when `name_or_path` names one.
     pub fn load(name_or_path: &str) -> Result<Self, ScenarioError> {
@@ -428,6 +434,12 @@ impl Scenario {
         if !(self.delivery.latency_sigma.is_finite() && self.delivery.latency_sigma >= 0.0) {
             return Err("delivery.latency_sigma must be zero or positive".to_owned());
         }
+        if self.delivery.injected_delay > MAX_INJECTED_DELAY {
+            return Err(format!(
+                "delivery.injected_delay must be at most {} s",
+                MAX_INJECTED_DELAY.as_secs()
+            ));
+        }
         if self.delivery.max_batch == 0 || self.delivery.max_batch > 1000 {
             return Err("delivery.max_batch must be between 1 and 1000".to_owned());
         }
@@ -467,6 +479,9 @@ mod tests {
         let bad = "name = \"x\"\nsummary = \"y\"\n[delivery]\ntail_fraction = 2.0\n";
         let message = Scenario::parse(bad, "bad.toml").unwrap_err().to_string();
         assert!(message.contains("tail_fraction"), "{message}");
+        let long = "name = \"x\"\nsummary = \"y\"\n[delivery]\ninjected_delay = \"61s\"\n";
+        let message = Scenario::parse(long, "long.toml").unwrap_err().to_string();
+        assert!(message.contains("injected_delay"), "{message}");
         let message = Scenario::load("no-such-scenario").unwrap_err().to_string();
         assert!(message.contains("healthy"), "{message}");
     }

@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use tokio::sync::{OnceCell, Semaphore};
 
-use super::deliver::{self, Conditions};
+use super::deliver::{self, Conditions, REQUEST_TIMEOUT};
 use super::encrypt::ForeignCertificate;
-use super::endpoint_health::{DROP_ABOVE, HealthState, PENALTY, SLOW_RESPONSE_MS, WINDOW};
+use super::endpoint_health::{DROP_ABOVE, HealthState, PENALTY, WINDOW};
 use super::payload::{self, ChangeEntry};
 use super::schedule::{self, BATCH_WINDOW};
 use super::{Finished, Outgoing, PendingChange, Pusher, Retry, Work};
@@ -262,7 +262,7 @@ async fn attempt(
         first_attempt_at: first_attempt_at.unwrap_or(at),
         at,
         outcome: attempted.outcome,
-        slow: attempted.slow,
+        sample: attempted.sample,
     })
 }
 
@@ -285,9 +285,9 @@ fn dedup(ids: impl Iterator<Item = String>) -> Vec<String> {
 
 fn drop_reason(until: DateTime<Utc>) -> String {
     format!(
-        "endpoint host in Graph's drop state until {until}: more than {} % of responses in {} minutes were slower than {} ms",
+        "endpoint host in Graph's drop state until {until}: more than {} % of responses in {} minutes exceeded the {} s retry timeout",
         DROP_ABOVE * 100.0,
         WINDOW.num_minutes(),
-        SLOW_RESPONSE_MS
+        REQUEST_TIMEOUT.as_secs()
     )
 }

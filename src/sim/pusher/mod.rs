@@ -11,7 +11,8 @@
 //! (`payload`: encryption, validation tokens) and sent from spawned tasks bounded by a
 //! semaphore (`deliver`), so a slow receiver never blocks the loop. Graph's rules then apply
 //! (graph-facts §3.5): failures are retried with exponential backoff for four hours of simulated
-//! time and then dropped; slow hosts are delayed or dropped (`endpoint_health`); nothing goes out
+//! time and then dropped; slow hosts are delayed, very slow ones dropped (`endpoint_health`);
+//! nothing goes out
 //! during a Graph outage. Every attempt, including every drop, is recorded in
 //! `state.deliveries()`.
 //!
@@ -35,7 +36,7 @@ use tokio::task::{JoinError, JoinSet};
 
 pub use deliver::{FIRST_ATTEMPT_DEADLINE, REQUEST_TIMEOUT, UNREACHABLE_REASON};
 pub use endpoint_health::{
-    DELAY_ABOVE, DROP_ABOVE, MIN_SAMPLES, PENALTY, SLOW_RESPONSE_MS, WINDOW,
+    DELAY_ABOVE, DROP_ABOVE, MIN_SAMPLES, PENALTY, SLOW_RESPONSE_MS, Sample, WINDOW,
 };
 pub use schedule::{FIRST_RETRY_DELAY, LONGEST_RETRY_DELAY, RETRY_WINDOW};
 
@@ -114,7 +115,7 @@ struct Finished {
     first_attempt_at: DateTime<Utc>,
     at: DateTime<Utc>,
     outcome: DeliveryOutcome,
-    slow: Option<bool>,
+    sample: Option<Sample>,
 }
 
 struct Pusher {
@@ -252,8 +253,8 @@ impl Pusher {
                 return;
             }
         };
-        if let Some(slow) = done.slow {
-            self.health.record(&done.batch.url, done.at, slow);
+        if let Some(sample) = done.sample {
+            self.health.record(&done.batch.url, done.at, sample);
         }
         if deliver::is_final(&done.outcome) {
             return;
