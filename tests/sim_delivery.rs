@@ -712,21 +712,20 @@ async fn an_unreachable_endpoint_fails_every_attempt_and_is_dropped_after_four_h
             reason: "connection refused (simulated)".to_owned()
         }
     );
+    // An outage of the clock: the first retry comes due long after Graph's four hours.
     state.clock.jump(Duration::hours(5));
-    let all = change_attempts(&state, 3, StdDuration::from_secs(5)).await;
+    let all = change_attempts(&state, 2, StdDuration::from_secs(5)).await;
     assert_eq!(all[1].attempt, 2);
-    assert!(matches!(all[1].outcome, DeliveryOutcome::Failed { .. }));
-    assert_eq!(all[2].attempt, 3);
-    let DeliveryOutcome::Dropped { reason } = &all[2].outcome else {
-        panic!("expected a drop after four hours, got {:?}", all[2].outcome);
+    let DeliveryOutcome::Dropped { reason } = &all[1].outcome else {
+        panic!("expected a drop past four hours, got {:?}", all[1].outcome);
     };
-    assert!(reason.contains("4 h"), "{reason}");
-    assert_eq!(all[2].interaction_ids, std::slice::from_ref(&published.id));
+    assert!(reason.contains("4 h retry window"), "{reason}");
+    assert_eq!(all[1].interaction_ids, std::slice::from_ref(&published.id));
     tokio::time::sleep(StdDuration::from_millis(400)).await;
     assert_eq!(
         attempts(&state, DeliveryKind::Change).len(),
-        3,
-        "nothing after the drop"
+        2,
+        "nothing after the drop: the retry was never sent"
     );
     assert!(receiver.posts().is_empty());
     sim.stop().await;
@@ -1050,5 +1049,97 @@ async fn answers_beyond_the_retry_timeout_put_the_host_in_the_drop_state() {
             .iter()
             .all(|item| item["resourceData"]["id"] != late.id.as_str())
     );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_follow_a_patched_url_and_drop_items_of_deleted_subscriptions() {
+    let sim = start("").await;
+    let state = sim.sim.state.clone();
+    let failing = Receiver::start(500, None).await;
+    let working = Receiver::start(202, None).await;
+    let moved = basic(&state, failing.url("/notify"));
+    let deleted = basic(&state, failing.url("/notify"));
+    let published = publish(&state, &state.tenant.users[0].id, state.now(), 0);
+    let first = change_attempts(&state, 1, StdDuration::from_secs(5)).await;
+    assert_eq!(first[0].outcome, DeliveryOutcome::Rejected { status: 500 });
+    assert_eq!(first[0].subscription_ids.len(), 2, "one POST for both");
+
+    // The receiver PATCHes one subscription to a new URL and deletes the other.
+    state
+        .registry()
+        .get_mut(&moved.subscription.id, state.now())
+        .unwrap()
+        .subscription
+        .notification_url = working.url("/notify");
+    state.registry().remove(&deleted.subscription.id);
+    state.clock.jump(Duration::seconds(70));
+    let post = eventually(
+        "the retry at the new URL",
+        StdDuration::from_secs(5),
+        || working.posts().into_iter().next(),
+    )
+    .await;
+    let items = post.body["value"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["subscriptionId"], moved.subscription.id.as_str());
+    assert_eq!(items[0]["resourceData"]["id"], published.id.as_str());
+    let all = eventually("the orphan recorded", StdDuration::from_secs(5), || {
+        let all = attempts(&state, DeliveryKind::Change);
+        (all.len() >= 3).then_some(all)
+    })
+    .await;
+    let orphan = all
+        .iter()
+        .find(|a| a.subscription_ids == [deleted.subscription.id.clone()])
+        .unwrap();
+    let DeliveryOutcome::Dropped { reason } = &orphan.outcome else {
+        panic!("{:?}", orphan.outcome);
+    };
+    assert!(reason.contains("deleted or expired"), "{reason}");
+    assert_eq!(failing.posts().len(), 1, "nothing more to the old URL");
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_unencryptable_item_is_dropped_alone_and_urls_are_recorded_without_their_query() {
+    let sim = start("").await;
+    let state = sim.sim.state.clone();
+    let receiver = Receiver::start(202, None).await;
+    let url = receiver.url("/notify?code=very-secret-key");
+    let good = basic(&state, url.clone());
+    let mut broken_cert = test_cert("broken");
+    broken_cert.uploaded.public_key_spki = vec![0x30, 0x03, 0x02, 0x01, 0x00];
+    let app = state.tenant.app.client_id.clone();
+    let broken = insert_subscription(&state, rich(url, &broken_cert, &app));
+    let published = publish(&state, &state.tenant.users[0].id, state.now(), 0);
+
+    let post = eventually("the POST", StdDuration::from_secs(5), || {
+        receiver.posts().into_iter().next()
+    })
+    .await;
+    let items = post.body["value"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["subscriptionId"], good.subscription.id.as_str());
+    assert_eq!(items[0]["resourceData"]["id"], published.id.as_str());
+    let all = eventually("both records", StdDuration::from_secs(5), || {
+        let all = attempts(&state, DeliveryKind::Change);
+        (all.len() >= 2).then_some(all)
+    })
+    .await;
+    let dropped = all
+        .iter()
+        .find(|a| matches!(a.outcome, DeliveryOutcome::Dropped { .. }))
+        .unwrap();
+    assert_eq!(dropped.subscription_ids, [broken.subscription.id.clone()]);
+    let delivered = all
+        .iter()
+        .find(|a| a.outcome == DeliveryOutcome::Delivered)
+        .unwrap();
+    assert_eq!(delivered.subscription_ids, [good.subscription.id.clone()]);
+    for attempt in &all {
+        assert!(!attempt.url.contains("secret"), "{}", attempt.url);
+        assert!(attempt.url.ends_with("/notify"), "{}", attempt.url);
+    }
     sim.stop().await;
 }

@@ -125,7 +125,7 @@ pub async fn validate_endpoint(
     state.deliveries().record(DeliveryAttempt {
         seq: 0,
         kind: DeliveryKind::Validation,
-        url: url.to_owned(),
+        url: without_query(url),
         at,
         attempt: 1,
         subscription_ids: subscription_id.map(str::to_owned).into_iter().collect(),

@@ -2,13 +2,20 @@
 //! it was last renewed or reauthorized. The Graph rules that guard changes live in
 //! `subscriptions`; this is only the data and the "expired subscriptions vanish" rule.
 //!
-//! Depends on `graph::model` only.
+//! Depends on `graph::model` (and aws-lc-rs for the certificate thumbprint) only.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
 use crate::graph::model::{AiInteraction, Subscription};
+
+/// Upper-case hex SHA-1 of a certificate's DER: the thumbprint convention (graph-facts §5),
+/// shared by certificate upload and encryption so both always name a certificate alike.
+pub fn thumbprint(der: &[u8]) -> String {
+    use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+    hex::encode_upper(digest(&SHA1_FOR_LEGACY_USE_ONLY, der))
+}
 
 /// The certificate a subscriber uploaded for rich notifications.
 #[derive(Debug, Clone)]

@@ -41,8 +41,10 @@ pub use endpoint_health::{
 pub use schedule::{FIRST_RETRY_DELAY, LONGEST_RETRY_DELAY, RETRY_WINDOW};
 
 use super::ledger::{DeliveryAttempt, DeliveryKind, DeliveryOutcome, Generated};
+use super::outbound::without_query;
 use super::registry::SubscriptionRecord;
 use super::state::{Outbound, SimState};
+use super::subscriptions::validate::parse_change_types;
 use crate::clock::Clock as _;
 use crate::graph::model::LifecycleEvent;
 use encrypt::ForeignCertificate;
@@ -300,7 +302,7 @@ impl Pusher {
         self.state.deliveries().record(DeliveryAttempt {
             seq: 0,
             kind,
-            url: url.to_owned(),
+            url: without_query(url),
             at: self.state.now(),
             attempt,
             subscription_ids,
@@ -311,13 +313,11 @@ impl Pusher {
     }
 }
 
-/// True when the subscription's `changeType` lists `created`.
+/// True when the subscription's `changeType` lists `created`, read with the subscription
+/// module's own parser (records are validated at creation, so a parse failure means no).
 fn watches_created(record: &SubscriptionRecord) -> bool {
-    record
-        .subscription
-        .change_type
-        .split(',')
-        .any(|kind| kind.trim().eq_ignore_ascii_case("created"))
+    parse_change_types(&record.subscription.change_type)
+        .is_ok_and(|types| types.canonical().split(',').any(|kind| kind == "created"))
 }
 
 fn lifecycle_name(event: LifecycleEvent) -> &'static str {
