@@ -1143,3 +1143,208 @@ async fn one_unencryptable_item_is_dropped_alone_and_urls_are_recorded_without_t
     }
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_reauthorization_notifications_are_held_dropped_after_four_hours_and_released_by_reauthorize()
+ {
+    let sim = start("").await;
+    let state = sim.sim.state.clone();
+    let receiver = Receiver::start(202, None).await;
+    let subscription = basic(&state, receiver.url("/notify"));
+    let user = state.tenant.users[0].id.clone();
+    let delivered_ids = |receiver: &Receiver| -> Vec<String> {
+        receiver
+            .items()
+            .iter()
+            .map(|item| item["resourceData"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let fresh = publish(&state, &user, state.now(), 0);
+    eventually(
+        "delivery while authorized",
+        StdDuration::from_secs(5),
+        || delivered_ids(&receiver).contains(&fresh.id).then_some(()),
+    )
+    .await;
+
+    // Graph's token for the endpoint lapses an hour after creation: nothing is attempted.
+    state.clock.jump(Duration::minutes(61));
+    let lost = publish(&state, &user, state.now(), 1);
+    tokio::time::sleep(StdDuration::from_millis(700)).await;
+    assert!(
+        attempts(&state, DeliveryKind::Change)
+            .iter()
+            .all(|a| !a.interaction_ids.contains(&lost.id)),
+        "held, not attempted"
+    );
+    // Four hours later it is lost.
+    state.clock.jump(Duration::hours(4) + Duration::minutes(1));
+    let dropped = eventually("the held item dropped", StdDuration::from_secs(5), || {
+        attempts(&state, DeliveryKind::Change)
+            .into_iter()
+            .find(|a| a.interaction_ids.contains(&lost.id))
+    })
+    .await;
+    let DeliveryOutcome::Dropped { reason } = &dropped.outcome else {
+        panic!("{:?}", dropped.outcome);
+    };
+    assert!(reason.contains("not reauthorized"), "{reason}");
+
+    // A notification held now is released, late, by a reauthorization.
+    let held = publish(&state, &user, state.now(), 2);
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    assert!(!delivered_ids(&receiver).contains(&held.id));
+    state.clock.jump(Duration::minutes(30));
+    let answer = sim
+        .http
+        .post(sim.url(&format!(
+            "/v1.0/subscriptions/{}/reauthorize",
+            subscription.subscription.id
+        )))
+        .bearer_auth(sim.token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 204, "{}", answer.text().await.unwrap());
+    eventually(
+        "the released notification",
+        StdDuration::from_secs(5),
+        || delivered_ids(&receiver).contains(&held.id).then_some(()),
+    )
+    .await;
+    assert!(!delivered_ids(&receiver).contains(&lost.id));
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_consent_sends_reauthorization_required_at_once_and_holds_notifications() {
+    let sim = start("").await;
+    let state = sim.sim.state.clone();
+    let receiver = Receiver::start(202, None).await;
+    let healthy = (*state.scenario()).clone();
+    let record = insert_subscription(
+        &state,
+        SubSpec {
+            url: receiver.url("/notify"),
+            lifecycle_url: Some(receiver.url("/lifecycle")),
+            cert: None,
+            app_id: state.tenant.app.client_id.clone(),
+            user_id: None,
+        },
+    );
+    let mut revoked = Scenario::load("missing-admin-consent").unwrap();
+    revoked.activity = healthy.activity.clone();
+    revoked.delivery = healthy.delivery.clone();
+    state.set_scenario(revoked);
+
+    let challenge = eventually("reauthorizationRequired", StdDuration::from_secs(3), || {
+        receiver
+            .posts()
+            .into_iter()
+            .find(|post| post.path == "/lifecycle")
+    })
+    .await;
+    assert_eq!(
+        challenge.body["value"][0]["lifecycleEvent"],
+        "reauthorizationRequired"
+    );
+    assert_eq!(
+        challenge.body["value"][0]["subscriptionId"],
+        record.subscription.id.as_str()
+    );
+    let held = publish(&state, &state.tenant.users[0].id, state.now(), 0);
+    tokio::time::sleep(StdDuration::from_millis(700)).await;
+    assert!(
+        attempts(&state, DeliveryKind::Change).is_empty(),
+        "held while consent is missing"
+    );
+    assert_eq!(
+        receiver
+            .posts()
+            .iter()
+            .filter(|post| post.path == "/lifecycle")
+            .count(),
+        1,
+        "one challenge, not one per sweep"
+    );
+
+    // Consent comes back within the token's hour: the held notification goes out.
+    state.set_scenario(healthy);
+    eventually(
+        "the released notification",
+        StdDuration::from_secs(5),
+        || {
+            receiver
+                .items()
+                .iter()
+                .any(|item| item["resourceData"]["id"] == held.id.as_str())
+                .then_some(())
+        },
+    )
+    .await;
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missed_goes_to_live_subscriptions_and_removal_sends_only_subscription_removed() {
+    let sim = start("").await;
+    let state = sim.sim.state.clone();
+    let receiver = Receiver::start(202, None).await;
+    let record = insert_subscription(
+        &state,
+        SubSpec {
+            url: receiver.url("/notify"),
+            lifecycle_url: Some(receiver.url("/lifecycle")),
+            cert: None,
+            app_id: state.tenant.app.client_id.clone(),
+            user_id: None,
+        },
+    );
+    let mut scenario = Scenario::load("subscription-removed").unwrap();
+    let quiet = (*state.scenario()).clone();
+    scenario.activity = quiet.activity;
+    scenario.delivery = quiet.delivery;
+    scenario.lifecycle.reauthorization_required = false;
+    state.set_scenario(scenario);
+    let events = |receiver: &Receiver| -> Vec<String> {
+        receiver
+            .posts()
+            .iter()
+            .filter(|post| post.path == "/lifecycle")
+            .flat_map(|post| post.body["value"].as_array().cloned().unwrap_or_default())
+            .map(|item| item["lifecycleEvent"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    state
+        .clock
+        .jump(Duration::minutes(5) + Duration::seconds(5));
+    eventually("missed", StdDuration::from_secs(3), || {
+        (events(&receiver) == ["missed"]).then_some(())
+    })
+    .await;
+    assert!(
+        state
+            .registry()
+            .get(&record.subscription.id, state.now())
+            .is_some(),
+        "missed goes to a live subscription"
+    );
+    tokio::time::sleep(StdDuration::from_millis(700)).await;
+    assert_eq!(events(&receiver), ["missed"], "missed is sent once");
+
+    state.clock.jump(Duration::minutes(5));
+    eventually("subscriptionRemoved", StdDuration::from_secs(3), || {
+        (events(&receiver).len() >= 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(StdDuration::from_millis(700)).await;
+    assert_eq!(events(&receiver), ["missed", "subscriptionRemoved"]);
+    assert!(
+        state
+            .registry()
+            .get(&record.subscription.id, state.now())
+            .is_none()
+    );
+    sim.stop().await;
+}

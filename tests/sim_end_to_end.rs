@@ -300,7 +300,7 @@ async fn reauthorization_required_arrives_before_expiry_and_removal_is_announced
     // Removal: the scenario removes subscriptions shortly after activation.
     switch(
         &sim,
-        "name = \"removal\"\nsummary = \"removes quickly\"\n[lifecycle]\nremove_subscriptions_after = \"1m\"\n",
+        "name = \"removal\"\nsummary = \"missed, then removed\"\n[lifecycle]\nmissed_after = \"30s\"\nremove_subscriptions_after = \"1m\"\n",
     )
     .await;
     sim.http
@@ -312,7 +312,7 @@ async fn reauthorization_required_arrives_before_expiry_and_removal_is_announced
     receiver
         .wait_until(
             Duration::from_secs(20),
-            "subscriptionRemoved then missed",
+            "missed and subscriptionRemoved",
             |all| {
                 let events: Vec<&Value> = all
                     .iter()

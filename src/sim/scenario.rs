@@ -358,9 +358,13 @@ pub struct Lifecycle {
     /// Send `reauthorizationRequired` at the documented cadence before expiry.
     pub reauthorization_required: bool,
     /// Remove every subscription this long (simulated) after it is created or after scenario
-    /// activation, sending `subscriptionRemoved` and then `missed`.
+    /// activation, whichever is later, sending `subscriptionRemoved`.
     #[serde(with = "humantime_serde")]
     pub remove_subscriptions_after: Option<Duration>,
+    /// Send `missed` once to every live subscription this long (simulated) after it is
+    /// created or after scenario activation, whichever is later.
+    #[serde(with = "humantime_serde")]
+    pub missed_after: Option<Duration>,
 }
 
 impl Default for Lifecycle {
@@ -368,6 +372,7 @@ impl Default for Lifecycle {
         Self {
             reauthorization_required: true,
             remove_subscriptions_after: None,
+            missed_after: None,
         }
     }
 }
@@ -405,6 +410,16 @@ impl Scenario {
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+    }
+
+    /// True when an admin consented `AiEnterpriseInteraction.Read.All`: without it Graph
+    /// cannot keep authorizing the tenant's Copilot subscriptions (graph-facts §3.6, "admin
+    /// revoked permissions").
+    pub fn consents_interaction_export(&self) -> bool {
+        self.consent
+            .roles
+            .iter()
+            .any(|role| role.eq_ignore_ascii_case(INTERACTION_EXPORT_ROLE))
     }
 
     /// Parses and checks a scenario's TOML; `origin` names it in errors.
@@ -469,6 +484,29 @@ mod tests {
             assert_eq!(&scenario.name, name);
             assert!(!scenario.summary.is_empty(), "{name} has no summary");
         }
+    }
+
+    #[test]
+    fn subscription_removed_sends_missed_before_it_removes() {
+        let scenario = Scenario::load("subscription-removed").unwrap();
+        assert_eq!(
+            scenario.lifecycle.missed_after,
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            scenario.lifecycle.remove_subscriptions_after,
+            Some(Duration::from_secs(600))
+        );
+        assert!(
+            Scenario::load("healthy")
+                .unwrap()
+                .consents_interaction_export()
+        );
+        assert!(
+            !Scenario::load("missing-admin-consent")
+                .unwrap()
+                .consents_interaction_export()
+        );
     }
 
     #[test]

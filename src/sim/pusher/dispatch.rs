@@ -20,6 +20,7 @@ use super::payload::{self, ChangeEntry, distinct};
 use super::schedule::{self, BATCH_WINDOW, RETRY_WINDOW};
 use super::{Finished, Outgoing, PendingChange, Pusher, Retry, Work};
 use crate::sim::ledger::{DeliveryAttempt, DeliveryKind, DeliveryOutcome};
+use crate::sim::lifecycle::is_authorized;
 use crate::sim::outbound::without_query;
 use crate::sim::state::SimState;
 
@@ -33,6 +34,7 @@ enum Triage {
 impl Pusher {
     pub(super) fn dispatch_due(&mut self) {
         let now = self.state.now();
+        self.review_held(now);
         let anything_due = self.queue.next_due().is_some_and(|due| due <= now);
         if !anything_due || self.state.in_outage(now) {
             return;
@@ -85,9 +87,13 @@ impl Pusher {
         let mut resolved = Vec::new();
         let mut gone = Vec::new();
         {
+            let scenario = self.state.scenario();
             let registry = self.state.registry();
             for item in pending {
                 match registry.get(&item.subscription_id, now) {
+                    Some(record) if !is_authorized(record, &scenario, now) => {
+                        self.held.push(item);
+                    }
                     Some(record) => {
                         let url = record.subscription.notification_url.clone();
                         resolved.push((url, (item, record.clone())));

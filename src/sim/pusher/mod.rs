@@ -13,7 +13,11 @@
 //! (graph-facts §3.5): failures are retried with exponential backoff for four hours of simulated
 //! time and then dropped; slow hosts are delayed, very slow ones dropped (`endpoint_health`);
 //! nothing goes out
-//! during a Graph outage. Every attempt, including every drop, is recorded in
+//! during a Graph outage. A subscription whose authorization lapsed (Graph's endpoint token
+//! lasts an hour; a renewal or reauthorization refreshes it) or whose permission lost admin
+//! consent has its change notifications held, not attempted, for up to [`REAUTHORIZATION_HOLD`]
+//! after they were due: a reauthorization in time releases them (late), then they are dropped
+//! (graph-facts §3.5, §3.6; `hold`). Every attempt, including every drop, is recorded in
 //! `state.deliveries()`.
 //!
 //! Depends on the simulator's state, ledger, registry and scenario and on `graph::model`; never
@@ -23,6 +27,7 @@ mod deliver;
 mod dispatch;
 mod encrypt;
 mod endpoint_health;
+mod hold;
 mod payload;
 mod schedule;
 mod validation_token;
@@ -38,6 +43,7 @@ pub use deliver::{FIRST_ATTEMPT_DEADLINE, REQUEST_TIMEOUT, UNREACHABLE_REASON};
 pub use endpoint_health::{
     DELAY_ABOVE, DROP_ABOVE, MIN_SAMPLES, PENALTY, SLOW_RESPONSE_MS, Sample, WINDOW,
 };
+pub use hold::REAUTHORIZATION_HOLD;
 pub use schedule::{FIRST_RETRY_DELAY, LONGEST_RETRY_DELAY, RETRY_WINDOW};
 
 use super::ledger::{DeliveryAttempt, DeliveryKind, DeliveryOutcome, Generated};
@@ -74,6 +80,8 @@ struct PendingChange {
     generated: Generated,
     /// Already held back once by the endpoint's delay state.
     delayed: bool,
+    /// When it first came due (the 4-hour hold for reauthorization counts from here).
+    due: DateTime<Utc>,
 }
 
 /// A lifecycle event not sent yet.
@@ -124,6 +132,9 @@ struct Pusher {
     state: Arc<SimState>,
     queue: DueQueue<Work>,
     health: HealthBook,
+    /// Change notifications of subscriptions whose authorization lapsed (or whose permission
+    /// lost consent), waiting for a reauthorization.
+    held: Vec<PendingChange>,
     in_flight: JoinSet<Option<Finished>>,
     permits: Arc<Semaphore>,
     foreign: Arc<OnceCell<ForeignCertificate>>,
@@ -135,6 +146,7 @@ impl Pusher {
             state,
             queue: DueQueue::default(),
             health: HealthBook::default(),
+            held: Vec::new(),
             in_flight: JoinSet::new(),
             permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             foreign: Arc::new(OnceCell::new()),
@@ -210,6 +222,7 @@ impl Pusher {
                         url,
                         generated: generated.clone(),
                         delayed: false,
+                        due,
                     };
                     self.queue.push(due, Work::Change(pending));
                 }
