@@ -1131,12 +1131,18 @@ async fn one_unencryptable_item_is_dropped_alone_and_urls_are_recorded_without_t
         .iter()
         .find(|a| matches!(a.outcome, DeliveryOutcome::Dropped { .. }))
         .unwrap();
-    assert_eq!(dropped.subscription_ids, [broken.subscription.id.clone()]);
+    assert_eq!(
+        dropped.subscription_ids,
+        std::slice::from_ref(&broken.subscription.id)
+    );
     let delivered = all
         .iter()
         .find(|a| a.outcome == DeliveryOutcome::Delivered)
         .unwrap();
-    assert_eq!(delivered.subscription_ids, [good.subscription.id.clone()]);
+    assert_eq!(
+        delivered.subscription_ids,
+        std::slice::from_ref(&good.subscription.id)
+    );
     for attempt in &all {
         assert!(!attempt.url.contains("secret"), "{}", attempt.url);
         assert!(attempt.url.ends_with("/notify"), "{}", attempt.url);

@@ -176,7 +176,7 @@ pub fn next_due(state: &SimState) -> Option<DateTime<Utc>> {
         .min()
 }
 
-/// One pass at the current simulated time: purge, remove, `missed`, challenge. Returns the
+/// One pass at the current simulated time: purge, `missed`, remove, challenge. Returns the
 /// events it handed to the pusher.
 pub fn sweep(state: &SimState) -> Vec<(String, LifecycleEvent)> {
     let now = state.now();
@@ -192,6 +192,21 @@ pub fn sweep(state: &SimState) -> Vec<(String, LifecycleEvent)> {
                 subscription = %expired.subscription.id,
                 "subscription expired and was deleted"
             );
+        }
+        // `missed` first: a subscription due both (after a clock jump) still gets it.
+        if let Some(after) = lifecycle.missed_after {
+            let after = to_chrono(after);
+            let mut sent = state
+                .missed_sent
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for record in registry.live(now) {
+                let key = (record.subscription.id.clone(), since);
+                if record.created.max(since) + after <= now && !sent.contains(&key) {
+                    sent.insert(key);
+                    events.push((record.clone(), LifecycleEvent::Missed));
+                }
+            }
         }
         if let Some(after) = lifecycle.remove_subscriptions_after {
             let after = to_chrono(after);
@@ -210,20 +225,6 @@ pub fn sweep(state: &SimState) -> Vec<(String, LifecycleEvent)> {
                     "scenario removed the subscription"
                 );
                 events.push((record, LifecycleEvent::SubscriptionRemoved));
-            }
-        }
-        if let Some(after) = lifecycle.missed_after {
-            let after = to_chrono(after);
-            let mut sent = state
-                .missed_sent
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for record in registry.live(now) {
-                let key = (record.subscription.id.clone(), since);
-                if record.created.max(since) + after <= now && !sent.contains(&key) {
-                    sent.insert(key);
-                    events.push((record.clone(), LifecycleEvent::Missed));
-                }
             }
         }
         if lifecycle.reauthorization_required {

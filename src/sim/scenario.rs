@@ -355,7 +355,10 @@ impl Default for GraphFaults {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Lifecycle {
-    /// Send `reauthorizationRequired` at the documented cadence before expiry.
+    /// Send `reauthorizationRequired` challenges: at the documented cadence before expiry,
+    /// before Graph's hourly endpoint token lapses, and at once when the export permission
+    /// loses admin consent. Holding notifications of unauthorized subscriptions happens either
+    /// way (it is Graph's rule, not a fault).
     pub reauthorization_required: bool,
     /// Remove every subscription this long (simulated) after it is created or after scenario
     /// activation, whichever is later, sending `subscriptionRemoved`.

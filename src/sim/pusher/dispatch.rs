@@ -17,6 +17,7 @@ use super::encrypt::ForeignCertificate;
 use super::endpoint_health::{DROP_ABOVE, HealthState, PENALTY, WINDOW};
 use super::payload::Batch;
 use super::payload::{self, ChangeEntry, distinct};
+use super::readdress;
 use super::schedule::{self, BATCH_WINDOW, RETRY_WINDOW};
 use super::{Finished, Outgoing, PendingChange, Pusher, Retry, Work};
 use crate::sim::ledger::{DeliveryAttempt, DeliveryKind, DeliveryOutcome};
@@ -204,7 +205,7 @@ impl Pusher {
     fn readdress(&mut self, batch: Batch, attempt: u32, now: DateTime<Utc>) -> Vec<Batch> {
         let readdressed = {
             let registry = self.state.registry();
-            payload::readdress(&batch, |id| {
+            readdress::readdress(&batch, |id| {
                 registry
                     .get(id, now)
                     .map(|record| record.subscription.notification_url.clone())

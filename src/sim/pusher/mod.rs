@@ -29,6 +29,7 @@ mod encrypt;
 mod endpoint_health;
 mod hold;
 mod payload;
+mod readdress;
 mod schedule;
 mod validation_token;
 
