@@ -342,7 +342,8 @@ async fn reauthorization_required_arrives_before_expiry_and_removal_is_announced
             "/v1.0/subscriptions/{}",
             subscription["id"].as_str().unwrap()
         )))
-        .bearer_auth(&bearer)
+        // The first token lapsed during the 48-hour jump.
+        .bearer_auth(sim.token())
         .send()
         .await
         .unwrap();
@@ -363,7 +364,8 @@ async fn reauthorization_required_arrives_before_expiry_and_removal_is_announced
             "/v1.0/subscriptions/{}",
             subscription["id"].as_str().unwrap()
         )))
-        .bearer_auth(&bearer)
+        // A fresh token: the first one expired during the clock jumps.
+        .bearer_auth(token(&sim, &sim.base, &sim.http).await)
         .send()
         .await
         .unwrap();

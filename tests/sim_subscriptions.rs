@@ -1194,53 +1194,72 @@ async fn scenario_removal_deletes_the_subscription_after_its_delay() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reauthorization_challenges_follow_the_cadence_and_renewal_resets_it() {
+    use pilotwatch::sim::lifecycle::{LAPSE_WARNING, next_reauthorization, sweep};
+    use pilotwatch::sim::registry::ENDPOINT_TOKEN_LIFETIME;
     let env = env("healthy").await;
-    let (status, created) = env.create(&env.body(json!({}))).await;
+    let expiry = (env.now() + Duration::hours(59)).trunc_subsecs(0);
+    let (status, created) = env
+        .create(&env.body(json!({ "expirationDateTime": expiry })))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
-    let challenged = |env: &Env| {
-        env.sim
-            .sim
-            .state
-            .registry()
-            .get(&id, env.now())
-            .unwrap()
-            .last_reauthorization_sent
+    let state = env.sim.sim.state.clone();
+    let record = || state.registry().get(&id, state.now()).unwrap().clone();
+    let t0 = record().created;
+    // Swept directly (the background loop may also run: challenges are anchored on their due
+    // times, so who notices them does not matter).
+    let sweep_at = |at: DateTime<Utc>| {
+        let now = state.now();
+        state.clock.jump(at - now);
+        for _ in 0..10 {
+            if sweep(&state).is_empty() {
+                break;
+            }
+        }
+        record().last_reauthorization_sent
     };
-    // Two days of lifetime: the first challenge is due after a quarter of it, 12 hours.
-    env.advance(11 * 3600).await;
-    tokio::time::sleep(StdDuration::from_millis(700)).await;
-    assert_eq!(
-        challenged(&env),
-        None,
-        "not before a quarter of the lifetime"
-    );
-    env.advance(3600 + 60).await;
-    let deadline = std::time::Instant::now() + StdDuration::from_secs(5);
-    while challenged(&env).is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no reauthorizationRequired"
-        );
-        tokio::time::sleep(StdDuration::from_millis(100)).await;
-    }
-    let first = challenged(&env).unwrap();
-    // A renewal resets the cadence: nothing new right after it.
+
+    // 11 h in: only the endpoint-token warning (due 45 minutes in) has been sent, anchored on
+    // its due time, not on the sweep.
+    let token_warning = t0 + ENDPOINT_TOKEN_LIFETIME - LAPSE_WARNING;
+    assert_eq!(sweep_at(t0 + Duration::hours(11)), Some(token_warning));
     let (status, _) = env
         .call(
             reqwest::Method::PATCH,
             &format!("/v1.0/subscriptions/{id}"),
-            Some(&json!({ "expirationDateTime": env.now() + Duration::days(2) })),
+            Some(&json!({ "expirationDateTime": expiry })),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    env.advance(3600).await;
-    tokio::time::sleep(StdDuration::from_millis(700)).await;
+    let renewed = record().last_renewed.unwrap();
+
+    // Without the reset the cadence would be due a quarter of the remaining lifetime after the
+    // warning, about 15.3 h in; with it, only the renewed token's warning is.
+    let unreset = next_reauthorization(token_warning, expiry).unwrap();
+    assert!(unreset < t0 + Duration::minutes(15 * 60 + 30), "{unreset}");
+    let renewed_warning = renewed + ENDPOINT_TOKEN_LIFETIME - LAPSE_WARNING;
     assert_eq!(
-        challenged(&env),
-        Some(first),
-        "renewed an hour ago: no new challenge"
+        sweep_at(t0 + Duration::minutes(15 * 60 + 30)),
+        Some(renewed_warning),
+        "the renewal reset the cadence"
     );
+
+    // The cadence resumes from there: the next challenge is exactly on its due time.
+    let next = next_reauthorization(renewed_warning, expiry).unwrap();
+    assert!(next > t0 + Duration::hours(23), "{next}");
+    assert_eq!(sweep_at(next + Duration::minutes(5)), Some(next));
+
+    // A jump to a minute before expiry: every challenge due in between is sent.
+    let mut due = vec![];
+    let mut at = next;
+    while let Some(following) = next_reauthorization(at, expiry)
+        .filter(|following| *following <= expiry - Duration::minutes(1))
+    {
+        due.push(following);
+        at = following;
+    }
+    assert!(due.len() >= 4, "{due:?}");
+    assert_eq!(sweep_at(expiry - Duration::minutes(1)), due.last().copied());
 }
 
 /// A token for another app of the same tenant (the simulator signs it; Graph would accept any

@@ -16,6 +16,7 @@ use rand::Rng as _;
 use url::Url;
 
 use super::ledger::{DeliveryAttempt, DeliveryKind, DeliveryOutcome};
+use super::outbound::{describe, without_query};
 use super::state::SimState;
 
 /// How long the endpoint has to answer (graph-facts §3.3).
@@ -116,7 +117,7 @@ pub async fn validate_endpoint(
     };
     tracing::info!(
         target: "pilotwatch::sim::handshake",
-        endpoint = %endpoint_for_log(url),
+        endpoint = %without_query(url),
         elapsed_ms,
         outcome = ?outcome,
         "validation handshake"
@@ -124,7 +125,7 @@ pub async fn validate_endpoint(
     state.deliveries().record(DeliveryAttempt {
         seq: 0,
         kind: DeliveryKind::Validation,
-        url: url.to_owned(),
+        url: without_query(url),
         at,
         attempt: 1,
         subscription_ids: subscription_id.map(str::to_owned).into_iter().collect(),
@@ -181,39 +182,6 @@ async fn exchange(state: &SimState, target: Url, token: &str) -> Result<(), Hand
     })
 }
 
-/// A transport error in a few words, with its causes (the URL, which carries the token, left
-/// out).
-fn describe(error: &reqwest::Error) -> String {
-    let kind = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_owned();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Scheme, host and path only: a notification URL's query may carry a secret.
-fn endpoint_for_log(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(parsed) => format!(
-            "{}://{}{}",
-            parsed.scheme(),
-            parsed.host_str().unwrap_or(""),
-            parsed.path()
-        ),
-        Err(_) => "<invalid url>".to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -238,13 +206,5 @@ mod tests {
         assert!(with_query.fragment().is_none());
         let decoded: Vec<(String, String)> = with_query.query_pairs().into_owned().collect();
         assert_eq!(decoded[1], ("validationToken".to_owned(), token));
-    }
-
-    #[test]
-    fn log_form_drops_the_query() {
-        assert_eq!(
-            endpoint_for_log("https://h.test/n?code=secret"),
-            "https://h.test/n"
-        );
     }
 }

@@ -2,13 +2,25 @@
 //! it was last renewed or reauthorized. The Graph rules that guard changes live in
 //! `subscriptions`; this is only the data and the "expired subscriptions vanish" rule.
 //!
-//! Depends on `graph::model` only.
+//! Depends on `graph::model` (and aws-lc-rs for the certificate thumbprint) only.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use crate::graph::model::{AiInteraction, Subscription};
+
+/// How long Graph's own access token for a subscription's endpoint lasts: graph-facts §3.5
+/// ("usually expires within 1 hour"). A subscription is authorized for this long after its
+/// creation, last renewal or last reauthorization; then its notifications are held.
+pub const ENDPOINT_TOKEN_LIFETIME: Duration = Duration::hours(1);
+
+/// Upper-case hex SHA-1 of a certificate's DER: the thumbprint convention (graph-facts §5),
+/// shared by certificate upload and encryption so both always name a certificate alike.
+pub fn thumbprint(der: &[u8]) -> String {
+    use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+    hex::encode_upper(digest(&SHA1_FOR_LEGACY_USE_ONLY, der))
+}
 
 /// The certificate a subscriber uploaded for rich notifications.
 #[derive(Debug, Clone)]
@@ -108,6 +120,20 @@ impl ConversationTypeFilter {
 }
 
 impl SubscriptionRecord {
+    /// The latest of creation, renewal (PATCH) and reauthorization: when Graph last got a
+    /// fresh access token for the subscription's endpoint.
+    pub fn authorized_since(&self) -> DateTime<Utc> {
+        [self.last_renewed, self.last_reauthorized]
+            .into_iter()
+            .flatten()
+            .fold(self.created, DateTime::max)
+    }
+
+    /// When that token lapses: [`ENDPOINT_TOKEN_LIFETIME`] after [`Self::authorized_since`].
+    pub fn authorized_until(&self) -> DateTime<Utc> {
+        self.authorized_since() + ENDPOINT_TOKEN_LIFETIME
+    }
+
     /// True once its expiry has passed.
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.subscription.expiration_date_time <= now
@@ -227,6 +253,22 @@ mod tests {
             last_reauthorize_call: None,
             reauthorize_patch_pairs: 0,
         }
+    }
+
+    #[test]
+    fn authorization_lasts_an_hour_from_the_latest_creation_renewal_or_reauthorization() {
+        let mut record = record("s");
+        let created = record.created;
+        assert_eq!(record.authorized_until(), created + ENDPOINT_TOKEN_LIFETIME);
+        record.last_reauthorized = Some(created + Duration::minutes(50));
+        record.last_renewed = Some(created + Duration::minutes(20));
+        assert_eq!(record.authorized_until(), created + Duration::minutes(110));
+        record.last_renewed = Some(created + Duration::minutes(70));
+        assert_eq!(record.authorized_until(), created + Duration::minutes(130));
+        assert_eq!(
+            thumbprint(b"abc"),
+            "A9993E364706816ABA3E25717850C26C9CD0D89D"
+        );
     }
 
     #[test]

@@ -291,7 +291,10 @@ pub struct Delivery {
     /// False: the notification URL cannot be reached from "Graph" (handshakes and deliveries
     /// fail with a connection error).
     pub endpoint_reachable: bool,
-    /// Extra network delay before a share of deliveries reaches the subscriber (real time).
+    /// Extra network delay before a share of deliveries reaches the subscriber (real time, at
+    /// most [`MAX_INJECTED_DELAY`]). An attempt waits at most its timeout (3 s first, 10 s on
+    /// retries), so over 3 s makes first attempts slow (Graph's delay state) and over 10 s
+    /// exceeds the retry timeout (Graph's drop state).
     #[serde(with = "humantime_serde")]
     pub injected_delay: Duration,
     /// Share of deliveries that get `injected_delay`.
@@ -352,12 +355,19 @@ impl Default for GraphFaults {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Lifecycle {
-    /// Send `reauthorizationRequired` at the documented cadence before expiry.
+    /// Send `reauthorizationRequired` challenges: at the documented cadence before expiry,
+    /// before Graph's hourly endpoint token lapses, and at once when the export permission
+    /// loses admin consent. Holding notifications of unauthorized subscriptions happens either
+    /// way (it is Graph's rule, not a fault).
     pub reauthorization_required: bool,
     /// Remove every subscription this long (simulated) after it is created or after scenario
-    /// activation, sending `subscriptionRemoved` and then `missed`.
+    /// activation, whichever is later, sending `subscriptionRemoved`.
     #[serde(with = "humantime_serde")]
     pub remove_subscriptions_after: Option<Duration>,
+    /// Send `missed` once to every live subscription this long (simulated) after it is
+    /// created or after scenario activation, whichever is later.
+    #[serde(with = "humantime_serde")]
+    pub missed_after: Option<Duration>,
 }
 
 impl Default for Lifecycle {
@@ -365,6 +375,7 @@ impl Default for Lifecycle {
         Self {
             reauthorization_required: true,
             remove_subscriptions_after: None,
+            missed_after: None,
         }
     }
 }
@@ -376,6 +387,9 @@ pub struct TimeFaults {
     /// Seconds the simulated Graph's clock runs ahead (negative: behind) of the caller's.
     pub skew_seconds: i64,
 }
+
+/// Longest `delivery.injected_delay` a scenario may ask for.
+pub const MAX_INJECTED_DELAY: Duration = Duration::from_secs(60);
 
 impl Scenario {
     /// Loads an embedded scenario by name, or a file when `name_or_path` names one.
@@ -399,6 +413,16 @@ impl Scenario {
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+    }
+
+    /// True when an admin consented `AiEnterpriseInteraction.Read.All`: without it Graph
+    /// cannot keep authorizing the tenant's Copilot subscriptions (graph-facts §3.6, "admin
+    /// revoked permissions").
+    pub fn consents_interaction_export(&self) -> bool {
+        self.consent
+            .roles
+            .iter()
+            .any(|role| role.eq_ignore_ascii_case(INTERACTION_EXPORT_ROLE))
     }
 
     /// Parses and checks a scenario's TOML; `origin` names it in errors.
@@ -427,6 +451,12 @@ impl Scenario {
         }
         if !(self.delivery.latency_sigma.is_finite() && self.delivery.latency_sigma >= 0.0) {
             return Err("delivery.latency_sigma must be zero or positive".to_owned());
+        }
+        if self.delivery.injected_delay > MAX_INJECTED_DELAY {
+            return Err(format!(
+                "delivery.injected_delay must be at most {} s",
+                MAX_INJECTED_DELAY.as_secs()
+            ));
         }
         if self.delivery.max_batch == 0 || self.delivery.max_batch > 1000 {
             return Err("delivery.max_batch must be between 1 and 1000".to_owned());
@@ -466,11 +496,6 @@ impl Scenario {
             ),
             ("delivery.tail_max", Some(self.delivery.tail_max), 7 * DAY),
             (
-                "delivery.injected_delay",
-                Some(self.delivery.injected_delay),
-                60,
-            ),
-            (
                 "lifecycle.remove_subscriptions_after",
                 self.lifecycle.remove_subscriptions_after,
                 365 * DAY,
@@ -507,6 +532,29 @@ mod tests {
     }
 
     #[test]
+    fn subscription_removed_sends_missed_before_it_removes() {
+        let scenario = Scenario::load("subscription-removed").unwrap();
+        assert_eq!(
+            scenario.lifecycle.missed_after,
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            scenario.lifecycle.remove_subscriptions_after,
+            Some(Duration::from_secs(600))
+        );
+        assert!(
+            Scenario::load("healthy")
+                .unwrap()
+                .consents_interaction_export()
+        );
+        assert!(
+            !Scenario::load("missing-admin-consent")
+                .unwrap()
+                .consents_interaction_export()
+        );
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_clear_errors() {
         let typo = "name = \"x\"\nsummary = \"y\"\n[delivery]\nvalidation_token = \"null\"\n";
         let message = Scenario::parse(typo, "typo.toml").unwrap_err().to_string();
@@ -536,6 +584,9 @@ mod tests {
             let message = Scenario::parse(&text, "huge.toml").unwrap_err().to_string();
             assert!(message.contains(key), "{key}: {message}");
         }
+        let long = "name = \"x\"\nsummary = \"y\"\n[delivery]\ninjected_delay = \"61s\"\n";
+        let message = Scenario::parse(long, "long.toml").unwrap_err().to_string();
+        assert!(message.contains("injected_delay"), "{message}");
         let message = Scenario::load("no-such-scenario").unwrap_err().to_string();
         assert!(message.contains("healthy"), "{message}");
     }

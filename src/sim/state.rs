@@ -70,6 +70,9 @@ pub struct SimState {
     pub http: reqwest::Client,
     /// Cancelled when the simulator stops.
     pub shutdown: CancellationToken,
+    /// `(subscription id, scenario activation)` pairs that were sent `missed` (the lifecycle
+    /// loop sends it once per subscription per activation).
+    pub missed_sent: Mutex<std::collections::BTreeSet<(String, DateTime<Utc>)>>,
     scenario: RwLock<ActiveScenario>,
     export_budget: RwLock<Arc<WindowLimiter>>,
     outbox: mpsc::UnboundedSender<Outbound>,
@@ -98,6 +101,7 @@ impl SimState {
             list_budget: WindowLimiter::new(40, std::time::Duration::from_secs(20)),
             http,
             shutdown: CancellationToken::new(),
+            missed_sent: Mutex::new(std::collections::BTreeSet::new()),
             scenario: RwLock::new(ActiveScenario {
                 scenario: Arc::new(scenario),
                 since: now,

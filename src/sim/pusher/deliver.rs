@@ -1,29 +1,33 @@
 //! One delivery attempt: the HTTP POST of a notification body and what Graph makes of the
 //! answer (graph-facts §3.5).
 //!
-//! Graph keeps each request open for at most [`REQUEST_TIMEOUT`] (the documented timeout of
-//! retried deliveries). On the first attempt only a 2xx within [`FIRST_ATTEMPT_DEADLINE`] counts
-//! as delivered: a later 2xx is recorded `Slow` and the batch is retried, which is what a
-//! receiver that acknowledges late sees (a duplicate). On retries a 2xx within the timeout is
-//! delivered. Any response over 2,900 ms, and any missing answer, counts as slow against the
-//! endpoint's host; connection failures are not responses and count neither way.
+//! A first attempt waits at most [`FIRST_ATTEMPT_DEADLINE`] (3 s): no 2xx within it means not
+//! delivered, retried. Retries wait at most [`REQUEST_TIMEOUT`] (10 s). Each answer also
+//! becomes a health [`Sample`] for the endpoint's host: *slow* when it took over 2,900 ms or
+//! missed its attempt's timeout, *beyond the retry timeout* when no answer could have come
+//! within 10 s. Connection failures are not responses and give no sample.
 //!
 //! The scenario's network faults are applied here: an unreachable endpoint fails without
-//! connecting, and an injected delay is slept (real time) before sending and counted in the
-//! elapsed time. Depends on the ledger's outcome type only; the caller records the attempt.
+//! connecting, and an injected delay holds the POST (real time) before it is sent. The pusher
+//! is never stalled by it: the attempt sleeps at most its own timeout and, when the delay
+//! reaches the timeout, is a timeout without anything being sent. A delay beyond the retry
+//! timeout is known to exceed it even on a first attempt that stopped waiting after 3 s,
+//! which is how a scenario reaches Graph's drop state without 10-second waits. Depends on the
+//! ledger's outcome type only; the caller records the attempt.
 
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use reqwest::header::CONTENT_TYPE;
 
-use super::endpoint_health::SLOW_RESPONSE_MS;
+use super::endpoint_health::{SLOW_RESPONSE_MS, Sample};
 use crate::sim::ledger::DeliveryOutcome;
+use crate::sim::outbound::describe;
 
-/// Longest Graph waits for an answer on any attempt.
+/// Longest Graph waits for an answer on a retried delivery.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A first attempt is delivered only when acknowledged within this.
+/// Longest Graph waits for an answer on a first attempt: only a 2xx within this delivers.
 pub const FIRST_ATTEMPT_DEADLINE: Duration = Duration::from_secs(3);
 
 /// `Content-Type` of notification POSTs.
@@ -37,16 +41,16 @@ pub const UNREACHABLE_REASON: &str = "connection refused (simulated)";
 pub struct Conditions {
     /// False: fail without connecting.
     pub reachable: bool,
-    /// Real time to wait before sending (counted in the elapsed time).
+    /// Real time the network holds the POST before the receiver gets it.
     pub injected_delay: Duration,
 }
 
 /// What the endpoint did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// An HTTP status came back.
+    /// An HTTP status came back within the attempt's timeout.
     Status(u16),
-    /// Nothing within [`REQUEST_TIMEOUT`].
+    /// Nothing within the attempt's timeout.
     TimedOut,
     /// The request never got an answer (refused, TLS, reset…).
     Unreachable(String),
@@ -59,8 +63,17 @@ pub struct Attempted {
     pub outcome: DeliveryOutcome,
     /// Real time from start (before any injected delay) to the answer or failure.
     pub elapsed: Duration,
-    /// Whether this counts as a slow response for the host; `None` when it is no response.
-    pub slow: Option<bool>,
+    /// What it says about the host; `None` when it is no response at all.
+    pub sample: Option<Sample>,
+}
+
+/// How long Graph waits on attempt number `attempt` (1 = first).
+pub fn timeout_for(attempt: u32) -> Duration {
+    if attempt <= 1 {
+        FIRST_ATTEMPT_DEADLINE
+    } else {
+        REQUEST_TIMEOUT
+    }
 }
 
 /// POSTs `body` to `url` as attempt number `attempt` (1 = first).
@@ -72,23 +85,26 @@ pub async fn post(
     conditions: Conditions,
 ) -> Attempted {
     let started = Instant::now();
-    if !conditions.injected_delay.is_zero() {
+    let timeout = timeout_for(attempt);
+    let answer = if !conditions.reachable {
+        Answer::Unreachable(UNREACHABLE_REASON.to_owned())
+    } else if conditions.injected_delay >= timeout {
+        // The POST would reach the receiver only after Graph stopped waiting.
+        tokio::time::sleep(timeout).await;
+        Answer::TimedOut
+    } else {
         tokio::time::sleep(conditions.injected_delay).await;
-    }
-    let answer = if conditions.reachable {
-        let remaining = REQUEST_TIMEOUT.saturating_sub(started.elapsed());
+        let remaining = timeout.saturating_sub(started.elapsed());
         if remaining.is_zero() {
             Answer::TimedOut
         } else {
             send(http, url, body, remaining).await
         }
-    } else {
-        Answer::Unreachable(UNREACHABLE_REASON.to_owned())
     };
     let elapsed = started.elapsed();
     Attempted {
-        slow: counts_as_slow(&answer, elapsed),
-        outcome: classify(&answer, elapsed, attempt),
+        sample: sample(&answer, elapsed, attempt, conditions.injected_delay),
+        outcome: classify(&answer, attempt),
         elapsed,
     }
 }
@@ -106,37 +122,16 @@ async fn send(http: &reqwest::Client, url: &str, body: Bytes, timeout: Duration)
     }
 }
 
-/// The error and its causes, without the URL (it may carry the subscriber's query string).
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = String::from(if error.is_connect() {
-        "cannot connect"
-    } else if error.is_builder() {
-        "invalid notification URL"
-    } else {
-        "request failed"
-    });
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-/// Graph's classification of an answer after `elapsed` on attempt `attempt`.
-pub fn classify(answer: &Answer, elapsed: Duration, attempt: u32) -> DeliveryOutcome {
+/// Graph's classification of an answer on attempt `attempt`.
+pub fn classify(answer: &Answer, attempt: u32) -> DeliveryOutcome {
     match answer {
-        Answer::Status(status) if (200..300).contains(status) => {
-            if attempt <= 1 && elapsed > FIRST_ATTEMPT_DEADLINE {
-                DeliveryOutcome::Slow
-            } else {
-                DeliveryOutcome::Delivered
-            }
-        }
+        Answer::Status(status) if (200..300).contains(status) => DeliveryOutcome::Delivered,
         Answer::Status(status) => DeliveryOutcome::Rejected { status: *status },
         Answer::TimedOut => DeliveryOutcome::Failed {
-            reason: format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
+            reason: format!(
+                "no answer within {} s (attempt {attempt})",
+                timeout_for(attempt).as_secs()
+            ),
         },
         Answer::Unreachable(reason) => DeliveryOutcome::Failed {
             reason: reason.clone(),
@@ -144,11 +139,24 @@ pub fn classify(answer: &Answer, elapsed: Duration, attempt: u32) -> DeliveryOut
     }
 }
 
-/// Whether an answer counts as slow for the host (`None`: not a response at all).
-pub fn counts_as_slow(answer: &Answer, elapsed: Duration) -> Option<bool> {
+/// What an answer after `elapsed` on attempt `attempt`, with `injected_delay` in the network,
+/// says about the host (`None`: not a response at all).
+pub fn sample(
+    answer: &Answer,
+    elapsed: Duration,
+    attempt: u32,
+    injected_delay: Duration,
+) -> Option<Sample> {
+    let known_beyond = injected_delay > REQUEST_TIMEOUT;
     match answer {
-        Answer::Status(_) => Some(elapsed > Duration::from_millis(SLOW_RESPONSE_MS)),
-        Answer::TimedOut => Some(true),
+        Answer::Status(_) => Some(Sample {
+            slow: elapsed > Duration::from_millis(SLOW_RESPONSE_MS),
+            beyond_retry_timeout: known_beyond,
+        }),
+        Answer::TimedOut => Some(Sample {
+            slow: true,
+            beyond_retry_timeout: known_beyond || timeout_for(attempt) >= REQUEST_TIMEOUT,
+        }),
         Answer::Unreachable(_) => None,
     }
 }
@@ -172,38 +180,66 @@ mod tests {
     #[test]
     fn answers_are_classified_as_graph_documents() {
         let ok = Answer::Status(202);
-        assert_eq!(classify(&ok, ms(100), 1), DeliveryOutcome::Delivered);
-        assert_eq!(classify(&ok, ms(2_950), 1), DeliveryOutcome::Delivered);
-        assert_eq!(classify(&ok, ms(3_500), 1), DeliveryOutcome::Slow);
+        assert_eq!(classify(&ok, 1), DeliveryOutcome::Delivered);
+        assert_eq!(classify(&ok, 2), DeliveryOutcome::Delivered);
         assert_eq!(
-            classify(&ok, ms(3_500), 2),
-            DeliveryOutcome::Delivered,
-            "retries have 10 s"
-        );
-        assert_eq!(
-            classify(&Answer::Status(500), ms(5), 1),
+            classify(&Answer::Status(500), 1),
             DeliveryOutcome::Rejected { status: 500 }
         );
         assert_eq!(
-            classify(&Answer::Status(302), ms(5), 1),
+            classify(&Answer::Status(302), 1),
             DeliveryOutcome::Rejected { status: 302 }
         );
-        assert!(matches!(
-            classify(&Answer::TimedOut, ms(10_000), 1),
-            DeliveryOutcome::Failed { .. }
-        ));
+        let DeliveryOutcome::Failed { reason } = classify(&Answer::TimedOut, 1) else {
+            panic!("a timeout is a failure");
+        };
+        assert!(reason.contains("3 s"), "{reason}");
+        let DeliveryOutcome::Failed { reason } = classify(&Answer::TimedOut, 2) else {
+            panic!("a timeout is a failure");
+        };
+        assert!(reason.contains("10 s"), "{reason}");
         assert!(is_final(&DeliveryOutcome::Delivered));
         assert!(!is_final(&DeliveryOutcome::Slow));
         assert!(!is_final(&DeliveryOutcome::Rejected { status: 503 }));
+        assert_eq!(timeout_for(1), ms(3_000));
+        assert_eq!(timeout_for(2), ms(10_000));
     }
 
     #[test]
-    fn slowness_is_about_response_time_not_connection_failures() {
-        assert_eq!(counts_as_slow(&Answer::Status(200), ms(2_900)), Some(false));
-        assert_eq!(counts_as_slow(&Answer::Status(500), ms(2_901)), Some(true));
-        assert_eq!(counts_as_slow(&Answer::TimedOut, ms(10_000)), Some(true));
+    fn slowness_and_the_retry_timeout_are_separate_flags() {
+        let none = Duration::ZERO;
+        let ok = Answer::Status(200);
+        let fast = Sample {
+            slow: false,
+            beyond_retry_timeout: false,
+        };
+        let slow = Sample {
+            slow: true,
+            beyond_retry_timeout: false,
+        };
+        let beyond = Sample {
+            slow: true,
+            beyond_retry_timeout: true,
+        };
+        assert_eq!(sample(&ok, ms(2_900), 1, none), Some(fast));
+        assert_eq!(sample(&Answer::Status(500), ms(2_901), 2, none), Some(slow));
         assert_eq!(
-            counts_as_slow(&Answer::Unreachable("refused".into()), ms(1)),
+            sample(&Answer::TimedOut, ms(3_000), 1, ms(3_500)),
+            Some(slow),
+            "a first attempt missing its 3 s is slow, not beyond 10 s"
+        );
+        assert_eq!(
+            sample(&Answer::TimedOut, ms(10_000), 2, none),
+            Some(beyond),
+            "a retry missing its 10 s exceeds the retry timeout"
+        );
+        assert_eq!(
+            sample(&Answer::TimedOut, ms(3_000), 1, ms(12_000)),
+            Some(beyond),
+            "a network delay beyond 10 s exceeds it whatever the attempt"
+        );
+        assert_eq!(
+            sample(&Answer::Unreachable("refused".into()), ms(1), 2, none),
             None
         );
     }
@@ -224,6 +260,30 @@ mod tests {
             }
         );
         assert!(attempted.elapsed < ms(100));
-        assert_eq!(attempted.slow, None);
+        assert_eq!(attempted.sample, None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_injected_delay_never_outlasts_the_attempts_timeout() {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let conditions = Conditions {
+            reachable: true,
+            injected_delay: Duration::from_secs(60),
+        };
+        let started = tokio::time::Instant::now();
+        // Nothing is sent: the documentation address would hang if it were.
+        let attempted = post(&http, "https://192.0.2.1:9/n", Bytes::new(), 1, conditions).await;
+        assert_eq!(started.elapsed(), FIRST_ATTEMPT_DEADLINE);
+        assert!(matches!(attempted.outcome, DeliveryOutcome::Failed { .. }));
+        assert_eq!(
+            attempted.sample,
+            Some(Sample {
+                slow: true,
+                beyond_retry_timeout: true
+            })
+        );
+        let started = tokio::time::Instant::now();
+        post(&http, "https://192.0.2.1:9/n", Bytes::new(), 2, conditions).await;
+        assert_eq!(started.elapsed(), REQUEST_TIMEOUT);
     }
 }

@@ -12,13 +12,17 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use tokio::sync::{OnceCell, Semaphore};
 
-use super::deliver::{self, Conditions};
+use super::deliver::{self, Conditions, REQUEST_TIMEOUT};
 use super::encrypt::ForeignCertificate;
-use super::endpoint_health::{DROP_ABOVE, HealthState, PENALTY, SLOW_RESPONSE_MS, WINDOW};
-use super::payload::{self, ChangeEntry};
-use super::schedule::{self, BATCH_WINDOW};
+use super::endpoint_health::{DROP_ABOVE, HealthState, PENALTY, WINDOW};
+use super::payload::Batch;
+use super::payload::{self, ChangeEntry, distinct};
+use super::readdress;
+use super::schedule::{self, BATCH_WINDOW, RETRY_WINDOW};
 use super::{Finished, Outgoing, PendingChange, Pusher, Retry, Work};
 use crate::sim::ledger::{DeliveryAttempt, DeliveryKind, DeliveryOutcome};
+use crate::sim::lifecycle::is_authorized;
+use crate::sim::outbound::without_query;
 use crate::sim::state::SimState;
 
 /// What the endpoint's health says to do with new notifications.
@@ -31,6 +35,7 @@ enum Triage {
 impl Pusher {
     pub(super) fn dispatch_due(&mut self) {
         let now = self.state.now();
+        self.review_held(now);
         let anything_due = self.queue.next_due().is_some_and(|due| due <= now);
         if !anything_due || self.state.in_outage(now) {
             return;
@@ -83,9 +88,13 @@ impl Pusher {
         let mut resolved = Vec::new();
         let mut gone = Vec::new();
         {
+            let scenario = self.state.scenario();
             let registry = self.state.registry();
             for item in pending {
                 match registry.get(&item.subscription_id, now) {
+                    Some(record) if !is_authorized(record, &scenario, now) => {
+                        self.held.push(item);
+                    }
                     Some(record) => {
                         let url = record.subscription.notification_url.clone();
                         resolved.push((url, (item, record.clone())));
@@ -115,8 +124,8 @@ impl Pusher {
                         DeliveryKind::Change,
                         &url,
                         1,
-                        dedup(subscriptions),
-                        dedup(interactions),
+                        distinct(subscriptions),
+                        distinct(interactions),
                         reason,
                     );
                     continue;
@@ -142,21 +151,84 @@ impl Pusher {
     }
 
     fn dispatch_retry(&mut self, retry: Retry, now: DateTime<Utc>) {
-        match self.health.state(&retry.batch.url, now) {
-            HealthState::Dropping { until } => {
-                let batch = &retry.batch;
-                self.record_dropped(
-                    batch.kind,
-                    &batch.url,
-                    retry.attempt,
-                    batch.subscription_ids.clone(),
-                    batch.interaction_ids.clone(),
-                    drop_reason(until),
-                );
+        // After an outage or a clock jump a retry can come due past Graph's window: drop it.
+        if now > retry.first_attempt_at + RETRY_WINDOW {
+            let batch = &retry.batch;
+            self.record_dropped(
+                batch.kind,
+                &batch.url,
+                retry.attempt,
+                batch.subscription_ids.clone(),
+                batch.interaction_ids.clone(),
+                format!(
+                    "retry due after the {} h retry window that began {}: dropped",
+                    RETRY_WINDOW.num_hours(),
+                    retry.first_attempt_at
+                ),
+            );
+            return;
+        }
+        let batches = match retry.batch.kind {
+            // Lifecycle events outlive their subscription (subscriptionRemoved) and their URL
+            // cannot change: resend as built.
+            DeliveryKind::Lifecycle | DeliveryKind::Validation => vec![retry.batch],
+            DeliveryKind::Change => self.readdress(retry.batch, retry.attempt, now),
+        };
+        for batch in batches {
+            let retry = Retry {
+                batch,
+                attempt: retry.attempt,
+                first_attempt_at: retry.first_attempt_at,
+            };
+            match self.health.state(&retry.batch.url, now) {
+                HealthState::Dropping { until } => {
+                    let batch = &retry.batch;
+                    self.record_dropped(
+                        batch.kind,
+                        &batch.url,
+                        retry.attempt,
+                        batch.subscription_ids.clone(),
+                        batch.interaction_ids.clone(),
+                        drop_reason(until),
+                    );
+                }
+                // Only new notifications are held back by the delay state.
+                HealthState::Healthy | HealthState::Delaying { .. } => {
+                    self.spawn(Outgoing::Again(retry));
+                }
             }
-            // Only new notifications are held back by the delay state.
-            HealthState::Healthy | HealthState::Delaying { .. } => {
-                self.spawn(Outgoing::Again(retry));
+        }
+    }
+
+    /// The retry's items re-resolved against the subscriptions as they are now: a PATCHed
+    /// notificationUrl is followed, items of deleted or expired subscriptions are dropped.
+    fn readdress(&mut self, batch: Batch, attempt: u32, now: DateTime<Utc>) -> Vec<Batch> {
+        let readdressed = {
+            let registry = self.state.registry();
+            readdress::readdress(&batch, |id| {
+                registry
+                    .get(id, now)
+                    .map(|record| record.subscription.notification_url.clone())
+            })
+        };
+        match readdressed {
+            Ok(readdressed) => {
+                for (subscription_id, interaction_id) in readdressed.orphaned {
+                    self.record_dropped(
+                        DeliveryKind::Change,
+                        &batch.url,
+                        attempt,
+                        vec![subscription_id],
+                        vec![interaction_id],
+                        "the subscription was deleted or expired before the retry: dropped"
+                            .to_owned(),
+                    );
+                }
+                readdressed.batches
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot re-address a retried batch; resending it as built");
+                vec![batch]
             }
         }
     }
@@ -190,10 +262,25 @@ async fn attempt(
     let built = match outgoing {
         Outgoing::Again(retry) => Ok((retry.batch, retry.attempt, Some(retry.first_attempt_at))),
         Outgoing::Changes { url, entries } => {
-            payload::change_batch(&state, url.clone(), &entries, &foreign)
-                .await
-                .map(|batch| (batch, 1, None))
-                .map_err(|error| (DeliveryKind::Change, url, entries_ids(&entries), error))
+            match payload::change_batch(&state, url.clone(), &entries, &foreign).await {
+                Ok(built) => {
+                    for item in built.failed {
+                        tracing::error!(error = %item.error, "cannot build a notification item");
+                        record_unbuildable(
+                            &state,
+                            DeliveryKind::Change,
+                            &url,
+                            (vec![item.subscription_id], vec![item.interaction_id]),
+                            &item.error,
+                        );
+                    }
+                    match built.batch {
+                        Some(batch) => Ok((batch, 1, None)),
+                        None => return None,
+                    }
+                }
+                Err(error) => Err((DeliveryKind::Change, url, entries_ids(&entries), error)),
+            }
         }
         Outgoing::Lifecycles { url, entries } => payload::lifecycle_batch(url.clone(), &entries)
             .map(|batch| (batch, 1, None))
@@ -207,21 +294,9 @@ async fn attempt(
     };
     let (batch, attempt, first_attempt_at) = match built {
         Ok(built) => built,
-        Err((kind, url, (subscription_ids, interaction_ids), error)) => {
+        Err((kind, url, ids, error)) => {
             tracing::error!(%error, "cannot build a notification batch");
-            state.deliveries().record(DeliveryAttempt {
-                seq: 0,
-                kind,
-                url,
-                at: state.now(),
-                attempt: 1,
-                subscription_ids,
-                interaction_ids,
-                elapsed_ms: 0,
-                outcome: DeliveryOutcome::Dropped {
-                    reason: error.to_string(),
-                },
-            });
+            record_unbuildable(&state, kind, &url, ids, &error);
             return None;
         }
     };
@@ -248,7 +323,7 @@ async fn attempt(
     state.deliveries().record(DeliveryAttempt {
         seq: 0,
         kind: batch.kind,
-        url: batch.url.clone(),
+        url: without_query(&batch.url),
         at,
         attempt,
         subscription_ids: batch.subscription_ids.clone(),
@@ -262,32 +337,44 @@ async fn attempt(
         first_attempt_at: first_attempt_at.unwrap_or(at),
         at,
         outcome: attempted.outcome,
-        slow: attempted.slow,
+        sample: attempted.sample,
     })
+}
+
+fn record_unbuildable(
+    state: &SimState,
+    kind: DeliveryKind,
+    url: &str,
+    (subscription_ids, interaction_ids): (Vec<String>, Vec<String>),
+    error: &payload::BuildError,
+) {
+    state.deliveries().record(DeliveryAttempt {
+        seq: 0,
+        kind,
+        url: without_query(url),
+        at: state.now(),
+        attempt: 1,
+        subscription_ids,
+        interaction_ids,
+        elapsed_ms: 0,
+        outcome: DeliveryOutcome::Dropped {
+            reason: error.to_string(),
+        },
+    });
 }
 
 fn entries_ids(entries: &[ChangeEntry]) -> (Vec<String>, Vec<String>) {
     (
-        dedup(entries.iter().map(|e| e.record.subscription.id.clone())),
-        dedup(entries.iter().map(|e| e.generated.interaction.id.clone())),
+        distinct(entries.iter().map(|e| e.record.subscription.id.clone())),
+        distinct(entries.iter().map(|e| e.generated.interaction.id.clone())),
     )
-}
-
-fn dedup(ids: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for id in ids {
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    out
 }
 
 fn drop_reason(until: DateTime<Utc>) -> String {
     format!(
-        "endpoint host in Graph's drop state until {until}: more than {} % of responses in {} minutes were slower than {} ms",
+        "endpoint host in Graph's drop state until {until}: more than {} % of responses in {} minutes exceeded the {} s retry timeout",
         DROP_ABOVE * 100.0,
         WINDOW.num_minutes(),
-        SLOW_RESPONSE_MS
+        REQUEST_TIMEOUT.as_secs()
     )
 }

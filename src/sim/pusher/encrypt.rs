@@ -13,11 +13,12 @@
 use aws_lc_rs::cipher::{AES_256, EncryptionContext, PaddedBlockEncryptingKey, UnboundCipherKey};
 use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey};
-use aws_lc_rs::{digest, hmac, rand};
+use aws_lc_rs::{hmac, rand};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::graph::model::EncryptedContent;
+use crate::sim::registry::thumbprint;
 
 /// Suffix of the certificate id named when content is encrypted for the foreign certificate.
 pub const FOREIGN_ID_SUFFIX: &str = "-previous";
@@ -89,14 +90,6 @@ pub fn encrypt_content(
     };
     key.fill(0);
     Ok(content)
-}
-
-/// Upper-case hex SHA-1 of a certificate's DER: the thumbprint convention (graph-facts §5).
-pub fn thumbprint(certificate_der: &[u8]) -> String {
-    hex::encode_upper(digest::digest(
-        &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        certificate_der,
-    ))
 }
 
 /// A self-signed RSA-2048 certificate nobody outside the simulator holds the key of.

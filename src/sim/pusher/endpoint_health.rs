@@ -1,10 +1,14 @@
 //! Graph's opinion of each notification endpoint (graph-facts §3.5), tracked per host of the
-//! notification URL so every subscription sharing a host shares the penalty: over a rolling
-//! 10-minute window, more than 10 % slow responses put the host in the *delay* state (new
-//! notifications go out 10 minutes late), more than 15 % in the *drop* state (new notifications
-//! are dropped for 10 minutes, then the host is probed again).
+//! notification URL so every subscription sharing a host shares the penalty. Over a rolling
+//! 10-minute window two shares are judged on their own: more than 10 % *slow* responses put the
+//! host in the *delay* state (new notifications go out 10 minutes late); more than 15 % of
+//! responses *exceeding the 10 s retry timeout* put it in the *drop* state (new notifications
+//! are dropped for 10 minutes, then the host is probed again). The drop state wins when both
+//! hold.
 //!
-//! A response is slow when it took over 2,900 ms or never came. Judging needs at least
+//! A response is slow when it took over 2,900 ms or missed its attempt's timeout (3 s on a
+//! first attempt); it exceeds the retry timeout when no answer could have come within 10 s.
+//! Judging needs at least
 //! [`MIN_SAMPLES`] responses in the window: Microsoft's older text said 100, which a demo tenant
 //! never reaches; 20 keeps demos responsive while one slow answer in a quiet hour still cannot
 //! penalize a host. Connection failures are not responses and do not count either way.
@@ -27,8 +31,18 @@ pub const SLOW_RESPONSE_MS: u64 = 2_900;
 /// Above this share of slow responses, new notifications are delayed.
 pub const DELAY_ABOVE: f64 = 0.10;
 
-/// Above this share of slow responses, new notifications are dropped.
+/// Above this share of responses exceeding the 10 s retry timeout, new notifications are
+/// dropped.
 pub const DROP_ABOVE: f64 = 0.15;
+
+/// What one response (or missing one) says about its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sample {
+    /// Over [`SLOW_RESPONSE_MS`], or no answer within the attempt's timeout.
+    pub slow: bool,
+    /// No answer could have come within the 10 s retry timeout.
+    pub beyond_retry_timeout: bool,
+}
 
 /// Fewest responses in the window before a host is judged at all.
 pub const MIN_SAMPLES: usize = 20;
@@ -44,15 +58,16 @@ pub enum Verdict {
     Drop,
 }
 
-/// Judges `slow` slow responses out of `total`.
-pub fn judge(total: usize, slow: usize) -> Verdict {
+/// Judges a window of `total` responses of which `slow` were slow and `beyond` exceeded the
+/// retry timeout; each share is held against its own threshold.
+pub fn judge(total: usize, slow: usize, beyond: usize) -> Verdict {
     if total < MIN_SAMPLES || total == 0 {
         return Verdict::Healthy;
     }
-    let share = slow as f64 / total as f64;
-    if share > DROP_ABOVE {
+    let share = |count: usize| count as f64 / total as f64;
+    if share(beyond) > DROP_ABOVE {
         Verdict::Drop
-    } else if share > DELAY_ABOVE {
+    } else if share(slow) > DELAY_ABOVE {
         Verdict::Delay
     } else {
         Verdict::Healthy
@@ -79,14 +94,14 @@ pub enum HealthState {
 /// One host's recent responses and current penalty.
 #[derive(Debug, Default)]
 pub struct EndpointHealth {
-    samples: VecDeque<(DateTime<Utc>, bool)>,
+    samples: VecDeque<(DateTime<Utc>, Sample)>,
     penalty: Option<HealthState>,
 }
 
 impl EndpointHealth {
     /// Notes a response (or a missing one) seen at `at`.
-    pub fn record(&mut self, at: DateTime<Utc>, slow: bool) {
-        self.samples.push_back((at, slow));
+    pub fn record(&mut self, at: DateTime<Utc>, sample: Sample) {
+        self.samples.push_back((at, sample));
     }
 
     /// The state at `now`: a running penalty, else a fresh judgement of the window.
@@ -108,9 +123,14 @@ impl EndpointHealth {
             }
             self.penalty = None;
         }
-        let slow = self.samples.iter().filter(|(_, slow)| *slow).count();
+        let slow = self.samples.iter().filter(|(_, s)| s.slow).count();
+        let beyond = self
+            .samples
+            .iter()
+            .filter(|(_, s)| s.beyond_retry_timeout)
+            .count();
         let until = now + PENALTY;
-        let state = match judge(self.samples.len(), slow) {
+        let state = match judge(self.samples.len(), slow, beyond) {
             Verdict::Healthy => return HealthState::Healthy,
             Verdict::Delay => HealthState::Delaying { until },
             Verdict::Drop => HealthState::Dropping { until },
@@ -128,8 +148,11 @@ pub struct HealthBook {
 
 impl HealthBook {
     /// Notes a response for the host of `url`.
-    pub fn record(&mut self, url: &str, at: DateTime<Utc>, slow: bool) {
-        self.hosts.entry(host_of(url)).or_default().record(at, slow);
+    pub fn record(&mut self, url: &str, at: DateTime<Utc>, sample: Sample) {
+        self.hosts
+            .entry(host_of(url))
+            .or_default()
+            .record(at, sample);
     }
 
     /// The state of the host of `url` at `now` (logs when it changes).
@@ -171,49 +194,70 @@ mod tests {
         s.parse().unwrap()
     }
 
+    const FAST: Sample = Sample {
+        slow: false,
+        beyond_retry_timeout: false,
+    };
+    const SLOW: Sample = Sample {
+        slow: true,
+        beyond_retry_timeout: false,
+    };
+    const BEYOND: Sample = Sample {
+        slow: true,
+        beyond_retry_timeout: true,
+    };
+
     #[test]
-    fn judgement_needs_enough_samples_and_uses_strict_thresholds() {
-        assert_eq!(judge(0, 0), Verdict::Healthy);
-        assert_eq!(judge(MIN_SAMPLES - 1, MIN_SAMPLES - 1), Verdict::Healthy);
+    fn judgement_needs_enough_samples_and_uses_strict_thresholds_on_separate_shares() {
+        assert_eq!(judge(0, 0, 0), Verdict::Healthy);
         assert_eq!(
-            judge(100, 10),
+            judge(MIN_SAMPLES - 1, MIN_SAMPLES - 1, MIN_SAMPLES - 1),
+            Verdict::Healthy
+        );
+        assert_eq!(
+            judge(100, 10, 0),
             Verdict::Healthy,
             "exactly 10 % is not more than 10 %"
         );
-        assert_eq!(judge(100, 11), Verdict::Delay);
+        assert_eq!(judge(100, 11, 0), Verdict::Delay);
         assert_eq!(
-            judge(100, 15),
+            judge(100, 100, 0),
             Verdict::Delay,
-            "exactly 15 % is not more than 15 %"
+            "slow answers alone never drop: only answers beyond the 10 s retry timeout do"
         );
-        assert_eq!(judge(100, 16), Verdict::Drop);
-        assert_eq!(judge(20, 20), Verdict::Drop);
+        assert_eq!(
+            judge(100, 15, 15),
+            Verdict::Delay,
+            "exactly 15 % beyond 10 s is not more than 15 %"
+        );
+        assert_eq!(judge(100, 16, 16), Verdict::Drop);
+        assert_eq!(judge(20, 20, 20), Verdict::Drop);
     }
 
     #[test]
-    fn a_slow_host_is_delayed_then_dropped_then_probed_again() {
+    fn a_slow_host_is_delayed_a_very_slow_one_dropped_then_probed_again() {
         let t0 = at("2026-11-22T08:00:00Z");
         let mut health = EndpointHealth::default();
         for i in 0..18 {
-            health.record(t0 + Duration::seconds(i), false);
+            health.record(t0 + Duration::seconds(i), FAST);
         }
-        health.record(t0 + Duration::seconds(18), true);
-        health.record(t0 + Duration::seconds(19), true);
+        health.record(t0 + Duration::seconds(18), SLOW);
+        health.record(t0 + Duration::seconds(19), SLOW);
         // 2 of 20 = 10 %: not more than 10 %.
         assert_eq!(
             health.state(t0 + Duration::seconds(20)),
             HealthState::Healthy
         );
 
-        health.record(t0 + Duration::seconds(21), true);
+        health.record(t0 + Duration::seconds(21), SLOW);
         // 3 of 21 ≈ 14 %: delay for ten minutes.
         let now = t0 + Duration::seconds(22);
         let delaying = HealthState::Delaying {
             until: now + PENALTY,
         };
         assert_eq!(health.state(now), delaying);
-        health.record(now, true);
-        health.record(now, true);
+        health.record(now, SLOW);
+        health.record(now, SLOW);
         assert_eq!(
             health.state(now + Duration::minutes(5)),
             delaying,
@@ -224,12 +268,12 @@ mod tests {
         let later = now + PENALTY;
         assert_eq!(health.state(later), HealthState::Healthy);
 
-        // Twenty responses, four slow (20 %): drop.
+        // Twenty responses, four beyond the retry timeout (20 %): drop.
         for i in 0..16 {
-            health.record(later + Duration::seconds(i), false);
+            health.record(later + Duration::seconds(i), FAST);
         }
         for i in 16..20 {
-            health.record(later + Duration::seconds(i), true);
+            health.record(later + Duration::seconds(i), BEYOND);
         }
         let judged = later + Duration::seconds(30);
         let dropping = HealthState::Dropping {
@@ -249,7 +293,7 @@ mod tests {
             book.record(
                 "https://slow.example/a?x=1",
                 t0 + Duration::seconds(i),
-                true,
+                BEYOND,
             );
         }
         let now = t0 + Duration::seconds(30);

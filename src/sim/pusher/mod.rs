@@ -11,8 +11,13 @@
 //! (`payload`: encryption, validation tokens) and sent from spawned tasks bounded by a
 //! semaphore (`deliver`), so a slow receiver never blocks the loop. Graph's rules then apply
 //! (graph-facts §3.5): failures are retried with exponential backoff for four hours of simulated
-//! time and then dropped; slow hosts are delayed or dropped (`endpoint_health`); nothing goes out
-//! during a Graph outage. Every attempt, including every drop, is recorded in
+//! time and then dropped; slow hosts are delayed, very slow ones dropped (`endpoint_health`);
+//! nothing goes out
+//! during a Graph outage. A subscription whose authorization lapsed (Graph's endpoint token
+//! lasts an hour; a renewal or reauthorization refreshes it) or whose permission lost admin
+//! consent has its change notifications held, not attempted, for up to [`REAUTHORIZATION_HOLD`]
+//! after they were due: a reauthorization in time releases them (late), then they are dropped
+//! (graph-facts §3.5, §3.6; `hold`). Every attempt, including every drop, is recorded in
 //! `state.deliveries()`.
 //!
 //! Depends on the simulator's state, ledger, registry and scenario and on `graph::model`; never
@@ -22,7 +27,9 @@ mod deliver;
 mod dispatch;
 mod encrypt;
 mod endpoint_health;
+mod hold;
 mod payload;
+mod readdress;
 mod schedule;
 mod validation_token;
 
@@ -35,13 +42,16 @@ use tokio::task::{JoinError, JoinSet};
 
 pub use deliver::{FIRST_ATTEMPT_DEADLINE, REQUEST_TIMEOUT, UNREACHABLE_REASON};
 pub use endpoint_health::{
-    DELAY_ABOVE, DROP_ABOVE, MIN_SAMPLES, PENALTY, SLOW_RESPONSE_MS, WINDOW,
+    DELAY_ABOVE, DROP_ABOVE, MIN_SAMPLES, PENALTY, SLOW_RESPONSE_MS, Sample, WINDOW,
 };
+pub use hold::REAUTHORIZATION_HOLD;
 pub use schedule::{FIRST_RETRY_DELAY, LONGEST_RETRY_DELAY, RETRY_WINDOW};
 
 use super::ledger::{DeliveryAttempt, DeliveryKind, DeliveryOutcome, Generated};
+use super::outbound::without_query;
 use super::registry::SubscriptionRecord;
 use super::state::{Outbound, SimState};
+use super::subscriptions::validate::{ChangeType, parse_change_types};
 use crate::clock::Clock as _;
 use crate::graph::model::LifecycleEvent;
 use encrypt::ForeignCertificate;
@@ -71,6 +81,8 @@ struct PendingChange {
     generated: Generated,
     /// Already held back once by the endpoint's delay state.
     delayed: bool,
+    /// When it first came due (the 4-hour hold for reauthorization counts from here).
+    due: DateTime<Utc>,
 }
 
 /// A lifecycle event not sent yet.
@@ -114,13 +126,16 @@ struct Finished {
     first_attempt_at: DateTime<Utc>,
     at: DateTime<Utc>,
     outcome: DeliveryOutcome,
-    slow: Option<bool>,
+    sample: Option<Sample>,
 }
 
 struct Pusher {
     state: Arc<SimState>,
     queue: DueQueue<Work>,
     health: HealthBook,
+    /// Change notifications of subscriptions whose authorization lapsed (or whose permission
+    /// lost consent), waiting for a reauthorization.
+    held: Vec<PendingChange>,
     in_flight: JoinSet<Option<Finished>>,
     permits: Arc<Semaphore>,
     foreign: Arc<OnceCell<ForeignCertificate>>,
@@ -132,6 +147,7 @@ impl Pusher {
             state,
             queue: DueQueue::default(),
             health: HealthBook::default(),
+            held: Vec::new(),
             in_flight: JoinSet::new(),
             permits: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
             foreign: Arc::new(OnceCell::new()),
@@ -207,6 +223,7 @@ impl Pusher {
                         url,
                         generated: generated.clone(),
                         delayed: false,
+                        due,
                     };
                     self.queue.push(due, Work::Change(pending));
                 }
@@ -252,8 +269,8 @@ impl Pusher {
                 return;
             }
         };
-        if let Some(slow) = done.slow {
-            self.health.record(&done.batch.url, done.at, slow);
+        if let Some(sample) = done.sample {
+            self.health.record(&done.batch.url, done.at, sample);
         }
         if deliver::is_final(&done.outcome) {
             return;
@@ -299,7 +316,7 @@ impl Pusher {
         self.state.deliveries().record(DeliveryAttempt {
             seq: 0,
             kind,
-            url: url.to_owned(),
+            url: without_query(url),
             at: self.state.now(),
             attempt,
             subscription_ids,
@@ -310,13 +327,11 @@ impl Pusher {
     }
 }
 
-/// True when the subscription's `changeType` lists `created`.
+/// True when the subscription's `changeType` lists `created`, read with the subscription
+/// module's own parser (records are validated at creation, so a parse failure means no).
 fn watches_created(record: &SubscriptionRecord) -> bool {
-    record
-        .subscription
-        .change_type
-        .split(',')
-        .any(|kind| kind.trim().eq_ignore_ascii_case("created"))
+    parse_change_types(&record.subscription.change_type)
+        .is_ok_and(|types| types.contains(ChangeType::Created))
 }
 
 fn lifecycle_name(event: LifecycleEvent) -> &'static str {

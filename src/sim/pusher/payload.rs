@@ -27,6 +27,7 @@ use crate::graph::model::{
     ValidationTokens,
 };
 use crate::sim::ledger::{DeliveryKind, Generated};
+use crate::sim::outbound::without_query;
 use crate::sim::registry::SubscriptionRecord;
 use crate::sim::scenario::{EncryptFor, Scenario, TokenMode};
 use crate::sim::state::SimState;
@@ -68,7 +69,7 @@ impl std::fmt::Debug for Batch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Batch")
             .field("kind", &self.kind)
-            .field("url", &self.url)
+            .field("url", &without_query(&self.url))
             .field("body_bytes", &self.body.len())
             .field("subscription_ids", &self.subscription_ids)
             .field("interaction_ids", &self.interaction_ids)
@@ -181,43 +182,74 @@ pub fn lifecycle_item(record: &SubscriptionRecord, event: LifecycleEvent) -> Cha
     }
 }
 
+/// An item that could not be built and is left out of its POST.
+#[derive(Debug)]
+pub struct FailedItem {
+    /// Its subscription.
+    pub subscription_id: String,
+    /// Its interaction.
+    pub interaction_id: String,
+    /// Why.
+    pub error: BuildError,
+}
+
+/// A change batch and the items that could not go in it.
+#[derive(Debug)]
+pub struct BuiltChanges {
+    /// The POST, unless every item failed.
+    pub batch: Option<Batch>,
+    /// Items left out; the others still go (one bad item never drops a shared POST).
+    pub failed: Vec<FailedItem>,
+}
+
 /// Builds a change batch for `url`: encrypts rich items and mints the validation tokens now.
+/// An item that cannot be encrypted is left out and reported in [`BuiltChanges::failed`].
 pub async fn change_batch(
     state: &SimState,
     url: String,
     entries: &[ChangeEntry],
     foreign: &Arc<OnceCell<ForeignCertificate>>,
-) -> Result<Batch, BuildError> {
+) -> Result<BuiltChanges, BuildError> {
     let scenario = state.scenario();
     let any_rich = entries.iter().any(|entry| is_rich(&entry.record));
     let stand_in = if any_rich && scenario.delivery.encrypt_for == EncryptFor::UnknownCertificate {
-        Some(foreign_certificate(foreign).await?)
+        Some(
+            foreign_certificate(foreign)
+                .await
+                .map_err(|e| e.to_string()),
+        )
     } else {
         None
     };
     let mut value = Vec::with_capacity(entries.len());
+    let mut sent: Vec<&ChangeEntry> = Vec::with_capacity(entries.len());
+    let mut failed = Vec::new();
     for entry in entries {
         let interaction = &entry.generated.interaction;
         let content = match (&entry.record.certificate, is_rich(&entry.record)) {
-            (Some(uploaded), true) => {
-                let plaintext = serde_json::to_vec(&**interaction)?;
-                let mut stand_in_id = String::new();
-                let recipient = match stand_in {
-                    Some(stand_in) => stand_in.recipient(&uploaded.id, &mut stand_in_id),
-                    None => Recipient {
-                        certificate_id: &uploaded.id,
-                        thumbprint: &uploaded.thumbprint,
-                        public_key_spki: &uploaded.public_key_spki,
-                    },
-                };
-                Some(encrypt_content(&plaintext, recipient)?)
-            }
-            _ => None,
+            (Some(uploaded), true) => encrypt_item(interaction, uploaded, stand_in.as_ref()),
+            _ => Ok(None),
         };
-        value.push(change_item(&entry.record, interaction, content));
+        match content {
+            Ok(content) => {
+                value.push(change_item(&entry.record, interaction, content));
+                sent.push(entry);
+            }
+            Err(error) => failed.push(FailedItem {
+                subscription_id: entry.record.subscription.id.clone(),
+                interaction_id: interaction.id.clone(),
+                error,
+            }),
+        }
     }
-    let validation_tokens = if any_rich {
-        validation_tokens(state, &scenario, entries)
+    if sent.is_empty() {
+        return Ok(BuiltChanges {
+            batch: None,
+            failed,
+        });
+    }
+    let validation_tokens = if sent.iter().any(|entry| is_rich(&entry.record)) {
+        validation_tokens(state, &scenario, &sent)
     } else {
         ValidationTokens::Absent
     };
@@ -225,13 +257,36 @@ pub async fn change_batch(
         value,
         validation_tokens,
     })?;
-    Ok(Batch {
-        kind: DeliveryKind::Change,
-        url,
-        body: Bytes::from(body),
-        subscription_ids: distinct(entries.iter().map(|e| e.record.subscription.id.as_str())),
-        interaction_ids: distinct(entries.iter().map(|e| e.generated.interaction.id.as_str())),
+    Ok(BuiltChanges {
+        batch: Some(Batch {
+            kind: DeliveryKind::Change,
+            url,
+            body: Bytes::from(body),
+            subscription_ids: distinct(sent.iter().map(|e| e.record.subscription.id.as_str())),
+            interaction_ids: distinct(sent.iter().map(|e| e.generated.interaction.id.as_str())),
+        }),
+        failed,
     })
+}
+
+/// The `encryptedContent` of one rich item, for its uploaded certificate or the stand-in.
+fn encrypt_item(
+    interaction: &AiInteraction,
+    uploaded: &crate::sim::registry::UploadedCertificate,
+    stand_in: Option<&Result<&ForeignCertificate, String>>,
+) -> Result<Option<crate::graph::model::EncryptedContent>, BuildError> {
+    let plaintext = serde_json::to_vec(interaction)?;
+    let mut stand_in_id = String::new();
+    let recipient = match stand_in {
+        Some(Ok(stand_in)) => stand_in.recipient(&uploaded.id, &mut stand_in_id),
+        Some(Err(error)) => return Err(BuildError::Background(error.clone())),
+        None => Recipient {
+            certificate_id: &uploaded.id,
+            thumbprint: &uploaded.thumbprint,
+            public_key_spki: &uploaded.public_key_spki,
+        },
+    };
+    Ok(Some(encrypt_content(&plaintext, recipient)?))
 }
 
 /// Builds a lifecycle batch for `url`.
@@ -257,7 +312,7 @@ pub fn lifecycle_batch(url: String, entries: &[LifecycleEntry]) -> Result<Batch,
 fn validation_tokens(
     state: &SimState,
     scenario: &Scenario,
-    entries: &[ChangeEntry],
+    entries: &[&ChangeEntry],
 ) -> ValidationTokens {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     for entry in entries.iter().filter(|entry| is_rich(&entry.record)) {
@@ -308,12 +363,43 @@ async fn foreign_certificate(
     .await
 }
 
-fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+/// The ids in their first-seen order, without repeats.
+pub fn distinct<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for id in ids {
+        let id = id.as_ref();
         if !out.iter().any(|seen| seen == id) {
             out.push(id.to_owned());
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_neither_the_body_nor_the_query() {
+        let batch = Batch {
+            kind: DeliveryKind::Change,
+            url: "https://r.test/n?code=function-key".to_owned(),
+            body: Bytes::from_static(b"{\"clientState\":\"client-secret\"}"),
+            subscription_ids: vec!["s".to_owned()],
+            interaction_ids: Vec::new(),
+        };
+        let text = format!("{batch:?}");
+        assert!(text.contains("https://r.test/n"), "{text}");
+        assert!(!text.contains("function-key"), "{text}");
+        assert!(!text.contains("client-secret"), "{text}");
+    }
+
+    #[test]
+    fn distinct_keeps_first_seen_order() {
+        assert_eq!(distinct(["b", "a", "b", "c", "a"]), ["b", "a", "c"]);
+        assert_eq!(
+            distinct(vec!["x".to_owned(), "x".to_owned()]),
+            ["x".to_owned()]
+        );
+    }
 }

@@ -19,6 +19,7 @@ use rand::Rng;
 
 use crate::graph::model::ValidationTokenClaims;
 use crate::graph::model::well_known::CHANGE_TRACKING_APP_ID;
+use crate::sim::login::{issuer_v1, issuer_v2};
 use crate::sim::scenario::{Scenario, TokenMode};
 
 /// Lifetime of a v1 validation token (the documented example: 29,100 s).
@@ -54,7 +55,7 @@ pub fn claims<R: Rng + ?Sized>(
     tenant_id: &str,
     now: DateTime<Utc>,
 ) -> ValidationTokenClaims {
-    let v1_issuer = format!("https://sts.windows.net/{tenant_id}/");
+    let v1_issuer = issuer_v1(tenant_id);
     let aio = Some(random_text(rng, 48));
     let uti = Some(random_text(rng, 16));
     let base = ValidationTokenClaims {
@@ -86,7 +87,7 @@ pub fn claims<R: Rng + ?Sized>(
         TokenVersion::V2 => {
             let object_id = change_tracking_object_id(tenant_id);
             ValidationTokenClaims {
-                iss: format!("https://login.microsoftonline.com/{tenant_id}/v2.0"),
+                iss: issuer_v2(tenant_id),
                 exp: (now + V2_LIFETIME).timestamp(),
                 azp: Some(CHANGE_TRACKING_APP_ID.to_owned()),
                 azpacr: Some("2".to_owned()),

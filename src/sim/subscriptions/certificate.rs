@@ -5,14 +5,13 @@
 //!
 //! Pure: no state, no I/O. Depends on the registry's certificate type only.
 
-use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
 use aws_lc_rs::rsa::PublicEncryptingKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use x509_parser::oid_registry::{OID_KEY_TYPE_EC_PUBLIC_KEY, OID_PKCS1_RSAENCRYPTION};
 
 use super::Refusal;
-use crate::sim::registry::UploadedCertificate;
+use crate::sim::registry::{UploadedCertificate, thumbprint};
 
 /// Smallest RSA key Graph accepts for encryption.
 pub const MIN_KEY_BITS: usize = 2048;
@@ -75,7 +74,7 @@ pub fn parse_encryption_certificate(
     if !(MIN_KEY_BITS..=MAX_KEY_BITS).contains(&key_bits) {
         return Err(out_of_range(key_bits));
     }
-    let thumbprint = hex::encode_upper(digest(&SHA1_FOR_LEGACY_USE_ONLY, &der));
+    let thumbprint = thumbprint(&der);
     Ok(UploadedCertificate {
         id: id.to_owned(),
         public_key_spki: spki.raw.to_vec(),

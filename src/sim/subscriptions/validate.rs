@@ -61,6 +61,13 @@ pub enum ChangeType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeTypes(BTreeSet<ChangeType>);
 
+impl ChangeTypes {
+    /// True when `kind` is one of the subscribed change types.
+    pub fn contains(&self, kind: ChangeType) -> bool {
+        self.0.contains(&kind)
+    }
+}
+
 /// Parses a comma-separated subset of `created`, `updated`, `deleted`.
 pub fn parse_change_types(text: &str) -> Result<ChangeTypes, Refusal> {
     let mut kinds = BTreeSet::new();
