@@ -1,18 +1,44 @@
-//! The `pilotwatch` binary: parse the command line, set up logging and error reporting, and hand
-//! over to the library.
+//! The `pilotwatch` binary: parse the command line, set up logging and panic reporting, and hand
+//! over to the library. Errors an operator can fix are printed as one plain sentence (with their
+//! causes), never as a backtrace; backtraces are for panics, which are bugs.
+
+use std::process::ExitCode;
 
 use clap::Parser as _;
 use pilotwatch::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
-fn main() -> color_eyre::Result<()> {
-    color_eyre::install()?;
+fn main() -> ExitCode {
+    // Panic reports only: a panic is a bug and deserves the full story.
+    if let Err(error) = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .install()
+    {
+        eprintln!("pilotwatch: cannot install the panic reporter: {error}");
+    }
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("pilotwatch: {error}");
+            let mut source = error.source();
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let filter = EnvFilter::try_new(&cli.log)
-        .map_err(|error| color_eyre::eyre::eyre!("invalid --log filter {:?}: {error}", cli.log))?;
+        .map_err(|error| format!("invalid --log filter {:?}: {error}", cli.log))?;
+    let ansi = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -133,33 +132,7 @@ async fn switch_scenario(
 }
 
 async fn tenant(State(state): State<Arc<SimState>>) -> Json<serde_json::Value> {
-    let tenant = &state.tenant;
-    let users: Vec<_> = tenant
-        .users
-        .iter()
-        .map(|user| {
-            json!({
-                "id": user.id,
-                "displayName": user.display_name,
-                "userPrincipalName": user.user_principal_name,
-                "licensed": state.is_licensed(&user.id),
-            })
-        })
-        .collect();
-    Json(json!({
-        "tenant_id": tenant.id,
-        "tenant_domain": tenant.domain,
-        "client_id": tenant.app.client_id,
-        "client_secret": tenant.app.secret.expose_secret(),
-        "secret_key_id": tenant.app.secret_key_id,
-        "secret_hint": tenant.app.secret_hint(),
-        "secret_expires": state.secret_expires(),
-        "users": users,
-        "configured": {
-            "client_id": state.configured_client_id(),
-            "client_secret": state.configured_secret().expose_secret(),
-        },
-    }))
+    Json(state.tenant_document())
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +187,7 @@ async fn subscriptions(State(state): State<Arc<SimState>>) -> Json<serde_json::V
                 "created": record.created,
                 "lastRenewed": record.last_renewed,
                 "lastReauthorized": record.last_reauthorized,
+                "reauthorizePatchPairs": record.reauthorize_patch_pairs,
             })
         })
         .collect();

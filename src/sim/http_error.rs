@@ -39,7 +39,7 @@ impl RequestMeta {
         GraphFailure {
             status,
             retry_after_secs: None,
-            body: GraphError {
+            body: Box::new(GraphError {
                 error: GraphErrorBody {
                     code: code.to_owned(),
                     message: message.into(),
@@ -49,7 +49,7 @@ impl RequestMeta {
                         client_request_id: self.client_request_id.clone(),
                     }),
                 },
-            },
+            }),
         }
     }
 
@@ -91,8 +91,8 @@ pub struct GraphFailure {
     pub status: StatusCode,
     /// Seconds for `Retry-After` (429 and 503).
     pub retry_after_secs: Option<u64>,
-    /// The body.
-    pub body: GraphError,
+    /// The body (boxed: it is large, and routes return it on every error path).
+    pub body: Box<GraphError>,
 }
 
 impl GraphFailure {
@@ -105,7 +105,7 @@ impl GraphFailure {
 
 impl IntoResponse for GraphFailure {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = (self.status, Json(*self.body)).into_response();
         if let Some(seconds) = self.retry_after_secs {
             response
                 .headers_mut()

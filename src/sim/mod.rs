@@ -33,13 +33,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use secrecy::ExposeSecret;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::clock::{Clock, InvalidSpeed, ScaledClock};
-use crate::graph::model::well_known::CHANGE_TRACKING_APP_ID;
 use scenario::Scenario;
 use signing_keys::{KeyError, SigningKeys};
 use state::SimState;
@@ -146,44 +144,19 @@ impl RunningSim {
     /// The `--tenant-out` document: listeners, tenant, app registration, users, and the
     /// credentials an operator's configuration would hold under the active scenario.
     pub fn tenant_out(&self) -> serde_json::Value {
-        let state = &self.state;
-        let tenant = &state.tenant;
-        let app = &tenant.app;
-        let users: Vec<_> = tenant
-            .users
-            .iter()
-            .map(|user| {
-                json!({
-                    "id": user.id,
-                    "displayName": user.display_name,
-                    "userPrincipalName": user.user_principal_name,
-                    "licensed": state.is_licensed(&user.id),
-                })
-            })
-            .collect();
-        let scenario = state.scenario();
-        json!({
-            "listen": self.http_addr.map(|addr| addr.to_string()),
-            "https_listen": self.https_addr.map(|addr| addr.to_string()),
-            "authority": self.base_url(),
-            "graph_root": format!("{}/v1.0", self.base_url()),
-            "tenant_id": tenant.id,
-            "tenant_domain": tenant.domain,
-            "client_id": app.client_id,
-            "client_secret": app.secret.expose_secret(),
-            "secret_key_id": app.secret_key_id,
-            "secret_hint": app.secret_hint(),
-            "secret_expires": state.secret_expires(),
-            "change_tracking_app_id": CHANGE_TRACKING_APP_ID,
-            "users": users,
-            "scenario": scenario.name,
-            "seed": state.seed,
-            "speed": state.clock.speed(),
-            "configured": {
-                "client_id": state.configured_client_id(),
-                "client_secret": state.configured_secret().expose_secret(),
-            },
-        })
+        let mut document = self.state.tenant_document();
+        if let Some(fields) = document.as_object_mut() {
+            let listen = self.http_addr.map(|addr| addr.to_string());
+            let https_listen = self.https_addr.map(|addr| addr.to_string());
+            fields.insert("listen".to_owned(), json!(listen));
+            fields.insert("https_listen".to_owned(), json!(https_listen));
+            fields.insert("authority".to_owned(), json!(self.base_url()));
+            fields.insert(
+                "graph_root".to_owned(),
+                json!(format!("{}/v1.0", self.base_url())),
+            );
+        }
+        document
     }
 
     /// Stops every listener and background task and waits for them.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::graph::model::Subscription;
+use crate::graph::model::{AiInteraction, Subscription};
 
 /// The certificate a subscriber uploaded for rich notifications.
 #[derive(Debug, Clone)]
@@ -25,8 +25,9 @@ pub struct UploadedCertificate {
     pub key_bits: usize,
 }
 
-/// One subscription and what the simulator knows about it.
-#[derive(Debug, Clone)]
+/// One subscription and what the simulator knows about it. Its `Debug` output withholds the
+/// `clientState` secret.
+#[derive(Clone)]
 pub struct SubscriptionRecord {
     /// The resource as Graph returns it, `clientState` included.
     pub subscription: Subscription,
@@ -48,6 +49,62 @@ pub struct SubscriptionRecord {
     pub last_reauthorized: Option<DateTime<Utc>>,
     /// Last `reauthorizationRequired` sent.
     pub last_reauthorization_sent: Option<DateTime<Utc>>,
+    /// `$filter` on `conversationType` appended to the resource.
+    pub conversation_type_filter: Option<ConversationTypeFilter>,
+    /// Last explicit `POST /subscriptions/{id}/reauthorize` (a PATCH also reauthorizes, but
+    /// only this call counts towards [`SubscriptionRecord::reauthorize_patch_pairs`]).
+    pub last_reauthorize_call: Option<DateTime<Utc>>,
+    /// How often a reauthorize and a PATCH came within 10 minutes of each other, which Graph
+    /// warns leaves the subscription in an inconsistent state (graph-facts §3.2).
+    pub reauthorize_patch_pairs: u32,
+}
+
+impl std::fmt::Debug for SubscriptionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut subscription = self.subscription.clone();
+        if subscription.client_state.is_some() {
+            subscription.client_state = Some("<redacted>".to_owned());
+        }
+        f.debug_struct("SubscriptionRecord")
+            .field("subscription", &subscription)
+            .field("tenant_id", &self.tenant_id)
+            .field("app_id", &self.app_id)
+            .field("certificate", &self.certificate)
+            .field("app_class_filter", &self.app_class_filter)
+            .field("conversation_type_filter", &self.conversation_type_filter)
+            .field("user_id", &self.user_id)
+            .field("created", &self.created)
+            .field("last_renewed", &self.last_renewed)
+            .field("last_reauthorized", &self.last_reauthorized)
+            .field("last_reauthorization_sent", &self.last_reauthorization_sent)
+            .field("last_reauthorize_call", &self.last_reauthorize_call)
+            .field("reauthorize_patch_pairs", &self.reauthorize_patch_pairs)
+            .finish()
+    }
+}
+
+/// A `$filter` on `conversationType` (a free string such as `bizchat` or `appchat`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConversationTypeFilter {
+    /// `conversationType eq 'a' or conversationType eq 'b'`.
+    OneOf(Vec<String>),
+    /// `conversationType ne 'a' and conversationType ne 'b'`.
+    NoneOf(Vec<String>),
+}
+
+impl ConversationTypeFilter {
+    /// True when an interaction of `conversation_type` passes the filter.
+    pub fn accepts(&self, conversation_type: &str) -> bool {
+        let listed = |values: &[String]| {
+            values
+                .iter()
+                .any(|value| value.eq_ignore_ascii_case(conversation_type))
+        };
+        match self {
+            Self::OneOf(values) => listed(values),
+            Self::NoneOf(values) => !listed(values),
+        }
+    }
 }
 
 impl SubscriptionRecord {
@@ -56,19 +113,22 @@ impl SubscriptionRecord {
         self.subscription.expiration_date_time <= now
     }
 
-    /// True when an interaction of `app_class` by `user_id` is in scope.
-    pub fn matches(&self, app_class: &str, user_id: Option<&str>) -> bool {
+    /// True when `interaction`, in the history of `user_id`, is in this subscription's scope:
+    /// its user (per-user subscriptions) and every `$filter` on the resource.
+    pub fn matches(&self, interaction: &AiInteraction, user_id: &str) -> bool {
         let class_ok = self.app_class_filter.as_ref().is_none_or(|classes| {
             classes
                 .iter()
-                .any(|class| class.eq_ignore_ascii_case(app_class))
+                .any(|class| class.eq_ignore_ascii_case(&interaction.app_class))
         });
-        let user_ok = match (&self.user_id, user_id) {
-            (None, _) => true,
-            (Some(wanted), Some(user)) => wanted.eq_ignore_ascii_case(user),
-            (Some(_), None) => false,
-        };
-        class_ok && user_ok
+        let conversation_ok = self.conversation_type_filter.as_ref().is_none_or(|filter| {
+            filter.accepts(interaction.conversation_type.as_deref().unwrap_or_default())
+        });
+        let user_ok = self
+            .user_id
+            .as_ref()
+            .is_none_or(|wanted| wanted.eq_ignore_ascii_case(user_id));
+        class_ok && conversation_ok && user_ok
     }
 }
 
@@ -123,5 +183,90 @@ impl Registry {
         self.by_id
             .values()
             .filter(move |record| !record.is_expired(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use chrono::Duration;
+
+    fn record(client_state: &str) -> SubscriptionRecord {
+        let now = Utc::now();
+        SubscriptionRecord {
+            subscription: Subscription {
+                odata_context: None,
+                id: "7f105c7d-2dc5-4530-97cd-4e7ae6534c07".into(),
+                resource: "/copilot/interactionHistory/getAllEnterpriseInteractions".into(),
+                application_id: None,
+                change_type: "created".into(),
+                client_state: Some(client_state.into()),
+                notification_url: "https://x.test/n".into(),
+                notification_query_options: None,
+                lifecycle_notification_url: None,
+                expiration_date_time: now + Duration::hours(1),
+                creator_id: None,
+                include_resource_data: None,
+                latest_supported_tls_version: None,
+                encryption_certificate: None,
+                encryption_certificate_id: None,
+                notification_url_app_id: None,
+                notification_content_type: None,
+            },
+            tenant_id: "t".into(),
+            app_id: "a".into(),
+            certificate: None,
+            app_class_filter: None,
+            conversation_type_filter: Some(ConversationTypeFilter::NoneOf(vec!["bizchat".into()])),
+            user_id: None,
+            created: now,
+            last_renewed: None,
+            last_reauthorized: None,
+            last_reauthorization_sent: None,
+            last_reauthorize_call: None,
+            reauthorize_patch_pairs: 0,
+        }
+    }
+
+    #[test]
+    fn debug_output_withholds_client_state() {
+        let text = format!("{:?}", record("very-secret-state"));
+        assert!(!text.contains("very-secret-state"), "{text}");
+        assert!(text.contains("<redacted>"));
+    }
+
+    fn interaction(app_class: &str, conversation_type: &str) -> AiInteraction {
+        serde_json::from_value(serde_json::json!({
+            "id": "1", "sessionId": "19:x@thread.v2", "requestId": "r",
+            "appClass": app_class, "interactionType": "userPrompt",
+            "conversationType": conversation_type, "createdDateTime": "2026-11-22T08:00:00Z",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn every_filter_and_the_user_decide_the_match() {
+        let mut record = record("s");
+        let teams = "IPM.SkypeTeams.Message.Copilot.Teams";
+        assert!(record.matches(&interaction(teams, "appchat"), "u1"));
+        assert!(
+            !record.matches(&interaction(teams, "BizChat"), "u1"),
+            "conversationType ne"
+        );
+        record.app_class_filter = Some(vec!["IPM.SkypeTeams.Message.Copilot.Word".into()]);
+        assert!(
+            !record.matches(&interaction(teams, "appchat"), "u1"),
+            "appClass eq"
+        );
+        record.app_class_filter = None;
+        record.user_id = Some("U1".into());
+        assert!(record.matches(&interaction(teams, "appchat"), "u1"));
+        assert!(
+            !record.matches(&interaction(teams, "appchat"), "u2"),
+            "per-user scope"
+        );
+        let one_of = ConversationTypeFilter::OneOf(vec!["appchat".into()]);
+        assert!(one_of.accepts("appchat") && !one_of.accepts("bizchat"));
     }
 }

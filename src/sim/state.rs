@@ -22,6 +22,7 @@ use super::tenant::Tenant;
 use super::throttle::WindowLimiter;
 use crate::clock::{Clock, ScaledClock};
 use crate::graph::model::LifecycleEvent;
+use crate::graph::model::well_known::CHANGE_TRACKING_APP_ID;
 
 /// Work for the notification pusher.
 #[derive(Debug, Clone)]
@@ -208,6 +209,45 @@ impl SimState {
                 .tenant
                 .user(user_id)
                 .is_some_and(|user| user.has_copilot_seat)
+    }
+
+    /// The tenant as `/_sim/tenant` and `--tenant-out` describe it: ids, the app registration
+    /// (secret included: this is the simulated tenant's own record), the users with their
+    /// licence under the active scenario, and the credentials an operator's configuration would
+    /// hold under the scenario.
+    pub fn tenant_document(&self) -> serde_json::Value {
+        let tenant = &self.tenant;
+        let app = &tenant.app;
+        let users: Vec<_> = tenant
+            .users
+            .iter()
+            .map(|user| {
+                serde_json::json!({
+                    "id": user.id,
+                    "displayName": user.display_name,
+                    "userPrincipalName": user.user_principal_name,
+                    "licensed": self.is_licensed(&user.id),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "tenant_id": tenant.id,
+            "tenant_domain": tenant.domain,
+            "client_id": app.client_id,
+            "client_secret": app.secret.expose_secret(),
+            "secret_key_id": app.secret_key_id,
+            "secret_hint": app.secret_hint(),
+            "secret_expires": self.secret_expires(),
+            "change_tracking_app_id": CHANGE_TRACKING_APP_ID,
+            "users": users,
+            "scenario": self.scenario().name,
+            "seed": self.seed,
+            "speed": self.clock.speed(),
+            "configured": {
+                "client_id": self.configured_client_id(),
+                "client_secret": self.configured_secret().expose_secret(),
+            },
+        })
     }
 
     /// Records a generated interaction and hands it to the pusher.

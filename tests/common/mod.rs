@@ -1,6 +1,8 @@
 //! Shared test harness: a simulator on 127.0.0.1:0 and ways to call it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod receiver;
+
 use chrono::Duration;
 use pilotwatch::graph::model::AccessTokenClaims;
 use pilotwatch::graph::model::well_known::GRAPH_AUDIENCE;

@@ -28,8 +28,8 @@ pub struct Subscription {
     pub client_state: Option<String>,
     /// Where notifications go.
     pub notification_url: String,
-    /// Universal Print only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Universal Print only (`null` in Copilot answers, but present).
+    #[serde(default)]
     pub notification_query_options: Option<String>,
     /// Where lifecycle events go.
     #[serde(default)]
