@@ -102,10 +102,7 @@ pub fn generate_now(
     };
 
     let now = state.now();
-    let synth = Synth {
-        tenant: &state.tenant,
-        book: &state.activity,
-    };
+    let synth = Synth::new(&state.tenant, &state.activity);
     let taken = |ms: i64| taken_in_log(state, ms);
     let pairs = i64::from(request.pairs);
     let mut made = Vec::new();
@@ -147,10 +144,7 @@ pub fn seed_history(state: &SimState) {
     let now = state.now();
     let from = now - Duration::days(i64::from(scenario.activity.history_days));
     let licensed = licensed_users(state);
-    let synth = Synth {
-        tenant: &state.tenant,
-        book: &state.activity,
-    };
+    let synth = Synth::new(&state.tenant, &state.activity);
     let items = {
         let mut rng = state.rng();
         history(

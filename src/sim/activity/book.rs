@@ -93,7 +93,13 @@ impl ActivityBook {
         book.reserved.insert(candidate);
         let newest = book.reserved.last().copied().unwrap_or(candidate);
         let keep_from = newest.saturating_sub(RESERVATION_MEMORY_MS);
-        book.reserved = book.reserved.split_off(&keep_from);
+        while book
+            .reserved
+            .first()
+            .is_some_and(|oldest| *oldest < keep_from)
+        {
+            book.reserved.pop_first();
+        }
         candidate
     }
 
@@ -132,9 +138,7 @@ fn new_session<R: Rng + ?Sized>(rng: &mut R, kind: AppKind, at: DateTime<Utc>) -
         }
     });
     let document = match kind {
-        AppKind::Word | AppKind::Excel | AppKind::Loop => {
-            pick(rng, &content::documents_for(kind)).copied()
-        }
+        AppKind::Word | AppKind::Excel | AppKind::Loop => content::random_document(rng, kind),
         _ => None,
     };
     let id = match &meeting {

@@ -6,6 +6,8 @@
 //!
 //! Pure data plus a substitution helper; depends on nothing else in the crate.
 
+use rand::Rng;
+
 use super::apps::AppKind;
 
 /// A prompt and the opening of its answer.
@@ -286,13 +288,21 @@ pub fn exchanges(kind: AppKind) -> &'static [Exchange] {
 }
 
 /// Documents an experience works in: its own file type, or any for chat experiences.
-pub fn documents_for(kind: AppKind) -> Vec<&'static Document> {
-    let own: Vec<_> = DOCUMENTS.iter().filter(|d| d.kind == Some(kind)).collect();
-    if own.is_empty() {
-        DOCUMENTS.iter().collect()
-    } else {
-        own
+pub fn documents_for(kind: AppKind) -> impl Iterator<Item = &'static Document> + Clone {
+    let has_own = DOCUMENTS.iter().any(|d| d.kind == Some(kind));
+    DOCUMENTS
+        .iter()
+        .filter(move |d| !has_own || d.kind == Some(kind))
+}
+
+/// A random document of those [`documents_for`] `kind` offers.
+pub fn random_document<R: Rng + ?Sized>(rng: &mut R, kind: AppKind) -> Option<&'static Document> {
+    let documents = documents_for(kind);
+    let count = documents.clone().count();
+    if count == 0 {
+        return None;
     }
+    documents.clone().nth(rng.random_range(0..count))
 }
 
 /// What the placeholders of a template stand for in one exchange.
@@ -330,13 +340,10 @@ mod tests {
     fn every_experience_has_exchanges_and_documents() {
         for kind in AppKind::ALL {
             assert!(!exchanges(kind).is_empty(), "{kind:?}");
-            assert!(!documents_for(kind).is_empty(), "{kind:?}");
+            assert!(documents_for(kind).count() > 0, "{kind:?}");
         }
-        assert!(
-            documents_for(AppKind::Excel)
-                .iter()
-                .all(|d| d.name.ends_with(".xlsx"))
-        );
+        assert!(documents_for(AppKind::Excel).all(|d| d.name.ends_with(".xlsx")));
+        assert_eq!(documents_for(AppKind::BizChat).count(), DOCUMENTS.len());
     }
 
     #[test]

@@ -106,10 +106,7 @@ impl Runner {
                         reply_after: reply_delay(&mut *rng),
                         bump: Bump::Later,
                     };
-                    let synth = Synth {
-                        tenant: &state.tenant,
-                        book: &state.activity,
-                    };
+                    let synth = Synth::new(&state.tenant, &state.activity);
                     let taken = |ms: i64| taken_in_log(state, ms);
                     for generated in synth.pair(&mut *rng, &request, &taken) {
                         self.enqueue(generated);

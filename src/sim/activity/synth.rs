@@ -44,12 +44,15 @@ pub struct PairRequest<'a> {
 }
 
 /// Builds exchanges for one tenant.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Synth<'a> {
-    /// The tenant.
-    pub tenant: &'a Tenant,
-    /// Sessions and taken ids.
-    pub book: &'a ActivityBook,
+    tenant: &'a Tenant,
+    book: &'a ActivityBook,
+    /// `from` of each user's prompts, in the order of `tenant.users` (built once: identities
+    /// are the same on every prompt).
+    user_identities: Vec<IdentitySet>,
+    /// `from` of answers in Teams, and everywhere else.
+    bot_identities: [IdentitySet; 2],
 }
 
 /// The pieces of an exchange shared by its prompt and its answer.
@@ -64,6 +67,40 @@ struct Scene<'a> {
 }
 
 impl<'a> Synth<'a> {
+    /// A builder for `tenant`'s exchanges, remembering sessions and ids in `book`.
+    pub fn new(tenant: &'a Tenant, book: &'a ActivityBook) -> Self {
+        let user_identities = tenant
+            .users
+            .iter()
+            .map(|user| user_identity(&tenant.id, user))
+            .collect();
+        Self {
+            tenant,
+            book,
+            user_identities,
+            bot_identities: [bot_identity(AppKind::Teams), bot_identity(AppKind::BizChat)],
+        }
+    }
+
+    fn user_identity(&self, user: &SimUser) -> IdentitySet {
+        self.tenant
+            .users
+            .iter()
+            .position(|known| known.id == user.id)
+            .and_then(|index| self.user_identities.get(index))
+            .cloned()
+            .unwrap_or_else(|| user_identity(&self.tenant.id, user))
+    }
+
+    fn bot_identity(&self, kind: AppKind) -> IdentitySet {
+        let [teams, other] = &self.bot_identities;
+        if kind == AppKind::Teams {
+            teams.clone()
+        } else {
+            other.clone()
+        }
+    }
+
     /// A prompt and its answer, `[prompt, response]`. `taken` says whether a millisecond is
     /// already used by an interaction in the log.
     pub fn pair<R: Rng + ?Sized>(
@@ -84,7 +121,7 @@ impl<'a> Synth<'a> {
             });
         let document = session
             .document
-            .or_else(|| pick(rng, &content::documents_for(kind)).copied())
+            .or_else(|| content::random_document(rng, kind))
             .unwrap_or(&content::FALLBACK_DOCUMENT);
         let person = pick(rng, &self.tenant.users).filter(|p| p.id != request.user.id);
         let meeting = session
@@ -248,7 +285,7 @@ impl<'a> Synth<'a> {
                 ms,
                 InteractionType::AiResponse,
                 html_body(&html),
-                bot_identity(scene.kind),
+                self.bot_identity(scene.kind),
             )
         }
     }
@@ -322,21 +359,6 @@ impl<'a> Synth<'a> {
         }
     }
 
-    fn user_identity(&self, user: &SimUser) -> IdentitySet {
-        IdentitySet {
-            odata_type: Some(FROM_TYPE.to_owned()),
-            application: None,
-            device: None,
-            user: Some(json!({
-                "@odata.type": "#microsoft.graph.teamworkUserIdentity",
-                "id": user.id,
-                "displayName": format!("8:orgid:{}", user.id),
-                "userIdentityType": "aadUser",
-                "tenantId": self.tenant.id,
-            })),
-        }
-    }
-
     fn generated(&self, user: &SimUser, interaction: AiInteraction) -> Generated {
         Generated {
             user_id: user.id.clone(),
@@ -356,6 +378,21 @@ impl<'a> Synth<'a> {
             document.folder, document.name
         )
         .replace(' ', "%20")
+    }
+}
+
+fn user_identity(tenant_id: &str, user: &SimUser) -> IdentitySet {
+    IdentitySet {
+        odata_type: Some(FROM_TYPE.to_owned()),
+        application: None,
+        device: None,
+        user: Some(json!({
+            "@odata.type": "#microsoft.graph.teamworkUserIdentity",
+            "id": user.id,
+            "displayName": format!("8:orgid:{}", user.id),
+            "userIdentityType": "aadUser",
+            "tenantId": tenant_id,
+        })),
     }
 }
 

@@ -18,10 +18,7 @@ fn generate(seed: u64, activity: &Activity) -> (Tenant, Vec<Generated>) {
     let tenant = Tenant::generate(seed, start());
     let book = ActivityBook::default();
     let users: Vec<&SimUser> = tenant.users.iter().filter(|u| u.has_copilot_seat).collect();
-    let synth = Synth {
-        tenant: &tenant,
-        book: &book,
-    };
+    let synth = Synth::new(&tenant, &book);
     let mut rng = StdRng::seed_from_u64(seed);
     let from = start() - Duration::days(i64::from(activity.history_days));
     let items = history(&mut rng, &synth, &users, activity, from, start());
@@ -151,8 +148,8 @@ fn the_default_history_is_fast_enough_to_seed_at_start() {
     let started = std::time::Instant::now();
     let (_, items) = generate(1, &Activity::default());
     let elapsed = started.elapsed();
-    eprintln!("TIMING {elapsed:?} {}", items.len());
     assert!(!items.is_empty());
-    // The brief asks for < 200 ms in a release build; debug builds are allowed several times that.
+    // About 60 ms in a release build and 150 ms in a debug one on an idle machine; the bound
+    // leaves room for a busy test host while still catching an accidental quadratic.
     assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
 }
