@@ -649,3 +649,79 @@ async fn generated_interactions_are_validated_and_exported_at_once() {
     );
     sim.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_activity_is_published_on_time_and_clock_jumps_are_skipped() {
+    // One real second is one simulated hour.
+    let mut options = SimOptions::loopback(Scenario::load("healthy").unwrap());
+    options.start_time = Some(start_time());
+    options.speed = 3600.0;
+    let sim = TestSim::start_with(options).await;
+    let state = sim.sim.state.clone();
+    let history = |all: &[(String, AiInteraction)]| {
+        all.iter()
+            .filter(|(_, item)| item.created_date_time < start_time())
+            .count()
+    };
+    let seeded = history(&ground_truth(&sim).await);
+    assert!(seeded > 5_000);
+    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    let now = state.now();
+    let after_two_hours = ground_truth(&sim).await;
+    let live: Vec<&AiInteraction> = after_two_hours
+        .iter()
+        .map(|(_, item)| item)
+        .filter(|item| item.created_date_time >= start_time())
+        .collect();
+    // Weekday afternoon at 240 pairs an hour: about 480 items per simulated hour.
+    let hours = (now - start_time()).num_seconds() as f64 / 3600.0;
+    let per_hour = live.len() as f64 / hours;
+    assert!(hours > 1.5, "{hours} h");
+    assert!(
+        (300.0..700.0).contains(&per_hour),
+        "{per_hour} items per hour over {hours} h"
+    );
+    assert_eq!(
+        history(&after_two_hours),
+        seeded,
+        "the past does not change"
+    );
+    assert!(
+        live.iter().all(|item| item.created_date_time <= now),
+        "an interaction was published before its createdDateTime"
+    );
+    let (licensed, unlicensed) = users(&sim).await;
+    assert!(
+        after_two_hours
+            .iter()
+            .all(|(user, _)| licensed.contains(user))
+    );
+    assert!(
+        after_two_hours
+            .iter()
+            .all(|(user, _)| !unlicensed.contains(user))
+    );
+
+    let before_jump = state.now();
+    let advanced = sim
+        .http
+        .post(sim.url("/_sim/clock/advance"))
+        .json(&json!({ "seconds": 86_400 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advanced.status(), StatusCode::OK);
+    tokio::time::sleep(StdDuration::from_millis(500)).await;
+    let after_jump = ground_truth(&sim).await;
+    let in_gap = after_jump
+        .iter()
+        .filter(|(_, item)| {
+            item.created_date_time > before_jump + Duration::hours(6)
+                && item.created_date_time < before_jump + Duration::hours(20)
+        })
+        .count();
+    assert_eq!(in_gap, 0, "the jumped-over day was generated in a burst");
+    let added = after_jump.len() - after_two_hours.len();
+    assert!(added < 600, "{added} items after the jump");
+    sim.stop().await;
+}
