@@ -17,6 +17,7 @@ mod content;
 mod runner;
 pub mod shape;
 mod synth;
+mod wire;
 
 use std::sync::{Arc, PoisonError};
 

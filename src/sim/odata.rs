@@ -6,8 +6,11 @@
 //! accepts is decided by the endpoint (e.g. `export` allows `createdDateTime gt/lt` and
 //! `appClass eq … or …`). It depends on nothing else in the crate.
 
+mod expr;
 pub mod filter;
+mod lexer;
 pub mod query;
 
-pub use filter::{CompareOp, Expr, FilterError, Literal, Operand};
+pub use expr::{CompareOp, Expr, Literal, Operand};
+pub use filter::FilterError;
 pub use query::{QueryError, QueryOptions};

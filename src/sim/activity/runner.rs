@@ -121,7 +121,7 @@ impl Runner {
             .pending
             .keys()
             .next()
-            .map(|(ms, _)| super::synth::millis_to_time(*ms));
+            .map(|(ms, _)| super::wire::millis_to_time(*ms));
         [self.next, next_pending]
             .into_iter()
             .flatten()

@@ -11,22 +11,22 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use serde_json::json;
 
 use super::apps::AppKind;
 use super::book::{ActivityBook, Bump, Session, pick, random_guid};
 use super::content::{self, Document, Fill};
-use crate::graph::model::well_known::COPILOT_BOT_APP_ID;
+use super::wire::{
+    bot_identity, citation_card, hex_id, html_body, millis_to_time, text_body, user_identity,
+};
 use crate::graph::model::{
     AiInteraction, AiInteractionAttachment, AiInteractionContext, AiInteractionLink,
     AiInteractionMention, IdentitySet, InteractionType, ItemBody,
 };
 use crate::sim::ledger::Generated;
 use crate::sim::tenant::{SimUser, Tenant};
-
-const FROM_TYPE: &str = "#microsoft.graph.chatMessageFromIdentitySet";
 
 /// What one exchange is about; everything else is drawn at random.
 #[derive(Debug, Clone, Copy)]
@@ -153,7 +153,7 @@ impl<'a> Synth<'a> {
         let reply_ms = request.reply_after.num_milliseconds().max(1);
         let response_ms =
             self.book
-                .reserve_millis(prompt_ms.saturating_add(reply_ms), Bump::Later, taken);
+                .reserve_millis(prompt_ms.saturating_add(reply_ms), request.bump, taken);
         let prompt = self.prompt(rng, &scene, &fill, exchange, prompt_ms);
         let response = self.response(rng, &scene, &fill, exchange, response_ms);
         [
@@ -379,73 +379,4 @@ impl<'a> Synth<'a> {
         )
         .replace(' ', "%20")
     }
-}
-
-fn user_identity(tenant_id: &str, user: &SimUser) -> IdentitySet {
-    IdentitySet {
-        odata_type: Some(FROM_TYPE.to_owned()),
-        application: None,
-        device: None,
-        user: Some(json!({
-            "@odata.type": "#microsoft.graph.teamworkUserIdentity",
-            "id": user.id,
-            "displayName": format!("8:orgid:{}", user.id),
-            "userIdentityType": "aadUser",
-            "tenantId": tenant_id,
-        })),
-    }
-}
-
-fn bot_identity(kind: AppKind) -> IdentitySet {
-    IdentitySet {
-        odata_type: Some(FROM_TYPE.to_owned()),
-        application: Some(json!({
-            "@odata.type": "#microsoft.graph.teamworkApplicationIdentity",
-            "id": COPILOT_BOT_APP_ID,
-            "displayName": kind.bot_name(),
-            "applicationIdentityType": "bot",
-        })),
-        device: None,
-        user: None,
-    }
-}
-
-fn text_body(content: &str) -> ItemBody {
-    ItemBody {
-        content_type: "text".to_owned(),
-        content: content.to_owned(),
-    }
-}
-
-fn html_body(content: &str) -> ItemBody {
-    ItemBody {
-        content_type: "html".to_owned(),
-        content: content.to_owned(),
-    }
-}
-
-/// An adaptive card listing the answer's source, serialized as a string as Graph returns it.
-fn citation_card(source: &str) -> String {
-    json!({
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.5",
-        "body": [
-            { "type": "TextBlock", "text": "Sources", "weight": "Bolder" },
-            { "type": "TextBlock", "text": format!("1. {source}"), "wrap": true },
-        ],
-    })
-    .to_string()
-}
-
-/// 32 hex digits, the shape of attachment ids.
-fn hex_id<R: Rng + ?Sized>(rng: &mut R) -> String {
-    hex::encode(rng.random::<[u8; 16]>())
-}
-
-/// Epoch milliseconds as a time (the epoch itself for values chrono cannot represent).
-pub fn millis_to_time(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
