@@ -31,7 +31,7 @@ pub use book::ActivityBook;
 use book::Bump;
 use synth::{PairRequest, Synth};
 
-use super::ledger::Generated;
+use super::ledger::{Generated, MAX_INTERACTIONS};
 use super::scenario::Activity;
 use super::state::SimState;
 use super::tenant::SimUser;
@@ -40,6 +40,10 @@ use crate::graph::model::well_known::APP_CLASSES;
 
 /// Most pairs one `POST /_sim/interactions` may ask for.
 pub const MAX_PAIRS_PER_REQUEST: u32 = 1000;
+
+/// Most pairs of history generated (the interaction log keeps `MAX_INTERACTIONS` items): with
+/// an extreme rate only the most recent part of `history_days` is made.
+const MAX_HISTORY_PAIRS: usize = MAX_INTERACTIONS / 2;
 
 /// History stops this long before start, so every answer in it lies in the past.
 const HISTORY_MARGIN: Duration = Duration::seconds(10);
@@ -184,10 +188,10 @@ fn history<R: Rng + ?Sized>(
     to: DateTime<Utc>,
 ) -> Vec<Generated> {
     let mut made = Vec::new();
-    if users.is_empty() {
+    if users.is_empty() || activity.pairs_per_hour <= 0.0 {
         return made;
     }
-    let mut at = from;
+    let mut at = history_start(from, to, activity.pairs_per_hour);
     while let Some(next) = next_candidate(rng, at, activity.pairs_per_hour) {
         if next >= to {
             break;
@@ -210,6 +214,14 @@ fn history<R: Rng + ?Sized>(
     }
     made.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     made
+}
+
+/// Where history generation starts: `from`, or later when the rate would make more pairs than
+/// the log keeps (an older history would be dropped as soon as it was made).
+fn history_start(from: DateTime<Utc>, to: DateTime<Utc>, pairs_per_hour: f64) -> DateTime<Utc> {
+    let hours = MAX_HISTORY_PAIRS as f64 / pairs_per_hour.max(f64::MIN_POSITIVE);
+    let longest = Duration::seconds((hours * 3600.0).min(1.0e10) as i64);
+    from.max(to - longest)
 }
 
 /// The next candidate arrival after `after` at the peak rate (thinning: a candidate becomes an

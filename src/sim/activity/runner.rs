@@ -31,6 +31,10 @@ const MIN_NAP: StdDuration = StdDuration::from_millis(2);
 /// Real time a pass may lag behind before a gap counts as a clock jump rather than slowness.
 const JUMP_SLACK_REAL_SECS: f64 = 5.0;
 
+/// Most candidate arrivals one pass works through; beyond it (an extreme rate at an extreme
+/// `--speed`) the backlog is skipped so a pass always ends.
+const MAX_CANDIDATES_PER_PASS: u32 = 20_000;
+
 /// Simulated slack on top of that (covers scenario skew changes of a minute or less).
 const JUMP_SLACK: Duration = Duration::seconds(60);
 
@@ -94,23 +98,33 @@ impl Runner {
             let mut rng = state.rng();
             self.next = next_candidate(&mut *rng, now, self.rate);
         }
+        let licensed = licensed_users(state);
+        let synth = Synth::new(&state.tenant, &state.activity);
+        let taken = |ms: i64| taken_in_log(state, ms);
+        let mut candidates = 0;
         while let Some(candidate) = self.next.filter(|candidate| *candidate <= now) {
+            candidates += 1;
+            if candidates > MAX_CANDIDATES_PER_PASS {
+                tracing::warn!(
+                    rate = self.rate,
+                    "activity rate too high for the clock speed; skipping the backlog"
+                );
+                self.next = None;
+                break;
+            }
             let mut rng = state.rng();
-            if accept(&mut *rng, candidate, activity.day_night) {
-                let licensed = licensed_users(state);
-                if let Some(user) = pick_user(&mut *rng, &licensed) {
-                    let request = PairRequest {
-                        user,
-                        kind: AppKind::random(&mut *rng),
-                        prompt_at: candidate,
-                        reply_after: reply_delay(&mut *rng),
-                        bump: Bump::Later,
-                    };
-                    let synth = Synth::new(&state.tenant, &state.activity);
-                    let taken = |ms: i64| taken_in_log(state, ms);
-                    for generated in synth.pair(&mut *rng, &request, &taken) {
-                        self.enqueue(generated);
-                    }
+            if accept(&mut *rng, candidate, activity.day_night)
+                && let Some(user) = pick_user(&mut *rng, &licensed)
+            {
+                let request = PairRequest {
+                    user,
+                    kind: AppKind::random(&mut *rng),
+                    prompt_at: candidate,
+                    reply_after: reply_delay(&mut *rng),
+                    bump: Bump::Later,
+                };
+                for generated in synth.pair(&mut *rng, &request, &taken) {
+                    self.enqueue(generated);
                 }
             }
             self.next = next_candidate(&mut *rng, candidate, self.rate);

@@ -153,3 +153,15 @@ fn the_default_history_is_fast_enough_to_seed_at_start() {
     // leaves room for a busy test host while still catching an accidental quadratic.
     assert!(elapsed < std::time::Duration::from_secs(2), "{elapsed:?}");
 }
+
+#[test]
+fn an_extreme_rate_generates_only_the_history_the_log_can_keep() {
+    let to = start();
+    let from = to - Duration::days(30);
+    assert_eq!(history_start(from, to, 240.0), from, "the default fits");
+    let capped = history_start(from, to, 100_000.0);
+    let hours = (to - capped).num_seconds() as f64 / 3600.0;
+    let pairs = hours * 100_000.0;
+    assert!(capped > from);
+    assert!(pairs <= MAX_HISTORY_PAIRS as f64 && pairs > MAX_HISTORY_PAIRS as f64 * 0.99);
+}
