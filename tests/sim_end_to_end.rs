@@ -88,6 +88,21 @@ async fn subscribe(sim: &TestSim, bearer: &str, receiver: &TestReceiver) -> Valu
     body
 }
 
+/// Every lifecycle item received, in order: Graph may batch several events in one POST.
+fn lifecycle_items(received: &[common::receiver::Received]) -> Vec<Value> {
+    received
+        .iter()
+        .filter(|r| r.path == "/lifecycle")
+        .flat_map(|r| r.body["value"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn has_event(received: &[common::receiver::Received], event: &str) -> bool {
+    lifecycle_items(received)
+        .iter()
+        .any(|item| item["lifecycleEvent"] == event)
+}
+
 async fn get_json(sim: &TestSim, path: &str) -> Value {
     sim.http
         .get(sim.url(path))
@@ -286,43 +301,61 @@ async fn reauthorization_required_arrives_before_expiry_and_removal_is_announced
     assert_eq!(answer.status(), 200);
     let received = receiver
         .wait_until(Duration::from_secs(20), "reauthorizationRequired", |all| {
-            all.iter().any(|r| {
-                r.path == "/lifecycle"
-                    && r.body["value"][0]["lifecycleEvent"] == "reauthorizationRequired"
-            })
+            has_event(all, "reauthorizationRequired")
         })
         .await;
-    let event = received.iter().find(|r| r.path == "/lifecycle").unwrap();
-    assert_eq!(event.body["value"][0]["subscriptionId"], subscription["id"]);
-    assert_eq!(event.body["value"][0]["clientState"], "e2e-client-state");
-    assert!(event.body.get("validationTokens").is_none());
+    let posts: Vec<_> = received.iter().filter(|r| r.path == "/lifecycle").collect();
+    assert!(
+        posts
+            .iter()
+            .all(|post| post.body.get("validationTokens").is_none())
+    );
+    let items = lifecycle_items(&received);
+    let event = items
+        .iter()
+        .find(|i| i["lifecycleEvent"] == "reauthorizationRequired")
+        .unwrap();
+    assert_eq!(event["subscriptionId"], subscription["id"]);
+    assert_eq!(event["clientState"], "e2e-client-state");
 
-    // Removal: the scenario removes subscriptions shortly after activation.
+    // `missed` for the live subscription first, then its removal.
     switch(
         &sim,
-        "name = \"removal\"\nsummary = \"removes quickly\"\n[lifecycle]\nremove_subscriptions_after = \"1m\"\n",
+        "name = \"loss\"\nsummary = \"misses, then removes\"\n[lifecycle]\nmissed_after = \"1m\"\nremove_subscriptions_after = \"3m\"\n",
     )
     .await;
-    sim.http
-        .post(sim.url("/_sim/clock/advance"))
-        .json(&json!({ "seconds": 120 }))
+    let advance = |seconds: i64| {
+        sim.http
+            .post(sim.url("/_sim/clock/advance"))
+            .json(&json!({ "seconds": seconds }))
+            .send()
+    };
+    advance(90).await.unwrap();
+    receiver
+        .wait_until(Duration::from_secs(20), "missed", |all| {
+            has_event(all, "missed")
+        })
+        .await;
+    let live = sim
+        .http
+        .get(sim.url(&format!(
+            "/v1.0/subscriptions/{}",
+            subscription["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&bearer)
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        live.status(),
+        200,
+        "missed does not remove the subscription"
+    );
+    advance(120).await.unwrap();
     receiver
-        .wait_until(
-            Duration::from_secs(20),
-            "subscriptionRemoved then missed",
-            |all| {
-                let events: Vec<&Value> = all
-                    .iter()
-                    .filter(|r| r.path == "/lifecycle")
-                    .map(|r| &r.body["value"][0]["lifecycleEvent"])
-                    .collect();
-                events.contains(&&json!("subscriptionRemoved"))
-                    && events.contains(&&json!("missed"))
-            },
-        )
+        .wait_until(Duration::from_secs(20), "subscriptionRemoved", |all| {
+            has_event(all, "subscriptionRemoved")
+        })
         .await;
     let gone = sim
         .http
@@ -383,7 +416,7 @@ async fn speed_makes_a_three_day_subscription_expire_in_seconds() {
     options.speed = 100_000.0;
     let sim = TestSim::start_with(options).await;
     let receiver = TestReceiver::start().await;
-    let bearer = sim.token();
+    let bearer = sim.long_lived_token();
     let expiry = sim.sim.state.now() + chrono::Duration::minutes(4_319);
     let created = sim
         .http
@@ -428,10 +461,9 @@ async fn speed_makes_a_three_day_subscription_expire_in_seconds() {
         started.elapsed() > Duration::from_secs(1),
         "expired too early"
     );
-    let lifecycle = receiver
-        .received()
+    let lifecycle = lifecycle_items(&receiver.received())
         .iter()
-        .filter(|r| r.body["value"][0]["lifecycleEvent"] == "reauthorizationRequired")
+        .filter(|item| item["lifecycleEvent"] == "reauthorizationRequired")
         .count();
     assert!(
         lifecycle >= 3,

@@ -218,6 +218,7 @@ pub async fn start(options: SimOptions) -> Result<RunningSim, SimError> {
     tasks.spawn(activity::run(state.clone()));
     tasks.spawn(pusher::run(state.clone(), outbox));
     tasks.spawn(lifecycle::run(state.clone()));
+    tasks.spawn(rotate_signing_keys(state.clone()));
     Ok(RunningSim {
         http_addr,
         https_addr,
@@ -225,6 +226,35 @@ pub async fn start(options: SimOptions) -> Result<RunningSim, SimError> {
         state,
         tasks,
     })
+}
+
+/// Keeps a successor signing key published ahead of its activation, in simulated time. Keys
+/// are generated on a blocking thread so that neither async workers nor token checks wait.
+async fn rotate_signing_keys(state: Arc<SimState>) {
+    /// Real-time cap on each wait, so clock jumps take effect promptly.
+    const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+    loop {
+        let now = state.now();
+        let wait = state
+            .keys
+            .next_rotation()
+            .map_or(TICK, |due| state.clock.real_duration(due - now).min(TICK));
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        let worker = state.clone();
+        let rotated =
+            tokio::task::spawn_blocking(move || worker.keys.prepare_next(worker.now())).await;
+        match rotated {
+            Ok(Ok(true)) => {
+                tracing::debug!(kids = ?state.keys.kids(), "next signing key published")
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "signing key rotation failed"),
+            Err(error) => tracing::error!(%error, "signing key rotation task failed"),
+        }
+    }
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, SimError> {

@@ -442,6 +442,53 @@ impl Scenario {
         if self.activity.history_days > 30 {
             return Err("activity.history_days must be at most 30".to_owned());
         }
+        self.check_time_ranges()
+    }
+
+    /// Bounds that keep every date computed from the scenario far inside what the clock can
+    /// represent, so no scenario, however odd, can make time arithmetic overflow.
+    fn check_time_ranges(&self) -> Result<(), String> {
+        const DAY: u64 = 86_400;
+        if self.time.skew_seconds.unsigned_abs() > DAY {
+            return Err("time.skew_seconds must be within one day (±86400)".to_owned());
+        }
+        if self.credentials.secret_expires_in_days.unsigned_abs() > 36_500 {
+            return Err("credentials.secret_expires_in_days must be within ±36500".to_owned());
+        }
+        if self.graph.export_requests_per_second < 0.001 {
+            return Err("graph.export_requests_per_second must be at least 0.001".to_owned());
+        }
+        let mut spans = vec![
+            (
+                "delivery.latency_median",
+                Some(self.delivery.latency_median),
+                7 * DAY,
+            ),
+            ("delivery.tail_max", Some(self.delivery.tail_max), 7 * DAY),
+            (
+                "delivery.injected_delay",
+                Some(self.delivery.injected_delay),
+                60,
+            ),
+            (
+                "lifecycle.remove_subscriptions_after",
+                self.lifecycle.remove_subscriptions_after,
+                365 * DAY,
+            ),
+        ];
+        if let Some(outage) = &self.graph.outage {
+            spans.push((
+                "graph.outage.starts_after",
+                Some(outage.starts_after),
+                365 * DAY,
+            ));
+            spans.push(("graph.outage.lasts", Some(outage.lasts), 365 * DAY));
+        }
+        for (key, span, max_secs) in spans {
+            if span.is_some_and(|span| span.as_secs() > max_secs) {
+                return Err(format!("{key} must be at most {max_secs} seconds"));
+            }
+        }
         Ok(())
     }
 }
@@ -467,6 +514,28 @@ mod tests {
         let bad = "name = \"x\"\nsummary = \"y\"\n[delivery]\ntail_fraction = 2.0\n";
         let message = Scenario::parse(bad, "bad.toml").unwrap_err().to_string();
         assert!(message.contains("tail_fraction"), "{message}");
+        for (key, bad) in [
+            (
+                "skew_seconds",
+                "[time]\nskew_seconds = 9223372036854775807\n",
+            ),
+            (
+                "secret_expires_in_days",
+                "[credentials]\nsecret_expires_in_days = -9223372036854775807\n",
+            ),
+            (
+                "export_requests_per_second",
+                "[graph]\nexport_requests_per_second = 1e-30\n",
+            ),
+            (
+                "lasts",
+                "[graph.outage]\nstarts_after = \"1m\"\nlasts = \"100000days\"\n",
+            ),
+        ] {
+            let text = format!("name = \"x\"\nsummary = \"y\"\n{bad}");
+            let message = Scenario::parse(&text, "huge.toml").unwrap_err().to_string();
+            assert!(message.contains(key), "{key}: {message}");
+        }
         let message = Scenario::load("no-such-scenario").unwrap_err().to_string();
         assert!(message.contains("healthy"), "{message}");
     }

@@ -3,6 +3,10 @@
 //! schedule of simulated time with the previous keys kept published for a while, so clients
 //! must look keys up by `kid` and refresh their JWKS cache on an unknown one.
 //!
+//! Generating an RSA key takes tens of milliseconds, so it never happens under the lock that
+//! every token check takes: [`SigningKeys::rotate_if_due`] generates outside it (the simulator
+//! calls it from a blocking thread) and installs the key under a brief lock.
+//!
 //! Depends on nothing in the crate but the error type here; the clock's `now` is an argument.
 
 use std::sync::{Mutex, PoisonError};
@@ -32,6 +36,7 @@ pub enum KeyError {
 #[derive(Debug)]
 struct SigningKey {
     kid: String,
+    /// When the key becomes (or became) the signing key.
     created: DateTime<Utc>,
     encoding: EncodingKey,
     jwk: serde_json::Value,
@@ -48,35 +53,36 @@ pub struct SigningKeys {
 }
 
 impl SigningKeys {
-    /// One fresh key; a new one every `rotation`, old ones published until `retention` old.
+    /// A key active now and its successor, published already and active after `rotation`; old
+    /// keys stay published until `retention` after they became active.
     pub fn new(
         now: DateTime<Utc>,
         rotation: Duration,
         retention: Duration,
     ) -> Result<Self, KeyError> {
-        let first = generate(now)?;
+        let keys = vec![generate(now)?, generate(now + rotation)?];
         Ok(Self {
-            keys: Mutex::new(vec![first]),
+            keys: Mutex::new(keys),
             rotation,
             retention: retention.max(rotation),
         })
     }
 
-    /// Signs `claims` as an RS256 JWT with the current key (rotating first when due).
+    /// Signs `claims` as an RS256 JWT with the key active at `now`.
     pub fn sign<T: Serialize>(&self, claims: &T, now: DateTime<Utc>) -> Result<String, KeyError> {
         let mut keys = self.lock();
-        self.rotate_if_due(&mut keys, now)?;
-        let current = keys.last().ok_or(KeyError::NotRsa)?;
+        self.retire(&mut keys, now);
+        let current = current(&keys, now).ok_or(KeyError::NotRsa)?;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(current.kid.clone());
         header.typ = Some("JWT".to_owned());
         Ok(jsonwebtoken::encode(&header, claims, &current.encoding)?)
     }
 
-    /// The JWKS document: `{"keys": [...]}` with every published key.
+    /// The JWKS document: `{"keys": [...]}` with every published key, the next one included.
     pub fn jwks(&self, now: DateTime<Utc>, issuer: &str) -> Result<serde_json::Value, KeyError> {
         let mut keys = self.lock();
-        self.rotate_if_due(&mut keys, now)?;
+        self.retire(&mut keys, now);
         let published: Vec<serde_json::Value> = keys
             .iter()
             .map(|key| {
@@ -102,43 +108,65 @@ impl SigningKeys {
         self.lock().iter().map(|key| key.kid.clone()).collect()
     }
 
-    /// Adds a new current key now, whatever the schedule says.
+    /// Makes a new key active now, whatever the schedule says. Blocking (key generation).
     pub fn rotate_now(&self, now: DateTime<Utc>) -> Result<(), KeyError> {
+        let key = generate(now)?;
         let mut keys = self.lock();
-        keys.push(generate(now)?);
+        keys.retain(|existing| existing.created <= now);
+        keys.push(key);
         self.retire(&mut keys, now);
         Ok(())
+    }
+
+    /// When the newest published key becomes active: from then on a successor must be
+    /// prepared.
+    pub fn next_rotation(&self) -> Option<DateTime<Utc>> {
+        self.lock().last().map(|newest| newest.created)
+    }
+
+    /// Publishes the next key once the newest one is active; true when it did. The next key
+    /// becomes active one rotation period after the newest one (or now, if the clock jumped
+    /// past that). Blocking (key generation): call it from a blocking thread.
+    pub fn prepare_next(&self, now: DateTime<Utc>) -> Result<bool, KeyError> {
+        let Some(newest) = self.next_rotation() else {
+            return Ok(false);
+        };
+        if newest > now {
+            return Ok(false);
+        }
+        let key = generate((newest + self.rotation).max(now))?;
+        let mut keys = self.lock();
+        // Another caller may have prepared one meanwhile: keep a single successor.
+        let still_needed = keys.last().is_none_or(|last| last.created <= now);
+        if still_needed {
+            keys.push(key);
+        }
+        self.retire(&mut keys, now);
+        Ok(still_needed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SigningKey>> {
         self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn rotate_if_due(
-        &self,
-        keys: &mut Vec<SigningKey>,
-        now: DateTime<Utc>,
-    ) -> Result<(), KeyError> {
-        let due = keys
-            .last()
-            .is_none_or(|newest| now - newest.created >= self.rotation);
-        if due {
-            keys.push(generate(now)?);
-        }
-        self.retire(keys, now);
-        Ok(())
-    }
-
+    /// Drops keys that are older than the active one and became active `retention` ago.
     fn retire(&self, keys: &mut Vec<SigningKey>, now: DateTime<Utc>) {
-        // The newest key is never retired, whatever the clock says.
-        let newest = keys.len().saturating_sub(1);
+        let current = keys.iter().rposition(|key| key.created <= now).unwrap_or(0);
         let mut index = 0;
         keys.retain(|key| {
-            let keep = index == newest || now - key.created < self.retention;
+            let keep = index >= current || now - key.created < self.retention;
             index += 1;
             keep
         });
     }
+}
+
+/// The key active at `now`: the newest whose activation has passed (else the oldest).
+fn current(keys: &[SigningKey], now: DateTime<Utc>) -> Option<&SigningKey> {
+    keys.iter()
+        .rev()
+        .find(|key| key.created <= now)
+        .or_else(|| keys.first())
 }
 
 fn generate(now: DateTime<Utc>) -> Result<SigningKey, KeyError> {
@@ -208,8 +236,23 @@ mod tests {
         assert_eq!(jwks["keys"][0]["kid"], kid.as_str());
         assert_eq!(jwks["keys"][0]["e"], "AQAB");
 
-        let _ = keys.sign(&claims, start + Duration::hours(25)).unwrap();
-        assert_eq!(keys.kids().len(), 2, "rotated, old key kept");
+        assert_eq!(
+            keys.kids().len(),
+            2,
+            "the next key is published before it signs"
+        );
+        let next = keys.kids()[1].clone();
+        let later = keys.sign(&claims, start + Duration::hours(25)).unwrap();
+        assert_eq!(
+            jsonwebtoken::decode_header(&later).unwrap().kid.unwrap(),
+            next
+        );
+        assert!(keys.prepare_next(start + Duration::hours(25)).unwrap());
+        assert!(
+            !keys.prepare_next(start + Duration::hours(25)).unwrap(),
+            "one successor"
+        );
+        assert_eq!(keys.kids().len(), 3, "old, current and next published");
         let _ = keys
             .jwks(start + Duration::hours(49), "https://issuer")
             .unwrap();

@@ -30,8 +30,10 @@ impl WindowLimiter {
     /// A limiter allowing `per_second` requests per second (fractions allowed: 0.5 is one
     /// request every two seconds).
     pub fn per_second(per_second: f64) -> Self {
+        // Scenarios are checked to at least 0.001; the floor keeps the window representable
+        // whatever a caller passes.
         let per_second = if per_second.is_finite() && per_second > 0.0 {
-            per_second
+            per_second.max(0.001)
         } else {
             1.0
         };

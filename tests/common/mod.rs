@@ -39,6 +39,24 @@ impl TestSim {
     /// An access token for the registered app carrying exactly `roles`, signed by the
     /// simulator's current key (bypasses the token endpoint; use it to test Graph routes).
     pub fn token_with_roles(&self, roles: &[&str]) -> String {
+        self.token_for(roles, Duration::minutes(60))
+    }
+
+    /// A healthy-roles token valid for a week of simulated time: for tests at high `--speed`,
+    /// where an hour-long token lapses in milliseconds of real time.
+    pub fn long_lived_token(&self) -> String {
+        self.token_for(
+            &[
+                "AiEnterpriseInteraction.Read.All",
+                "User.Read.All",
+                "Application.Read.All",
+                "Organization.Read.All",
+            ],
+            Duration::days(7),
+        )
+    }
+
+    fn token_for(&self, roles: &[&str], lifetime: Duration) -> String {
         let state = &self.sim.state;
         let now = state.now();
         let claims = AccessTokenClaims {
@@ -46,7 +64,7 @@ impl TestSim {
             iss: format!("https://sts.windows.net/{}/", state.tenant.id),
             iat: now.timestamp(),
             nbf: now.timestamp(),
-            exp: (now + Duration::minutes(60)).timestamp(),
+            exp: (now + lifetime).timestamp(),
             appid: Some(state.tenant.app.client_id.clone()),
             azp: None,
             appidacr: Some("1".to_owned()),
