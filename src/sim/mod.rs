@@ -16,6 +16,7 @@ pub mod http_error;
 pub mod ledger;
 pub mod lifecycle;
 pub mod login;
+pub mod odata;
 pub mod outbound;
 pub mod pusher;
 pub mod registry;

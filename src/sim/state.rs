@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::activity::ActivityBook;
 use super::ledger::{DeliveryLog, Generated, InteractionLog};
 use super::registry::{Registry, SubscriptionRecord};
 use super::scenario::{ConfiguredClientId, ConfiguredSecret, Scenario};
@@ -64,6 +65,8 @@ pub struct SimState {
     pub interactions: RwLock<InteractionLog>,
     /// Every delivery attempt.
     pub deliveries: Mutex<DeliveryLog>,
+    /// The activity generator's taken ids and open sessions.
+    pub activity: ActivityBook,
     /// `GET /subscriptions`: 40 requests per 20 s.
     pub list_budget: WindowLimiter,
     /// HTTP client for handshakes and deliveries (trusts `--receiver-ca`).
@@ -98,6 +101,7 @@ impl SimState {
             registry: Mutex::new(Registry::default()),
             interactions: RwLock::new(InteractionLog::default()),
             deliveries: Mutex::new(DeliveryLog::default()),
+            activity: ActivityBook::default(),
             list_budget: WindowLimiter::new(40, std::time::Duration::from_secs(20)),
             http,
             shutdown: CancellationToken::new(),
