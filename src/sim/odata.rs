@@ -4,7 +4,8 @@
 //!
 //! This module knows the *syntax* only: which properties, operators and literals an endpoint
 //! accepts is decided by the endpoint (e.g. `export` allows `createdDateTime gt/lt` and
-//! `appClass eq … or …`). It depends on nothing else in the crate.
+//! `appClass eq … or …`; a subscription resource's `$filter` allows `appClass eq` and
+//! `conversationType eq/ne`). It depends on nothing else in the crate.
 
 mod expr;
 pub mod filter;

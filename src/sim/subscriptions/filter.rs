@@ -1,16 +1,16 @@
-//! `$filter` appended to a Copilot subscription resource (graph-facts §2): only top-level
-//! aiInteraction properties may be filtered, nested paths such as `from/user/id` are refused.
-//! The simulator applies what the pusher can honour: `appClass eq '…'` joined by `or`, and
-//! `conversationType eq '…'` (joined by `or`) or `ne '…'` (joined by `and`); conditions on
-//! different properties are joined by `and`. Anything else is answered with a clear 400.
+//! What `$filter` means when appended to a Copilot subscription resource (graph-facts §2):
+//! only top-level aiInteraction properties may be filtered, nested paths such as
+//! `from/user/id` are refused. The simulator applies what the pusher can honour:
+//! `appClass eq '…'` joined by `or`, and `conversationType eq '…'` (joined by `or`) or
+//! `ne '…'` (joined by `and`); conditions on different properties are joined by `and`.
+//! Anything else is answered with a clear 400.
 //!
-//! Pure: no state, no I/O. Depends on the registry's filter type only.
+//! Interprets the tree `odata::filter` parses (the syntax lives there). Pure: no state, no
+//! I/O. Depends on `odata` and the registry's filter type only.
 
 use super::Refusal;
+use crate::sim::odata::{CompareOp, Expr, Literal, Operand, filter};
 use crate::sim::registry::ConversationTypeFilter;
-
-/// Deepest parenthesis nesting accepted (keeps hostile input from exhausting the stack).
-const MAX_DEPTH: usize = 16;
 
 /// Most comparisons in one filter.
 const MAX_COMPARISONS: usize = 64;
@@ -64,32 +64,12 @@ impl ResourceFilter {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Word(String),
-    Text(String),
-    Open,
-    Close,
-}
-
+/// One `property eq|ne 'value'` condition, borrowed from the parsed tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Eq,
-    Ne,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Comparison {
-    property: String,
-    op: Op,
-    value: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Expr {
-    Compare(Comparison),
-    And(Vec<Expr>),
-    Or(Vec<Expr>),
+struct Comparison<'a> {
+    property: &'a str,
+    op: CompareOp,
+    value: &'a str,
 }
 
 fn syntax(why: &str) -> Refusal {
@@ -98,227 +78,106 @@ fn syntax(why: &str) -> Refusal {
     ))
 }
 
-fn tokenize(text: &str) -> Result<Vec<Token>, Refusal> {
-    let mut tokens = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            chars.next();
-        } else if c == '(' || c == ')' {
-            chars.next();
-            tokens.push(if c == '(' { Token::Open } else { Token::Close });
-        } else if c == '\'' {
-            chars.next();
-            let mut value = String::new();
-            loop {
-                match chars.next() {
-                    None => return Err(syntax("a string literal is not closed.")),
-                    Some('\'') if chars.peek() == Some(&'\'') => {
-                        chars.next();
-                        value.push('\'');
-                    }
-                    Some('\'') => break,
-                    Some(other) => value.push(other),
-                }
-            }
-            tokens.push(Token::Text(value));
-        } else if c.is_alphanumeric() || "/_.$@-".contains(c) {
-            let mut word = String::new();
-            while let Some(&c) = chars.peek() {
-                if c.is_alphanumeric() || "/_.$@-".contains(c) {
-                    word.push(c);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            tokens.push(Token::Word(word));
-        } else {
-            return Err(syntax(&format!("unexpected character '{c}'.")));
-        }
-    }
-    Ok(tokens)
-}
-
-struct Parser {
-    tokens: Vec<Token>,
-    at: usize,
-    comparisons: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.at)
-    }
-
-    fn next(&mut self) -> Option<Token> {
-        let token = self.tokens.get(self.at).cloned();
-        self.at += 1;
-        token
-    }
-
-    fn keyword(&self, word: &str) -> bool {
-        matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
-    }
-
-    fn or(&mut self, depth: usize) -> Result<Expr, Refusal> {
-        let first = self.and(depth)?;
-        if !self.keyword("or") {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while self.keyword("or") {
-            self.at += 1;
-            items.push(self.and(depth)?);
-        }
-        Ok(Expr::Or(items))
-    }
-
-    fn and(&mut self, depth: usize) -> Result<Expr, Refusal> {
-        let first = self.primary(depth)?;
-        if !self.keyword("and") {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while self.keyword("and") {
-            self.at += 1;
-            items.push(self.primary(depth)?);
-        }
-        Ok(Expr::And(items))
-    }
-
-    fn primary(&mut self, depth: usize) -> Result<Expr, Refusal> {
-        if self.peek() == Some(&Token::Open) {
-            if depth >= MAX_DEPTH {
-                return Err(syntax("parentheses are nested too deeply."));
-            }
-            self.at += 1;
-            let inner = self.or(depth + 1)?;
-            return match self.next() {
-                Some(Token::Close) => Ok(inner),
-                _ => Err(syntax("a parenthesis is not closed.")),
-            };
-        }
-        self.comparison().map(Expr::Compare)
-    }
-
-    fn comparison(&mut self) -> Result<Comparison, Refusal> {
-        self.comparisons += 1;
-        if self.comparisons > MAX_COMPARISONS {
-            return Err(syntax("too many conditions."));
-        }
-        let property = match self.next() {
-            Some(Token::Word(word)) => word,
-            _ => return Err(syntax("expected a property name.")),
-        };
-        if property.contains('/') {
-            let shown: String = property.chars().take(100).collect();
-            return Err(Refusal::invalid(format!(
-                "Filtering on nested properties such as '{shown}' is not supported for this subscription resource; $filter may use top-level aiInteraction properties only."
-            )));
-        }
-        let op = match self.next() {
-            Some(Token::Word(word)) if word.eq_ignore_ascii_case("eq") => Op::Eq,
-            Some(Token::Word(word)) if word.eq_ignore_ascii_case("ne") => Op::Ne,
-            Some(Token::Word(word)) => {
-                let shown: String = word.chars().take(20).collect();
-                return Err(syntax(&format!(
-                    "operator '{shown}' is not supported here; use eq or ne."
-                )));
-            }
-            _ => return Err(syntax("expected eq or ne after a property name.")),
-        };
-        match self.next() {
-            Some(Token::Text(value)) => Ok(Comparison {
-                property,
-                op,
-                value,
-            }),
-            _ => Err(syntax("expected a quoted string value.")),
-        }
-    }
-}
-
 /// Parses the text after `$filter=` (already percent-decoded).
 pub fn parse_filter(text: &str) -> Result<ResourceFilter, Refusal> {
-    let mut parser = Parser {
-        tokens: tokenize(text)?,
-        at: 0,
-        comparisons: 0,
-    };
-    if parser.tokens.is_empty() {
-        return Err(syntax("the expression is empty."));
+    let expr = filter::parse(text).map_err(|error| syntax(&error.0))?;
+    let mut leaves = Vec::new();
+    collect_leaves(&expr, &mut leaves);
+    if leaves.len() > MAX_COMPARISONS {
+        return Err(syntax("too many conditions."));
     }
-    let expr = parser.or(0)?;
-    if parser.at < parser.tokens.len() {
-        return Err(syntax("unexpected text after the expression."));
+    if let Some(path) = leaves.iter().find_map(|leaf| nested_path(leaf)) {
+        let shown: String = path.chars().take(100).collect();
+        return Err(Refusal::invalid(format!(
+            "Filtering on nested properties such as '{shown}' is not supported for this subscription resource; $filter may use top-level aiInteraction properties only."
+        )));
     }
-    let conjuncts = match expr {
-        Expr::And(items) => items,
-        other => vec![other],
-    };
     let mut filter = ResourceFilter::default();
-    for conjunct in conjuncts {
+    for conjunct in expr.conjuncts() {
         let comparisons = disjunction(conjunct)?;
-        apply(&mut filter, comparisons)?;
+        apply(&mut filter, &comparisons)?;
     }
     Ok(filter)
 }
 
-/// A conjunct must be one comparison or comparisons joined by `or`.
-fn disjunction(expr: Expr) -> Result<Vec<Comparison>, Refusal> {
-    let unsupported = || {
-        syntax(
-            "the simulator supports conditions joined by 'or' on one property, combined with 'and' across properties.",
-        )
-    };
+/// The comparisons, `in`s and calls of `expr`, left to right.
+fn collect_leaves<'a>(expr: &'a Expr, leaves: &mut Vec<&'a Expr>) {
     match expr {
-        Expr::Compare(comparison) => Ok(vec![comparison]),
-        Expr::Or(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Expr::Compare(comparison) => Ok(comparison),
-                _ => Err(unsupported()),
-            })
-            .collect(),
-        Expr::And(items) => {
-            // `(a and b)` inside a conjunct: flatten it when every part is a comparison.
-            let mut flat = Vec::new();
-            for item in items {
-                match item {
-                    Expr::Compare(comparison) => flat.push(comparison),
-                    _ => return Err(unsupported()),
-                }
-            }
-            if flat.len() == 1 {
-                Ok(flat)
-            } else {
-                Err(unsupported())
-            }
+        Expr::And(left, right) | Expr::Or(left, right) => {
+            collect_leaves(left, leaves);
+            collect_leaves(right, leaves);
         }
+        Expr::Not(inner) => collect_leaves(inner, leaves),
+        leaf => leaves.push(leaf),
     }
 }
 
-fn apply(filter: &mut ResourceFilter, comparisons: Vec<Comparison>) -> Result<(), Refusal> {
+/// The property path with a `/` a leaf tests, if any (Graph refuses those before anything
+/// else about the condition).
+fn nested_path(leaf: &Expr) -> Option<&str> {
+    match leaf {
+        Expr::Compare {
+            left: Operand::Property(path),
+            ..
+        }
+        | Expr::In {
+            left: Operand::Property(path),
+            ..
+        } if path.contains('/') => Some(path),
+        _ => None,
+    }
+}
+
+/// A conjunct must be one comparison or comparisons joined by `or`.
+fn disjunction(conjunct: &Expr) -> Result<Vec<Comparison<'_>>, Refusal> {
+    conjunct.disjuncts().into_iter().map(comparison).collect()
+}
+
+fn comparison(expr: &Expr) -> Result<Comparison<'_>, Refusal> {
+    let Expr::Compare { left, op, right } = expr else {
+        return Err(syntax(
+            "the simulator supports conditions joined by 'or' on one property, combined with 'and' across properties.",
+        ));
+    };
+    let Operand::Property(property) = left else {
+        return Err(syntax("expected a property name."));
+    };
+    if !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+        return Err(syntax(&format!(
+            "operator '{}' is not supported here; use eq or ne.",
+            op.keyword()
+        )));
+    }
+    let Operand::Literal(Literal::String(value)) = right else {
+        return Err(syntax("expected a quoted string value."));
+    };
+    Ok(Comparison {
+        property,
+        op: *op,
+        value,
+    })
+}
+
+fn apply(filter: &mut ResourceFilter, comparisons: &[Comparison<'_>]) -> Result<(), Refusal> {
     let Some(first) = comparisons.first() else {
         return Err(syntax("the expression is empty."));
     };
-    let property = first.property.clone();
+    let property = first.property;
     if comparisons.iter().any(|c| c.property != property) {
         return Err(syntax(
             "conditions joined by 'or' must all be on the same property.",
         ));
     }
-    let all = |op: Op| comparisons.iter().all(|c| c.op == op);
+    let all = |op: CompareOp| comparisons.iter().all(|c| c.op == op);
     let values = || {
         comparisons
             .iter()
-            .map(|c| c.value.clone())
+            .map(|c| c.value.to_owned())
             .collect::<Vec<_>>()
     };
-    match property.as_str() {
+    match property {
         "appClass" => {
-            if !all(Op::Eq) {
+            if !all(CompareOp::Eq) {
                 return Err(syntax("appClass supports 'eq' joined by 'or' only."));
             }
             if filter.app_classes.is_some() {
@@ -327,7 +186,11 @@ fn apply(filter: &mut ResourceFilter, comparisons: Vec<Comparison>) -> Result<()
             filter.app_classes = Some(values());
         }
         "conversationType" => {
-            let next = match (&filter.conversation_types, all(Op::Eq), all(Op::Ne)) {
+            let next = match (
+                &filter.conversation_types,
+                all(CompareOp::Eq),
+                all(CompareOp::Ne),
+            ) {
                 (None, true, _) => ConversationTypeFilter::OneOf(values()),
                 (None, _, true) if comparisons.len() == 1 => {
                     ConversationTypeFilter::NoneOf(values())
@@ -444,5 +307,56 @@ mod tests {
         let a = parse_filter("appClass eq 'A' or appClass eq 'b'").unwrap();
         let b = parse_filter("appClass eq 'B' or appClass eq 'a'").unwrap();
         assert_eq!(a.canonical(), b.canonical());
+    }
+
+    #[test]
+    fn redundant_parentheses_and_nested_paths_anywhere_in_the_tree() {
+        let flat = parse_filter("appClass eq 'A' or appClass eq 'B' or appClass eq 'C'").unwrap();
+        let grouped =
+            parse_filter("appClass eq 'A' or (appClass eq 'B' or appClass eq 'C')").unwrap();
+        assert_eq!(flat, grouped);
+        let grouped = parse_filter(
+            "appClass eq 'A' and (conversationType ne 'x' and conversationType ne 'y')",
+        )
+        .unwrap();
+        assert_eq!(
+            grouped.conversation_types,
+            Some(ConversationTypeFilter::NoneOf(vec!["x".into(), "y".into()]))
+        );
+        for nested in [
+            "appClass eq 'A' and from/user/id eq 'x'",
+            "not (from/user/id eq 'x')",
+            "from/user/id in ('a', 'b')",
+            "from/user/id eq 6b3c2f1e-2d4a-4b7e-9c1d-0a1b2c3d4e5f",
+        ] {
+            let refusal = parse_filter(nested).unwrap_err();
+            assert!(
+                refusal.message.contains("'from/user/id'"),
+                "{nested}: {refusal}"
+            );
+        }
+        for unsupported in [
+            "not appClass eq 'A'",
+            "appClass in ('A', 'B')",
+            "contains(appClass, 'Word')",
+            "'A' eq appClass",
+            "appClass eq conversationType",
+            "appClass eq 12",
+            "appClass eq 'A' or (appClass eq 'B' and conversationType eq 'x')",
+        ] {
+            let refusal = parse_filter(unsupported).unwrap_err();
+            assert_eq!(
+                refusal.status,
+                axum::http::StatusCode::BAD_REQUEST,
+                "{unsupported}"
+            );
+        }
+        let too_many = vec!["appClass eq 'A'"; MAX_COMPARISONS + 1].join(" or ");
+        assert!(
+            parse_filter(&too_many)
+                .unwrap_err()
+                .message
+                .contains("too many")
+        );
     }
 }
