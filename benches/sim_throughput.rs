@@ -13,9 +13,11 @@
     clippy::print_stdout
 )]
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::Query;
 use axum::http::StatusCode;
 use base64::Engine as _;
 use pilotwatch::sim::scenario::Scenario;
@@ -172,7 +174,15 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let app = Router::new().fallback(|| async { StatusCode::ACCEPTED });
+        // Echoes the validation handshake, acknowledges everything else without decrypting.
+        let app = Router::new().fallback(
+            |Query(query): Query<HashMap<String, String>>| async move {
+                match query.get("validationToken") {
+                    Some(token) => (StatusCode::OK, [("content-type", "text/plain")], token.clone()),
+                    None => (StatusCode::ACCEPTED, [("content-type", "text/plain")], String::new()),
+                }
+            },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let receiver = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
