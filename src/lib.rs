@@ -8,4 +8,5 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod graph;
+pub mod secret;
 pub mod sim;
