@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod config;
 pub mod graph;
 pub mod secret;
 pub mod sim;
