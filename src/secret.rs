@@ -66,7 +66,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(10);
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     /// The secret file does not exist.
-    #[error("secret file {} does not exist; create it with `pilotwatch` or point the profile at the right file", path.display())]
+    #[error("secret file {} does not exist; create it (mode 600) or point the profile at the right file", path.display())]
     FileMissing {
         /// The file.
         path: PathBuf,
