@@ -3,10 +3,26 @@
 //! (pass, vault, systemd credentials). Secrets are `secrecy` types from the moment they are read;
 //! they never reach logs, `Debug`, error messages or argv.
 //!
+//! Loading is blocking (`std::fs`, `std::process`): async callers wrap [`SecretSource::load`] in
+//! `tokio::task::spawn_blocking`. Every error names the source and the fix, never the secret nor
+//! a command's standard output.
+//!
 //! Depends on nothing else in the crate.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
+use secrecy::zeroize::{Zeroize, Zeroizing};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// Where a profile's client secret is read from. The configuration file names the source,
@@ -30,4 +46,693 @@ pub enum SecretSource {
         /// Program and arguments.
         argv: Vec<String>,
     },
+}
+
+/// How long a secret command may run before it is killed.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest secret file or command output accepted; a client secret is about 40 bytes, so
+/// anything bigger is the wrong file or a chatty command.
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
+
+/// The longest stderr excerpt quoted in an error.
+const STDERR_EXCERPT_CHARS: usize = 200;
+
+/// How often a running secret command is polled for completion.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// Why a secret could not be loaded or stored. No variant ever carries the secret, a command's
+/// standard output, or an environment variable's value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    /// The secret file does not exist.
+    #[error("secret file {} does not exist; create it (mode 600) or point the profile at the right file", path.display())]
+    FileMissing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The secret path is a symbolic link; the permission check must see the real file.
+    #[error("secret file {} is a symbolic link to {}; point the profile at the file itself", path.display(), target.display())]
+    FileIsSymlink {
+        /// The link.
+        path: PathBuf,
+        /// Where it points.
+        target: PathBuf,
+    },
+    /// The secret path is a directory, socket, device or FIFO.
+    #[error("secret file {} is not a regular file; point the profile at a regular file", path.display())]
+    FileNotRegular {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Group or others may access the file (ssh refuses such keys for the same reason).
+    #[error("secret file {} is readable or writable by group or others (mode {mode:04o}); run: chmod 600 {}", path.display(), path.display())]
+    FileTooOpen {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The file or the command output is too large to be a client secret.
+    #[error(
+        "secret from {source_desc} is larger than {MAX_SECRET_BYTES} bytes; it is not a client secret"
+    )]
+    TooLarge {
+        /// The source, as [`SecretSource`]'s `Display` describes it.
+        source_desc: String,
+    },
+    /// The secret is not valid UTF-8.
+    #[error("secret from {source_desc} is not valid UTF-8")]
+    NotUtf8 {
+        /// The source, as [`SecretSource`]'s `Display` describes it.
+        source_desc: String,
+    },
+    /// The secret is empty (after removing one trailing newline).
+    #[error("secret from {source_desc} is empty")]
+    Empty {
+        /// The source, as [`SecretSource`]'s `Display` describes it.
+        source_desc: String,
+    },
+    /// Reading, writing or creating a file failed.
+    #[error("{action} {}: {error}", path.display())]
+    Io {
+        /// What was being done ("could not read secret file", ...).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        error: io::Error,
+    },
+    /// The environment variable is not set.
+    #[error("environment variable {var} is not set; export it or choose another secret source")]
+    EnvUnset {
+        /// The variable's name.
+        var: String,
+    },
+    /// The environment variable is set but empty.
+    #[error("environment variable {var} is set but empty")]
+    EnvEmpty {
+        /// The variable's name.
+        var: String,
+    },
+    /// The environment variable's value is not valid UTF-8.
+    #[error("environment variable {var} is not valid UTF-8")]
+    EnvNotUnicode {
+        /// The variable's name.
+        var: String,
+    },
+    /// A command source with no program.
+    #[error("secret command is empty; give at least the program to run")]
+    CommandEmpty,
+    /// The program could not be started.
+    #[error("could not run secret command `{program}`: {error}")]
+    CommandSpawn {
+        /// The program (never its arguments).
+        program: String,
+        /// The operating system's reason.
+        #[source]
+        error: io::Error,
+    },
+    /// The command exited unsuccessfully.
+    #[error(
+        "secret command `{program}` failed ({status}){}",
+        stderr_suffix(stderr)
+    )]
+    CommandFailed {
+        /// The program (never its arguments).
+        program: String,
+        /// How it ended.
+        status: ExitStatus,
+        /// The first line of its standard error, at most 200 characters.
+        stderr: String,
+    },
+    /// The command ran longer than the timeout and was killed.
+    #[error("secret command `{program}` did not finish within {}; it was killed", humantime::format_duration(*timeout))]
+    CommandTimeout {
+        /// The program (never its arguments).
+        program: String,
+        /// The limit it exceeded.
+        timeout: Duration,
+    },
+    /// Waiting for the command failed.
+    #[error("could not wait for secret command `{program}`: {error}")]
+    CommandWait {
+        /// The program (never its arguments).
+        program: String,
+        /// The operating system's reason.
+        #[source]
+        error: io::Error,
+    },
+    /// A profile name that cannot become a file name.
+    #[error("profile name {name:?} is invalid: use 1 to 64 letters, digits, '-' or '_'")]
+    InvalidProfileName {
+        /// The rejected name.
+        name: String,
+    },
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(": {stderr}")
+    }
+}
+
+impl fmt::Display for SecretSource {
+    /// Describes the source without the secret: the file path, the variable's name, or the
+    /// command's program only (arguments may carry tokens).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File { path } => write!(f, "file {}", path.display()),
+            Self::Env { var } => write!(f, "environment variable {var}"),
+            Self::Command { argv } => match argv.first() {
+                Some(program) => write!(f, "command `{program}`"),
+                None => f.write_str("empty command"),
+            },
+        }
+    }
+}
+
+impl SecretSource {
+    /// Reads the secret. Blocking (file I/O, or a command of up to [`COMMAND_TIMEOUT`]): async
+    /// callers run it in `tokio::task::spawn_blocking`.
+    pub fn load(&self) -> Result<SecretString, SecretError> {
+        self.load_with_timeout(COMMAND_TIMEOUT)
+    }
+
+    /// [`SecretSource::load`] with a chosen limit for command sources (the other sources ignore it).
+    pub fn load_with_timeout(&self, timeout: Duration) -> Result<SecretString, SecretError> {
+        match self {
+            Self::File { path } => load_file(path),
+            Self::Env { var } => load_env(var, |name| std::env::var_os(name)),
+            Self::Command { argv } => load_command(argv, timeout),
+        }
+    }
+}
+
+fn load_file(path: &Path) -> Result<SecretString, SecretError> {
+    let link_meta = fs::symlink_metadata(path).map_err(|error| match error.kind() {
+        io::ErrorKind::NotFound => SecretError::FileMissing {
+            path: path.to_path_buf(),
+        },
+        _ => SecretError::Io {
+            action: "could not inspect secret file",
+            path: path.to_path_buf(),
+            error,
+        },
+    })?;
+    if link_meta.file_type().is_symlink() {
+        let target = fs::read_link(path).unwrap_or_default();
+        return Err(SecretError::FileIsSymlink {
+            path: path.to_path_buf(),
+            target,
+        });
+    }
+    let io_error = |action: &'static str| {
+        move |error| SecretError::Io {
+            action,
+            path: path.to_path_buf(),
+            error,
+        }
+    };
+    let file = File::open(path).map_err(io_error("could not open secret file"))?;
+    // Checked on the opened handle, so a swap between the lstat above and the open is caught.
+    let meta = file
+        .metadata()
+        .map_err(io_error("could not inspect secret file"))?;
+    if !meta.is_file() {
+        return Err(SecretError::FileNotRegular {
+            path: path.to_path_buf(),
+        });
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(SecretError::FileTooOpen {
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    let source_desc = format!("file {}", path.display());
+    let bytes = read_bounded(file)
+        .map_err(io_error("could not read secret file"))?
+        .ok_or_else(|| SecretError::TooLarge {
+            source_desc: source_desc.clone(),
+        })?;
+    secret_from_bytes(bytes, &source_desc)
+}
+
+/// Reads at most [`MAX_SECRET_BYTES`]; `None` when there was more.
+fn read_bounded(reader: impl Read) -> io::Result<Option<Zeroizing<Vec<u8>>>> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    reader
+        .take(MAX_SECRET_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() <= MAX_SECRET_BYTES).then_some(bytes))
+}
+
+/// Turns raw bytes into the secret: UTF-8, one trailing newline (`\n` or `\r\n`) removed, not
+/// empty. Every intermediate buffer is wiped.
+fn secret_from_bytes(
+    mut bytes: Zeroizing<Vec<u8>>,
+    source_desc: &str,
+) -> Result<SecretString, SecretError> {
+    let len = bytes.len();
+    if bytes.ends_with(b"\r\n") {
+        bytes.truncate(len - 2);
+    } else if bytes.ends_with(b"\n") {
+        bytes.truncate(len - 1);
+    }
+    if bytes.is_empty() {
+        return Err(SecretError::Empty {
+            source_desc: source_desc.to_owned(),
+        });
+    }
+    // Copied into an exactly sized allocation, so no reallocation leaves an unwiped copy behind;
+    // `bytes` is wiped when dropped.
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(SecretString::from(text)),
+        Err(_) => Err(SecretError::NotUtf8 {
+            source_desc: source_desc.to_owned(),
+        }),
+    }
+}
+
+fn load_env(
+    var: &str,
+    lookup: impl FnOnce(&str) -> Option<OsString>,
+) -> Result<SecretString, SecretError> {
+    let value = lookup(var).ok_or_else(|| SecretError::EnvUnset {
+        var: var.to_owned(),
+    })?;
+    if value.is_empty() {
+        return Err(SecretError::EnvEmpty {
+            var: var.to_owned(),
+        });
+    }
+    match value.into_string() {
+        Ok(mut text) => {
+            let secret = SecretString::from(text.as_str());
+            text.zeroize();
+            Ok(secret)
+        }
+        Err(raw) => {
+            raw.into_vec().zeroize();
+            Err(SecretError::EnvNotUnicode {
+                var: var.to_owned(),
+            })
+        }
+    }
+}
+
+/// Runs the command without a shell, stdin closed, and takes its standard output as the secret.
+/// Only the direct child is killed on timeout: a grandchild still holding the pipes is
+/// abandoned rather than waited for, so the caller never waits past the limit. (The child is not
+/// moved to its own process group, which would let the group be killed, because tools such as
+/// `pass` may need the terminal for a pinentry.)
+fn load_command(argv: &[String], timeout: Duration) -> Result<SecretString, SecretError> {
+    let (program, args) = argv.split_first().ok_or(SecretError::CommandEmpty)?;
+    let deadline = Instant::now() + timeout;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| SecretError::CommandSpawn {
+            program: program.clone(),
+            error,
+        })?;
+    let stdout = child.stdout.take().map(|pipe| spawn_reader(pipe, true));
+    let stderr = child.stderr.take().map(|pipe| spawn_reader(pipe, false));
+    let timed_out = || SecretError::CommandTimeout {
+        program: program.clone(),
+        timeout,
+    };
+    let status = match wait_until(&mut child, deadline) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            kill_and_reap(&mut child);
+            return Err(timed_out());
+        }
+        Err(error) => {
+            kill_and_reap(&mut child);
+            return Err(SecretError::CommandWait {
+                program: program.clone(),
+                error,
+            });
+        }
+    };
+    let stdout = match stdout.map(|rx| receive_until(&rx, deadline)) {
+        Some(Some(output)) => output,
+        Some(None) => return Err(timed_out()),
+        None => ReadOutcome::Bytes(Zeroizing::new(Vec::new())),
+    };
+    let source_desc = format!("command `{program}`");
+    if !status.success() {
+        let stderr = match stderr.map(|rx| receive_until(&rx, deadline)) {
+            Some(Some(ReadOutcome::Bytes(bytes))) => first_line_excerpt(&bytes),
+            _ => String::new(),
+        };
+        // A failing command may still have printed the secret, and echo it on stderr.
+        let stderr = match &stdout {
+            ReadOutcome::Bytes(out) => redact_bytes(&stderr, out),
+            _ => stderr,
+        };
+        return Err(SecretError::CommandFailed {
+            program: program.clone(),
+            status,
+            stderr,
+        });
+    }
+    match stdout {
+        ReadOutcome::Bytes(bytes) => secret_from_bytes(bytes, &source_desc),
+        ReadOutcome::TooLarge => Err(SecretError::TooLarge { source_desc }),
+        ReadOutcome::Failed(error) => Err(SecretError::CommandWait {
+            program: program.clone(),
+            error,
+        }),
+    }
+}
+
+/// What a pipe reader thread produced.
+enum ReadOutcome {
+    Bytes(Zeroizing<Vec<u8>>),
+    TooLarge,
+    Failed(io::Error),
+}
+
+/// Reads a pipe on its own thread so that neither pipe can fill up and block the child.
+/// Standard output is bounded; standard error is read to the same bound and then drained.
+fn spawn_reader(pipe: impl Read + Send + 'static, bounded: bool) -> mpsc::Receiver<ReadOutcome> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    thread::spawn(move || {
+        let mut pipe = pipe;
+        let outcome = match read_bounded(&mut pipe) {
+            Ok(Some(bytes)) => ReadOutcome::Bytes(bytes),
+            Ok(None) if bounded => ReadOutcome::TooLarge,
+            Ok(None) => ReadOutcome::Bytes(Zeroizing::new(Vec::new())),
+            Err(error) => ReadOutcome::Failed(error),
+        };
+        if !bounded {
+            let _ = io::copy(&mut pipe, &mut io::sink());
+        }
+        let _ = tx.send(outcome);
+    });
+    rx
+}
+
+fn receive_until(rx: &mpsc::Receiver<ReadOutcome>, deadline: Instant) -> Option<ReadOutcome> {
+    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        .ok()
+}
+
+fn wait_until(child: &mut Child, deadline: Instant) -> io::Result<Option<ExitStatus>> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        thread::sleep(left.min(POLL_INTERVAL));
+    }
+}
+
+fn kill_and_reap(child: &mut Child) {
+    // Both can only fail if the child already exited and was reaped, which is the goal.
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The first line of `bytes`, lossily decoded, at most [`STDERR_EXCERPT_CHARS`] characters.
+fn first_line_excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    line.trim().chars().take(STDERR_EXCERPT_CHARS).collect()
+}
+
+fn redact_bytes(text: &str, secret: &[u8]) -> String {
+    let trimmed = secret
+        .strip_suffix(b"\n")
+        .map(|s| s.strip_suffix(b"\r").unwrap_or(s))
+        .unwrap_or(secret);
+    match std::str::from_utf8(trimmed) {
+        Ok(s) if !s.is_empty() => text.replace(s, "***"),
+        _ => text.to_owned(),
+    }
+}
+
+/// Writes the secret to `path` so that it never exists with permissions wider than 0600: parent
+/// directories are created 0700, the secret goes to a 0600 temporary file in the same directory,
+/// which is synced and renamed over `path`.
+pub fn store_secret_file(path: &Path, secret: &SecretString) -> Result<(), SecretError> {
+    let io_error = |action: &'static str, at: &Path| {
+        let at = at.to_path_buf();
+        move |error| SecretError::Io {
+            action,
+            path: at,
+            error,
+        }
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| {
+            io_error("cannot store a secret at", path)(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path has no file name",
+            ))
+        })?
+        .to_os_string();
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io_error("could not create directory", &dir))?;
+
+    let mut temp_name = OsString::from(".");
+    temp_name.push(&file_name);
+    temp_name.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+    let temp_path = dir.join(temp_name);
+    let written = write_new_private_file(&temp_path, secret.expose_secret().as_bytes())
+        .map_err(io_error("could not write secret file", &temp_path))
+        .and_then(|()| {
+            fs::rename(&temp_path, path).map_err(io_error("could not replace secret file", path))
+        });
+    if let Err(error) = written {
+        let _ = fs::remove_file(&temp_path);
+        return Err(error);
+    }
+    // Make the rename itself durable; a failure here leaves a complete, correct file.
+    if let Ok(dir_handle) = File::open(&dir) {
+        let _ = dir_handle.sync_all();
+    }
+    Ok(())
+}
+
+fn write_new_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Where a profile's secret is stored by default: `<data_dir>/secrets/<profile>.secret`.
+/// Profile names must be 1 to 64 ASCII letters, digits, `-` or `_`, so that they cannot
+/// escape the directory.
+pub fn default_secret_path(data_dir: &Path, profile: &str) -> Result<PathBuf, SecretError> {
+    let valid = (1..=64).contains(&profile.len())
+        && profile
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(SecretError::InvalidProfileName {
+            name: profile.chars().take(80).collect(),
+        });
+    }
+    Ok(data_dir.join("secrets").join(format!("{profile}.secret")))
+}
+
+/// The first three characters of the secret, as the Azure portal shows them, so a user can tell
+/// which secret is configured. Secrets shorter than 8 characters get an empty hint, because three
+/// characters would give most of them away.
+pub fn hint(secret: &SecretString) -> String {
+    let value = secret.expose_secret();
+    if value.chars().count() < 8 {
+        return String::new();
+    }
+    value.chars().take(3).collect()
+}
+
+/// True when the value is shaped like a GUID: the classic mistake of pasting the secret's
+/// "Secret ID" column from the portal instead of its "Value".
+pub fn looks_like_secret_id(secret: &SecretString) -> bool {
+    uuid::Uuid::try_parse(secret.expose_secret().trim()).is_ok()
+}
+
+/// Replaces every occurrence of the secret in `text` with `***`: a last line of defence before
+/// anything is printed or logged.
+pub fn redact(text: &str, secret: &SecretString) -> String {
+    let value = secret.expose_secret();
+    if value.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(value, "***")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn secret(value: &str) -> SecretString {
+        SecretString::from(value)
+    }
+
+    #[test]
+    fn hint_shows_three_characters_of_long_secrets_only() {
+        assert_eq!(hint(&secret("Abc8Q~longsecretvalue")), "Abc");
+        assert_eq!(hint(&secret("ÄÖÜ8Q~longsecret")), "ÄÖÜ");
+        assert_eq!(hint(&secret("short")), "");
+    }
+
+    #[test]
+    fn secret_ids_are_recognised_in_every_guid_form() {
+        let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        assert!(looks_like_secret_id(&secret(id)));
+        assert!(looks_like_secret_id(&secret(&format!(" {id}\t"))));
+        assert!(looks_like_secret_id(&secret(&id.to_uppercase())));
+        assert!(looks_like_secret_id(&secret(&id.replace('-', ""))));
+        assert!(!looks_like_secret_id(&secret(
+            "Xyz8Q~aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
+        )));
+        assert!(!looks_like_secret_id(&secret(&id[..30])));
+    }
+
+    #[test]
+    fn redact_replaces_every_occurrence() {
+        let s = secret("hunter2");
+        assert_eq!(
+            redact("a hunter2 b hunter2hunter2 c", &s),
+            "a *** b ****** c"
+        );
+        assert_eq!(redact("nothing here", &s), "nothing here");
+        assert_eq!(redact("text", &secret("")), "text");
+    }
+
+    #[test]
+    fn one_trailing_newline_is_removed() {
+        let cases = [
+            (&b"abc\n"[..], "abc"),
+            (b"abc\r\n", "abc"),
+            (b"abc\n\n", "abc\n"),
+            (b"abc", "abc"),
+            (b" abc \n", " abc "),
+        ];
+        for (raw, expected) in cases {
+            let loaded = secret_from_bytes(Zeroizing::new(raw.to_vec()), "test").unwrap();
+            assert_eq!(loaded.expose_secret(), expected, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn empty_and_non_utf8_secrets_are_refused() {
+        for raw in [&b""[..], b"\n", b"\r\n"] {
+            let error = secret_from_bytes(Zeroizing::new(raw.to_vec()), "file x").unwrap_err();
+            assert!(matches!(error, SecretError::Empty { .. }), "{raw:?}");
+            assert_eq!(error.to_string(), "secret from file x is empty");
+        }
+        let error = secret_from_bytes(Zeroizing::new(vec![0xff, 0xfe]), "file x").unwrap_err();
+        assert!(matches!(error, SecretError::NotUtf8 { .. }));
+    }
+
+    #[test]
+    fn env_lookup_distinguishes_unset_empty_and_non_unicode() {
+        let unset = load_env("PW_SECRET", |_| None).unwrap_err();
+        assert!(matches!(unset, SecretError::EnvUnset { .. }));
+        assert!(unset.to_string().contains("PW_SECRET is not set"));
+
+        let empty = load_env("PW_SECRET", |_| Some(OsString::new())).unwrap_err();
+        assert!(matches!(empty, SecretError::EnvEmpty { .. }));
+        assert!(empty.to_string().contains("PW_SECRET"));
+
+        use std::os::unix::ffi::OsStringExt;
+        let bad = load_env("PW_SECRET", |_| {
+            Some(OsString::from_vec(vec![b's', 0xff, b'x']))
+        })
+        .unwrap_err();
+        assert!(matches!(bad, SecretError::EnvNotUnicode { .. }));
+
+        let good = load_env("PW_SECRET", |name| {
+            assert_eq!(name, "PW_SECRET");
+            Some(OsString::from("s3cr3t-value"))
+        })
+        .unwrap();
+        assert_eq!(good.expose_secret(), "s3cr3t-value");
+    }
+
+    #[test]
+    fn display_names_the_source_without_arguments() {
+        let file = SecretSource::File {
+            path: PathBuf::from("/home/u/.local/share/pilotwatch/secrets/prod.secret"),
+        };
+        assert_eq!(
+            file.to_string(),
+            "file /home/u/.local/share/pilotwatch/secrets/prod.secret"
+        );
+        let env = SecretSource::Env {
+            var: "PILOTWATCH_SECRET".into(),
+        };
+        assert_eq!(env.to_string(), "environment variable PILOTWATCH_SECRET");
+        let command = SecretSource::Command {
+            argv: vec!["vault".into(), "--token=tok3n".into(), "kv".into()],
+        };
+        assert_eq!(command.to_string(), "command `vault`");
+        assert!(!command.to_string().contains("tok3n"));
+        let empty = SecretSource::Command { argv: vec![] };
+        assert_eq!(empty.to_string(), "empty command");
+    }
+
+    #[test]
+    fn profile_names_cannot_escape_the_secrets_directory() {
+        let data = Path::new("/data/pilotwatch");
+        assert_eq!(
+            default_secret_path(data, "prod-eu_2").unwrap(),
+            PathBuf::from("/data/pilotwatch/secrets/prod-eu_2.secret")
+        );
+        assert!(default_secret_path(data, &"a".repeat(64)).is_ok());
+        for bad in ["", "../x", "a/b", "a.b", "é", " a", &"a".repeat(65)] {
+            let error = default_secret_path(data, bad).unwrap_err();
+            assert!(
+                matches!(error, SecretError::InvalidProfileName { .. }),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stderr_excerpt_is_the_first_non_blank_line_truncated() {
+        assert_eq!(
+            first_line_excerpt(b"\n  error: denied  \nmore"),
+            "error: denied"
+        );
+        let long = "x".repeat(500);
+        assert_eq!(first_line_excerpt(long.as_bytes()).chars().count(), 200);
+        assert_eq!(first_line_excerpt(b""), "");
+        assert_eq!(
+            redact_bytes("token abc was rejected", b"abc\r\n"),
+            "token *** was rejected"
+        );
+    }
 }
