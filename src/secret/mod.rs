@@ -11,19 +11,23 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::ffi::OsStringExt;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::Duration;
 
 use secrecy::zeroize::{Zeroize, Zeroizing};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use command::load_command;
+use file::load_file;
+
+mod command;
+mod file;
+
+pub use file::{default_secret_path, store_secret_file};
 
 /// Where a profile's client secret is read from. The configuration file names the source,
 /// never the secret itself.
@@ -54,12 +58,6 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest secret file or command output accepted; a client secret is about 40 bytes, so
 /// anything bigger is the wrong file or a chatty command.
 pub const MAX_SECRET_BYTES: usize = 64 * 1024;
-
-/// The longest stderr excerpt quoted in an error.
-const STDERR_EXCERPT_CHARS: usize = 200;
-
-/// How often a running secret command is polled for completion.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Why a secret could not be loaded or stored. No variant ever carries the secret, a command's
 /// standard output, or an environment variable's value.
@@ -232,57 +230,6 @@ impl SecretSource {
     }
 }
 
-fn load_file(path: &Path) -> Result<SecretString, SecretError> {
-    let link_meta = fs::symlink_metadata(path).map_err(|error| match error.kind() {
-        io::ErrorKind::NotFound => SecretError::FileMissing {
-            path: path.to_path_buf(),
-        },
-        _ => SecretError::Io {
-            action: "could not inspect secret file",
-            path: path.to_path_buf(),
-            error,
-        },
-    })?;
-    if link_meta.file_type().is_symlink() {
-        let target = fs::read_link(path).unwrap_or_default();
-        return Err(SecretError::FileIsSymlink {
-            path: path.to_path_buf(),
-            target,
-        });
-    }
-    let io_error = |action: &'static str| {
-        move |error| SecretError::Io {
-            action,
-            path: path.to_path_buf(),
-            error,
-        }
-    };
-    let file = File::open(path).map_err(io_error("could not open secret file"))?;
-    // Checked on the opened handle, so a swap between the lstat above and the open is caught.
-    let meta = file
-        .metadata()
-        .map_err(io_error("could not inspect secret file"))?;
-    if !meta.is_file() {
-        return Err(SecretError::FileNotRegular {
-            path: path.to_path_buf(),
-        });
-    }
-    let mode = meta.permissions().mode() & 0o7777;
-    if mode & 0o077 != 0 {
-        return Err(SecretError::FileTooOpen {
-            path: path.to_path_buf(),
-            mode,
-        });
-    }
-    let source_desc = format!("file {}", path.display());
-    let bytes = read_bounded(file)
-        .map_err(io_error("could not read secret file"))?
-        .ok_or_else(|| SecretError::TooLarge {
-            source_desc: source_desc.clone(),
-        })?;
-    secret_from_bytes(bytes, &source_desc)
-}
-
 /// Reads at most [`MAX_SECRET_BYTES`]; `None` when there was more.
 fn read_bounded(reader: impl Read) -> io::Result<Option<Zeroizing<Vec<u8>>>> {
     let mut bytes = Zeroizing::new(Vec::new());
@@ -346,222 +293,6 @@ fn load_env(
     }
 }
 
-/// Runs the command without a shell, stdin closed, and takes its standard output as the secret.
-/// Only the direct child is killed on timeout: a grandchild still holding the pipes is
-/// abandoned rather than waited for, so the caller never waits past the limit. (The child is not
-/// moved to its own process group, which would let the group be killed, because tools such as
-/// `pass` may need the terminal for a pinentry.)
-fn load_command(argv: &[String], timeout: Duration) -> Result<SecretString, SecretError> {
-    let (program, args) = argv.split_first().ok_or(SecretError::CommandEmpty)?;
-    let deadline = Instant::now() + timeout;
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| SecretError::CommandSpawn {
-            program: program.clone(),
-            error,
-        })?;
-    let stdout = child.stdout.take().map(|pipe| spawn_reader(pipe, true));
-    let stderr = child.stderr.take().map(|pipe| spawn_reader(pipe, false));
-    let timed_out = || SecretError::CommandTimeout {
-        program: program.clone(),
-        timeout,
-    };
-    let status = match wait_until(&mut child, deadline) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            kill_and_reap(&mut child);
-            return Err(timed_out());
-        }
-        Err(error) => {
-            kill_and_reap(&mut child);
-            return Err(SecretError::CommandWait {
-                program: program.clone(),
-                error,
-            });
-        }
-    };
-    let stdout = match stdout.map(|rx| receive_until(&rx, deadline)) {
-        Some(Some(output)) => output,
-        Some(None) => return Err(timed_out()),
-        None => ReadOutcome::Bytes(Zeroizing::new(Vec::new())),
-    };
-    let source_desc = format!("command `{program}`");
-    if !status.success() {
-        let stderr = match stderr.map(|rx| receive_until(&rx, deadline)) {
-            Some(Some(ReadOutcome::Bytes(bytes))) => first_line_excerpt(&bytes),
-            _ => String::new(),
-        };
-        // A failing command may still have printed the secret, and echo it on stderr.
-        let stderr = match &stdout {
-            ReadOutcome::Bytes(out) => redact_bytes(&stderr, out),
-            _ => stderr,
-        };
-        return Err(SecretError::CommandFailed {
-            program: program.clone(),
-            status,
-            stderr,
-        });
-    }
-    match stdout {
-        ReadOutcome::Bytes(bytes) => secret_from_bytes(bytes, &source_desc),
-        ReadOutcome::TooLarge => Err(SecretError::TooLarge { source_desc }),
-        ReadOutcome::Failed(error) => Err(SecretError::CommandWait {
-            program: program.clone(),
-            error,
-        }),
-    }
-}
-
-/// What a pipe reader thread produced.
-enum ReadOutcome {
-    Bytes(Zeroizing<Vec<u8>>),
-    TooLarge,
-    Failed(io::Error),
-}
-
-/// Reads a pipe on its own thread so that neither pipe can fill up and block the child.
-/// Standard output is bounded; standard error is read to the same bound and then drained.
-fn spawn_reader(pipe: impl Read + Send + 'static, bounded: bool) -> mpsc::Receiver<ReadOutcome> {
-    let (tx, rx) = mpsc::sync_channel(1);
-    thread::spawn(move || {
-        let mut pipe = pipe;
-        let outcome = match read_bounded(&mut pipe) {
-            Ok(Some(bytes)) => ReadOutcome::Bytes(bytes),
-            Ok(None) if bounded => ReadOutcome::TooLarge,
-            Ok(None) => ReadOutcome::Bytes(Zeroizing::new(Vec::new())),
-            Err(error) => ReadOutcome::Failed(error),
-        };
-        if !bounded {
-            let _ = io::copy(&mut pipe, &mut io::sink());
-        }
-        let _ = tx.send(outcome);
-    });
-    rx
-}
-
-fn receive_until(rx: &mpsc::Receiver<ReadOutcome>, deadline: Instant) -> Option<ReadOutcome> {
-    rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        .ok()
-}
-
-fn wait_until(child: &mut Child, deadline: Instant) -> io::Result<Option<ExitStatus>> {
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(None);
-        }
-        thread::sleep(left.min(POLL_INTERVAL));
-    }
-}
-
-fn kill_and_reap(child: &mut Child) {
-    // Both can only fail if the child already exited and was reaped, which is the goal.
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
-/// The first line of `bytes`, lossily decoded, at most [`STDERR_EXCERPT_CHARS`] characters.
-fn first_line_excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    line.trim().chars().take(STDERR_EXCERPT_CHARS).collect()
-}
-
-fn redact_bytes(text: &str, secret: &[u8]) -> String {
-    let trimmed = secret
-        .strip_suffix(b"\n")
-        .map(|s| s.strip_suffix(b"\r").unwrap_or(s))
-        .unwrap_or(secret);
-    match std::str::from_utf8(trimmed) {
-        Ok(s) if !s.is_empty() => text.replace(s, "***"),
-        _ => text.to_owned(),
-    }
-}
-
-/// Writes the secret to `path` so that it never exists with permissions wider than 0600: parent
-/// directories are created 0700, the secret goes to a 0600 temporary file in the same directory,
-/// which is synced and renamed over `path`.
-pub fn store_secret_file(path: &Path, secret: &SecretString) -> Result<(), SecretError> {
-    let io_error = |action: &'static str, at: &Path| {
-        let at = at.to_path_buf();
-        move |error| SecretError::Io {
-            action,
-            path: at,
-            error,
-        }
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| {
-            io_error("cannot store a secret at", path)(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the path has no file name",
-            ))
-        })?
-        .to_os_string();
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(io_error("could not create directory", &dir))?;
-
-    let mut temp_name = OsString::from(".");
-    temp_name.push(&file_name);
-    temp_name.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-    let temp_path = dir.join(temp_name);
-    let written = write_new_private_file(&temp_path, secret.expose_secret().as_bytes())
-        .map_err(io_error("could not write secret file", &temp_path))
-        .and_then(|()| {
-            fs::rename(&temp_path, path).map_err(io_error("could not replace secret file", path))
-        });
-    if let Err(error) = written {
-        let _ = fs::remove_file(&temp_path);
-        return Err(error);
-    }
-    // Make the rename itself durable; a failure here leaves a complete, correct file.
-    if let Ok(dir_handle) = File::open(&dir) {
-        let _ = dir_handle.sync_all();
-    }
-    Ok(())
-}
-
-fn write_new_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
-}
-
-/// Where a profile's secret is stored by default: `<data_dir>/secrets/<profile>.secret`.
-/// Profile names must be 1 to 64 ASCII letters, digits, `-` or `_`, so that they cannot
-/// escape the directory.
-pub fn default_secret_path(data_dir: &Path, profile: &str) -> Result<PathBuf, SecretError> {
-    let valid = (1..=64).contains(&profile.len())
-        && profile
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !valid {
-        return Err(SecretError::InvalidProfileName {
-            name: profile.chars().take(80).collect(),
-        });
-    }
-    Ok(data_dir.join("secrets").join(format!("{profile}.secret")))
-}
-
 /// The first three characters of the secret, as the Azure portal shows them, so a user can tell
 /// which secret is configured. Secrets shorter than 8 characters get an empty hint, because three
 /// characters would give most of them away.
@@ -595,6 +326,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
+    use std::path::Path;
 
     fn secret(value: &str) -> SecretString {
         SecretString::from(value)
@@ -719,20 +451,5 @@ mod tests {
                 "{bad:?}"
             );
         }
-    }
-
-    #[test]
-    fn stderr_excerpt_is_the_first_non_blank_line_truncated() {
-        assert_eq!(
-            first_line_excerpt(b"\n  error: denied  \nmore"),
-            "error: denied"
-        );
-        let long = "x".repeat(500);
-        assert_eq!(first_line_excerpt(long.as_bytes()).chars().count(), 200);
-        assert_eq!(first_line_excerpt(b""), "");
-        assert_eq!(
-            redact_bytes("token abc was rejected", b"abc\r\n"),
-            "token *** was rejected"
-        );
     }
 }
