@@ -338,3 +338,13 @@ fn xdg_child() {
     assert_eq!(overridden.data_dir, paths.data_dir);
     std::fs::write(root.join("child-ran"), b"").unwrap();
 }
+
+#[test]
+fn the_readme_shows_the_example_config_verbatim() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(pilotwatch::config::EXAMPLE_CONFIG),
+        "README.md's example config drifted from src/config.example.toml"
+    );
+}
