@@ -186,6 +186,19 @@ impl fmt::Debug for AccessToken {
     }
 }
 
+/// Longest lifetime believed from `expires_in`: a nonsense value must not overflow the date
+/// arithmetic (real tokens live about an hour).
+const MAX_BELIEVED_LIFETIME_SECS: u64 = 24 * 60 * 60;
+
+/// `requested_at + expires_in`, with `expires_in` capped at [`MAX_BELIEVED_LIFETIME_SECS`].
+fn expiry(requested_at: DateTime<Utc>, expires_in: u64) -> DateTime<Utc> {
+    let secs = expires_in.min(MAX_BELIEVED_LIFETIME_SECS);
+    let lifetime = Duration::seconds(i64::try_from(secs).unwrap_or(0));
+    requested_at
+        .checked_add_signed(lifetime)
+        .unwrap_or(requested_at)
+}
+
 /// Decodes a JWT's payload without verifying it (diagnosis only).
 fn decode_claims_unverified(jwt: &str) -> Option<AccessTokenClaims> {
     let payload = jwt.split('.').nth(1)?;
@@ -317,12 +330,10 @@ impl TokenProvider {
                 serde_json::from_slice(&body).map_err(|_| AuthError::UnexpectedAnswer {
                     status: status.as_u16(),
                 })?;
-            let lifetime =
-                Duration::seconds(i64::try_from(answer.expires_in).unwrap_or(i64::MAX / 1_000_000));
             let claims = decode_claims_unverified(answer.access_token.expose_secret());
             Ok(AccessToken {
                 secret: answer.access_token,
-                expires_at: requested_at + lifetime,
+                expires_at: expiry(requested_at, answer.expires_in),
                 claims,
             })
         } else {
@@ -407,6 +418,13 @@ mod tests {
         let with_slash: Url = "http://127.0.0.1:9/".parse().unwrap();
         let url = token_endpoint(&with_slash, "not a tenant!").unwrap();
         assert_eq!(url.path(), "/not%20a%20tenant!/oauth2/v2.0/token");
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_capped_not_overflowed() {
+        let now: DateTime<Utc> = "2026-11-22T08:00:00Z".parse().unwrap();
+        assert_eq!(expiry(now, 3599), now + Duration::seconds(3599));
+        assert_eq!(expiry(now, u64::MAX), now + Duration::days(1));
     }
 
     #[test]
