@@ -1,6 +1,8 @@
 //! The client side of Microsoft identity and Microsoft Graph.
 //!
-//! For now this holds only [`model`], the serde types both the simulator and the client speak.
+//! [`model`] holds the serde types both the simulator and the client speak; [`auth`] obtains
+//! client-credentials tokens.
 //! The model depends on nothing else in the crate.
 
+pub mod auth;
 pub mod model;
