@@ -10,7 +10,6 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -21,6 +20,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
+use crate::private_file::write_private_atomically;
 use crate::secret::SecretSource;
 
 /// The application's directory name under each XDG base directory.
@@ -457,30 +457,10 @@ impl Config {
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         self.validate()?;
         let text = toml::to_string(self)?;
-        let write_err = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| ConfigError::Write { path, source }
-        };
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        create_private_dir(&dir).map_err(write_err(&dir))?;
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let temp = dir.join(format!(
-            ".{}.{}.{}.tmp",
-            file_name.as_deref().unwrap_or("config.toml"),
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        let result = write_new_private(&temp, text.as_bytes())
-            .and_then(|()| std::fs::rename(&temp, path))
-            .and_then(|()| std::fs::File::open(&dir)?.sync_all());
-        if result.is_err() {
-            // Best effort: the temporary file may not exist if creating it failed.
-            let _ = std::fs::remove_file(&temp);
-        }
-        result.map_err(write_err(path))
+        write_private_atomically(path, text.as_bytes()).map_err(|failed| ConfigError::Write {
+            path: failed.path,
+            source: failed.source,
+        })
     }
 
     /// The profile called `name`.
@@ -519,24 +499,6 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     (line, column)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 impl Profile {

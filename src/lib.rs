@@ -9,5 +9,6 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod graph;
+pub mod private_file;
 pub mod secret;
 pub mod sim;

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::cli::SimArgs;
+use crate::private_file::write_private_atomically;
 use crate::sim::scenario::{EMBEDDED, Scenario, ScenarioError};
 use crate::sim::{self, SimError, SimOptions};
 
@@ -95,27 +96,15 @@ async fn wait_for_stop() -> std::io::Result<()> {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, then rename), owner-only if `private`.
+/// Writes the CA (public) or the tenant document (it holds the simulated secret: owner-only).
 fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<(), SimCommandError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
     let error = |source| SimCommandError::Write {
         path: path.display().to_string(),
         source,
     };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(if private { 0o600 } else { 0o644 });
-    let mut file = options.open(&temporary).map_err(error)?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(error)?;
-    std::fs::rename(&temporary, path).map_err(error)
+    if private {
+        write_private_atomically(path, bytes).map_err(|failed| error(failed.source))
+    } else {
+        std::fs::write(path, bytes).map_err(error)
+    }
 }

@@ -3,13 +3,14 @@
 //!
 //! Part of `secret`; depends on nothing else in the crate.
 
-use std::ffi::OsString;
-use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::io::{self};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::private_file::{Step, write_private_atomically};
 
 use super::{SecretError, read_bounded, secret_from_bytes};
 
@@ -68,61 +69,18 @@ pub(super) fn load_file(path: &Path) -> Result<SecretString, SecretError> {
 /// directories are created 0700, the secret goes to a 0600 temporary file in the same directory,
 /// which is synced and renamed over `path`.
 pub fn store_secret_file(path: &Path, secret: &SecretString) -> Result<(), SecretError> {
-    let io_error = |action: &'static str, at: &Path| {
-        let at = at.to_path_buf();
-        move |error| SecretError::Io {
+    write_private_atomically(path, secret.expose_secret().as_bytes()).map_err(|failed| {
+        let action = match failed.step {
+            Step::CreateDirectory => "could not create directory",
+            Step::Write => "could not write secret file",
+            Step::Replace => "could not replace secret file",
+        };
+        SecretError::Io {
             action,
-            path: at,
-            error,
+            path: failed.path,
+            error: failed.source,
         }
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| {
-            io_error("cannot store a secret at", path)(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the path has no file name",
-            ))
-        })?
-        .to_os_string();
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(io_error("could not create directory", &dir))?;
-
-    let mut temp_name = OsString::from(".");
-    temp_name.push(&file_name);
-    temp_name.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
-    let temp_path = dir.join(temp_name);
-    let written = write_new_private_file(&temp_path, secret.expose_secret().as_bytes())
-        .map_err(io_error("could not write secret file", &temp_path))
-        .and_then(|()| {
-            fs::rename(&temp_path, path).map_err(io_error("could not replace secret file", path))
-        });
-    if let Err(error) = written {
-        let _ = fs::remove_file(&temp_path);
-        return Err(error);
-    }
-    // Make the rename itself durable; a failure here leaves a complete, correct file.
-    if let Ok(dir_handle) = File::open(&dir) {
-        let _ = dir_handle.sync_all();
-    }
-    Ok(())
-}
-
-fn write_new_private_file(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
+    })
 }
 
 /// Where a profile's secret is stored by default: `<data_dir>/secrets/<profile>.secret`.
