@@ -79,8 +79,23 @@ impl<'a> Call<'a> {
     }
 
     async fn send(&self, sim: &TestSim) -> reqwest::Response {
-        let mut request = sim
-            .http
+        self.send_with(sim, &sim.http).await
+    }
+
+    /// Sends on a client of its own that keeps no idle connections. For bodies the server
+    /// refuses before reading them: it then closes the connection, which a pooled client may
+    /// otherwise try to reuse for the next request.
+    async fn send_alone(&self, sim: &TestSim) -> reqwest::Response {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        self.send_with(sim, &http).await
+    }
+
+    async fn send_with(&self, sim: &TestSim, http: &reqwest::Client) -> reqwest::Response {
+        let mut request = http
             .post(sim.url(&format!("/{}/oauth2/v2.0/token", self.tenant)))
             .header("content-type", self.content_type)
             .body(self.body.clone());
@@ -488,7 +503,7 @@ async fn tenant_and_request_shape_refusals() {
     };
     for malformed in [mismatch, duplicate, broken_basic, oversized] {
         expect_refusal(
-            malformed.send(&sim).await,
+            malformed.send_alone(&sim).await,
             StatusCode::BAD_REQUEST,
             "invalid_request",
             9_002_313,
