@@ -3,9 +3,13 @@
 //! causes), never as a backtrace; backtraces are for panics, which are bugs.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser as _;
 use pilotwatch::cli::{Cli, Command};
+use pilotwatch::clock::SystemClock;
+use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
+use pilotwatch::config::Paths;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -26,7 +30,11 @@ fn main() -> ExitCode {
                 eprintln!("  caused by: {cause}");
                 source = cause.source();
             }
-            ExitCode::FAILURE
+            // Refused credentials have their own code, so scripts can tell them apart.
+            match error.downcast_ref::<CredsError>() {
+                Some(creds) => ExitCode::from(creds.exit_code()),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -46,6 +54,24 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async {
         match cli.command {
             Command::Sim(args) => pilotwatch::commands::sim::run(args).await?,
+            Command::Creds(args) => {
+                let paths = match cli.config {
+                    Some(config_file) => Paths::with_config(config_file)?,
+                    None => Paths::discover()?,
+                };
+                let context = CredsContext {
+                    paths,
+                    clock: Arc::new(SystemClock),
+                };
+                let mut stdout = std::io::stdout().lock();
+                pilotwatch::commands::creds::run(
+                    args.command,
+                    &context,
+                    &mut TerminalInput,
+                    &mut stdout,
+                )
+                .await?;
+            }
         }
         Ok(())
     })

@@ -2,4 +2,5 @@
 //!
 //! May depend on every other module; nothing depends on it but `main`.
 
+pub mod creds;
 pub mod sim;
