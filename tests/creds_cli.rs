@@ -790,3 +790,34 @@ fn config_is_global_and_secret_command_takes_every_word_after_it() {
     ]);
     assert!(both.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rm_keeps_its_own_secret_file_while_another_profile_reads_it() {
+    let sim = TestSim::start("healthy").await;
+    let held = held(&sim);
+    let ws = Workspace::new();
+    add(&ws, &held, "first", &[]).await.ok();
+    add(&ws, &held, "second", &[]).await.ok();
+    // A hand edit: `second` now reads `first`'s file.
+    let shared = ws.own_secret_file("first");
+    let mut config = ws.config();
+    config.profiles[1].secret = SecretSource::File {
+        path: shared.clone(),
+    };
+    config.save(ws.config_file()).unwrap();
+
+    let outcome = ws
+        .run(&["rm", "first"], &mut ScriptedInput::non_interactive())
+        .await;
+    assert!(
+        outcome.ok().contains("another profile still reads it"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(shared.exists());
+    let listed = ws
+        .run(&["list"], &mut ScriptedInput::non_interactive())
+        .await;
+    assert!(!listed.ok().contains("unreadable"), "{}", listed.stdout);
+    sim.stop().await;
+}

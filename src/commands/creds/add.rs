@@ -20,7 +20,7 @@ use crate::private_file::write_private_atomically;
 use crate::secret::{SecretError, SecretSource, default_secret_path, store_secret_file};
 
 use super::validate::{self, ValidationFailure};
-use super::{CredsContext, CredsError, Input, delete_secret_file, own_secret_file};
+use super::{CredsContext, CredsError, Input, own_secret_file, release_own_secret_file};
 
 /// Where the secret comes from this time.
 enum SecretPlan {
@@ -126,14 +126,13 @@ pub async fn run(
     }
     let stored_in = written.is_some().then_some(own_file.as_path());
     report(out, &profile, &verdict, stored_in)?;
-    // A replaced profile's own secret file is pilotwatch's to clean up once nothing uses it.
-    let new_file = own_secret_file(&paths.data_dir, &profile);
+    // A replaced profile's own secret file is pilotwatch's to clean up once nothing reads it
+    // (the new profile does, when its secret was typed again).
     if let Some(old_file) = previous
         .as_ref()
         .and_then(|old| own_secret_file(&paths.data_dir, old))
-        .filter(|old_file| new_file.as_ref() != Some(old_file))
+        && release_own_secret_file(&candidate, &old_file)?
     {
-        delete_secret_file(&old_file)?;
         writeln!(
             out,
             "  deleted the previous secret file {}",

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::CredsCommand;
 use crate::clock::SharedClock;
-use crate::config::{Cloud, ConfigError, Paths, Profile};
+use crate::config::{Cloud, Config, ConfigError, Paths, Profile};
 use crate::secret::{SecretError, SecretSource, default_secret_path};
 
 pub mod add;
@@ -158,11 +158,20 @@ pub fn own_secret_file(data_dir: &Path, profile: &Profile) -> Option<PathBuf> {
     }
 }
 
-/// Deletes a secret file pilotwatch created; one already gone is not an error.
-fn delete_secret_file(path: &Path) -> Result<(), CredsError> {
+/// Deletes a secret file pilotwatch created once no profile left in `config` reads it (an
+/// operator may have pointed another profile at it by hand); one already gone is not an error.
+/// Returns whether it was deleted.
+fn release_own_secret_file(config: &Config, path: &Path) -> Result<bool, CredsError> {
+    let still_read = config
+        .profiles
+        .iter()
+        .any(|p| matches!(&p.secret, SecretSource::File { path: used } if used == path));
+    if still_read {
+        return Ok(false);
+    }
     match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
         Err(source) => Err(CredsError::DeleteSecretFile {
             path: path.to_path_buf(),
             source,

@@ -10,7 +10,7 @@ use std::io::Write;
 use crate::config::Config;
 use crate::secret::SecretSource;
 
-use super::{CredsContext, CredsError, delete_secret_file, own_secret_file};
+use super::{CredsContext, CredsError, own_secret_file, release_own_secret_file};
 
 /// Runs `creds rm`.
 pub fn run(name: &str, context: &CredsContext, out: &mut dyn Write) -> Result<(), CredsError> {
@@ -27,19 +27,14 @@ pub fn run(name: &str, context: &CredsContext, out: &mut dyn Write) -> Result<()
     writeln!(out, "removed profile {name}")?;
     match (&removed.secret, own_secret_file(&paths.data_dir, &removed)) {
         (_, Some(own)) => {
-            let still_used = config
-                .profiles
-                .iter()
-                .any(|p| matches!(&p.secret, SecretSource::File { path } if *path == own));
-            if still_used {
+            if release_own_secret_file(&config, &own)? {
+                writeln!(out, "  deleted its secret file {}", own.display())?;
+            } else {
                 writeln!(
                     out,
                     "  kept secret file {}: another profile still reads it",
                     own.display()
                 )?;
-            } else {
-                delete_secret_file(&own)?;
-                writeln!(out, "  deleted its secret file {}", own.display())?;
             }
         }
         (SecretSource::File { path }, None) => writeln!(
