@@ -6,16 +6,15 @@
 //! `client-request-id`, the server date and how many attempts were made. Nothing here ever
 //! holds the access token. Depends on `graph::auth` (for [`AuthError`]) and `reqwest` only.
 
-use std::time::Duration;
-
 use crate::graph::auth::AuthError;
 
 /// Why a Graph request produced no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
-    /// No access token could be obtained.
+    /// No access token could be obtained. Boxed: [`AuthError`] alone is as large as clippy lets
+    /// an error be, and every `Result` of this layer would carry it.
     #[error("no access token for Graph: {0}")]
-    Auth(#[from] AuthError),
+    Auth(#[source] Box<AuthError>),
     /// Graph answered with an error, and it was final (not retried, or retries ran out).
     #[error(
         "Graph answered HTTP {status}{}{}: {message} (request-id {}, after {attempts} attempt{})",
@@ -40,9 +39,6 @@ pub enum RequestError {
         date: Option<String>,
         /// Attempts made, the last one included.
         attempts: u32,
-        /// The `Retry-After` Graph asked for, when it did (e.g. a 503 whose wait exceeded the
-        /// policy's [`max_retry_after`](super::RetryPolicy::max_retry_after)).
-        retry_after: Option<Duration>,
     },
     /// Graph could not be reached, or the connection failed mid-answer.
     #[error("cannot reach Graph: {message} (after {attempts} attempt{})", if *attempts == 1 { "" } else { "s" })]
@@ -90,7 +86,21 @@ pub enum RequestError {
     },
 }
 
+impl From<AuthError> for RequestError {
+    fn from(error: AuthError) -> Self {
+        Self::Auth(Box::new(error))
+    }
+}
+
 impl RequestError {
+    /// The token error, when no access token could be obtained.
+    pub fn auth(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(error) => Some(error),
+            _ => None,
+        }
+    }
+
     /// The HTTP status Graph answered with, when it answered.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -208,7 +218,6 @@ mod tests {
             client_request_id: "c-1".to_owned(),
             date: None,
             attempts: 1,
-            retry_after: None,
         }
     }
 
@@ -227,6 +236,26 @@ mod tests {
         assert!(!network.is_permission_denied());
         assert_eq!(network.status(), None);
         assert_eq!(network.attempts(), 3);
+    }
+
+    #[test]
+    fn the_error_stays_small_enough_to_return_by_value() {
+        assert!(std::mem::size_of::<RequestError>() <= 128);
+    }
+
+    #[test]
+    fn token_errors_convert_and_are_reachable() {
+        let error: RequestError = AuthError::UnexpectedAnswer { status: 502 }.into();
+        assert!(matches!(
+            error.auth(),
+            Some(AuthError::UnexpectedAnswer { status: 502 })
+        ));
+        assert_eq!(
+            error.status(),
+            None,
+            "the token endpoint's status is not Graph's"
+        );
+        assert!(error.to_string().contains("no access token"));
     }
 
     #[test]

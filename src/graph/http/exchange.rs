@@ -163,7 +163,17 @@ impl GraphClient {
                     );
                     tokio::time::sleep(wait).await;
                 }
-                Decision::Stop => return Err(graph_error(&attempt, meta, retry_after)),
+                Decision::Stop => {
+                    if let Some(wait) = retry_after.filter(|w| *w > inner.policy.max_retry_after) {
+                        tracing::debug!(
+                            target: "pilotwatch::graph::http",
+                            %method, path = url.path(), status = attempt.status.as_u16(),
+                            retry_after_secs = wait.as_secs(),
+                            "Retry-After beyond the policy's limit: not waiting"
+                        );
+                    }
+                    return Err(graph_error(&attempt, meta));
+                }
             }
         }
     }
@@ -209,11 +219,7 @@ impl GraphClient {
 }
 
 /// The final error for a Graph error answer.
-fn graph_error(
-    attempt: &Attempt,
-    meta: ResponseMeta,
-    retry_after: Option<Duration>,
-) -> RequestError {
+fn graph_error(attempt: &Attempt, meta: ResponseMeta) -> RequestError {
     let parsed = ErrorFields::parse(&attempt.body);
     RequestError::Graph {
         status: meta.status,
@@ -231,7 +237,6 @@ fn graph_error(
             .date
             .or_else(|| header(&attempt.headers, DATE.as_str())),
         attempts: meta.attempts,
-        retry_after,
     }
 }
 
