@@ -4,7 +4,7 @@
 //! Graph's own error answers keep what the operator and Microsoft support need: status,
 //! `error.code` (the only thing callers branch on, never the message text), `request-id`,
 //! `client-request-id`, the server date and how many attempts were made. Nothing here ever
-//! holds the access token. Depends on `graph::auth` (for [`AuthError`]) and `reqwest` only.
+//! holds the access token. Depends on `graph::auth` (for [`AuthError`]), `reqwest` and `rustls` only.
 
 use crate::graph::auth::AuthError;
 
