@@ -16,6 +16,8 @@
 //! a healthy profile lacking it must still exit 0. A read that failed for any other reason
 //! (network, 5xx) is Unknown.
 
+use std::ops::ControlFlow;
+
 use crate::creds::facts::{CredentialFacts, Readable};
 use crate::creds::report::{Availability, Check, CheckId, CredentialReport};
 use crate::severity::Severity;
@@ -31,7 +33,7 @@ mod token;
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]
-mod test_facts;
+pub(crate) mod test_facts;
 
 /// Assesses one profile's credentials. Deterministic: the same facts give the same report.
 pub fn assess(facts: &CredentialFacts) -> CredentialReport {
@@ -96,11 +98,15 @@ fn check(id: CheckId, severity: Severity, summary: impl Into<String>) -> Check {
     }
 }
 
-/// The value of a directory read, or — when it was not read — the check that says so.
-/// `what` names the data ("the service principal").
-fn read_or_check<'a, T>(id: CheckId, what: &str, readable: &'a Readable<T>) -> Result<&'a T, Check> {
+/// The value of a directory read to judge (`Continue`), or — when it was not read — the
+/// finished check that says so (`Break`). `what` names the data ("the service principal").
+fn read_or_check<'a, T>(
+    id: CheckId,
+    what: &str,
+    readable: &'a Readable<T>,
+) -> ControlFlow<Check, &'a T> {
     match readable {
-        Readable::Read(value) => Ok(value),
+        Readable::Read(value) => ControlFlow::Continue(value),
         Readable::NotReadable { grant } => {
             let mut unread = check(
                 id,
@@ -110,7 +116,7 @@ fn read_or_check<'a, T>(id: CheckId, what: &str, readable: &'a Readable<T>) -> R
             unread.evidence.push(format!(
                 "Graph refused to show {what} (403): the app lacks {grant}"
             ));
-            Err(unread)
+            ControlFlow::Break(unread)
         }
         Readable::Failed { reason } => {
             let mut unread = check(
@@ -119,9 +125,9 @@ fn read_or_check<'a, T>(id: CheckId, what: &str, readable: &'a Readable<T>) -> R
                 format!("not checked: {what} could not be read"),
             );
             unread.evidence.push(reason.clone());
-            Err(unread)
+            ControlFlow::Break(unread)
         }
-        Readable::NotTried => Err(not_checked_without_token(id)),
+        Readable::NotTried => ControlFlow::Break(not_checked_without_token(id)),
     }
 }
 

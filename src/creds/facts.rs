@@ -141,7 +141,10 @@ enum AuthErrorView<'a> {
     },
 }
 
-fn serialize_auth_error<S: Serializer>(error: &AuthError, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_auth_error<S: Serializer>(
+    error: &AuthError,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     let view = match error {
         AuthError::Rejected {
             status,

@@ -17,6 +17,6 @@ pub use facts::{CredentialFacts, Readable, SecretFacts, SecretShape, ServerClock
 pub use render::{render, tag};
 pub use report::{
     Availability, Check, CheckId, ClockSkewSection, CredentialReport, ExpirySource,
-    LicencesSection, PlanStatus, RolesSection, SampledUser, SecretSection,
-    ServicePrincipalSection, TokenSection, TokenStatus,
+    LicencesSection, PlanStatus, RolesSection, SampledUser, SecretSection, ServicePrincipalSection,
+    TokenSection, TokenStatus,
 };

@@ -18,7 +18,7 @@ use crate::graph::model::PasswordCredential;
 use crate::graph::model::well_known::APPLICATION_READ_ROLE;
 use crate::severity::Severity;
 
-use super::{app_registration, check};
+use super::{app_registration, check, not_checked_without_token};
 
 /// What the expiry check learned, for the report's secret section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,12 +64,17 @@ pub(super) fn stage(remaining: Duration, thresholds: &[u32]) -> Stage {
     }
 }
 
-/// A countdown for people: whole days from two days on, whole hours from one hour, whole
-/// minutes below that (rounded down, so "6days" never hides that it is under seven).
+/// A countdown for people, rounded down (so "6 days" never hides that it is under seven):
+/// whole days from two days on, else humantime's whole hours, minutes or seconds. Days are
+/// spelled out rather than left to humantime, whose months and years are averages that would
+/// turn a whole number of days into "2months 8days 2h 52m 48s".
 pub(super) fn countdown(span: Duration) -> String {
+    const DAY: u64 = 86_400;
     let secs = span.num_seconds().unsigned_abs();
+    if secs >= 2 * DAY {
+        return format!("{} days", secs / DAY);
+    }
     let unit = match secs {
-        s if s >= 2 * 86_400 => 86_400,
         s if s >= 3_600 => 3_600,
         s if s >= 60 => 60,
         _ => 1,
@@ -241,15 +246,29 @@ fn dated(facts: &CredentialFacts, at: DateTime<Utc>, remaining: Duration, stage:
     dated
 }
 
+/// No date from Graph or the profile. Only a refusal for lack of permission is Ok (the
+/// permission is optional); a failed or skipped read leaves the expiry Unknown.
 fn undated(facts: &CredentialFacts) -> Check {
-    check(
-        CheckId::SecretExpiry,
-        Severity::Ok,
-        format!(
-            "secret expiry unknown: grant {APPLICATION_READ_ROLE} or set secret_expires in profile {}",
-            facts.profile
+    let unknown = || {
+        check(
+            CheckId::SecretExpiry,
+            Severity::Ok,
+            format!(
+                "secret expiry unknown: grant {APPLICATION_READ_ROLE} or set secret_expires in \
+                 profile {}",
+                facts.profile
+            ),
+        )
+    };
+    match &facts.application {
+        Readable::NotTried => not_checked_without_token(CheckId::SecretExpiry),
+        Readable::Failed { .. } => check(
+            CheckId::SecretExpiry,
+            Severity::Unknown,
+            "not checked: the app registration could not be read",
         ),
-    )
+        Readable::NotReadable { .. } | Readable::Read(_) => unknown(),
+    }
 }
 
 fn flag_unmatched(facts: &CredentialFacts, result: &mut Check, listed: usize) {
@@ -266,9 +285,8 @@ fn flag_unmatched(facts: &CredentialFacts, result: &mut Check, listed: usize) {
         return;
     }
     result.severity = Severity::Warning;
-    result.summary = format!(
-        "the configured secret (beginning `{hint}`) is none of the app's listed secrets"
-    );
+    result.summary =
+        format!("the configured secret (beginning `{hint}`) is none of the app's listed secrets");
     result.cause = Some(
         "Graph lists each of the app's secrets with the first three characters of its value; \
          none matches, so the configured secret may belong to another app or have been removed, \
@@ -360,12 +378,13 @@ mod tests {
         let span = |d: i64, h: i64, m: i64| {
             Duration::days(d) + Duration::hours(h) + Duration::minutes(m) + Duration::seconds(7)
         };
-        assert_eq!(countdown(span(6, 23, 59)), "6days");
+        assert_eq!(countdown(span(69, 16, 0)), "69 days");
+        assert_eq!(countdown(span(6, 23, 59)), "6 days");
         assert_eq!(countdown(span(1, 23, 59)), "1day 23h");
         assert_eq!(countdown(span(0, 5, 12)), "5h");
         assert_eq!(countdown(span(0, 0, 42)), "42m");
         assert_eq!(countdown(Duration::seconds(9)), "9s");
-        assert_eq!(countdown(-span(3, 4, 0)), "3days");
+        assert_eq!(countdown(-span(3, 4, 0)), "3 days");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!
 //! Depends on the facts, the report types and the well-known plan ids.
 
+use std::ops::ControlFlow;
+
 use crate::creds::facts::CredentialFacts;
 use crate::creds::report::{Check, CheckId, LicencesSection, PlanStatus, SampledUser};
 use crate::graph::model::well_known::{COPILOT_CHAT_PLAN_ID, COPILOT_SERVICE_PLANS};
@@ -36,14 +38,14 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, Check, LicencesSection)
         "the tenant's subscribed SKUs",
         &facts.subscribed_skus,
     ) {
-        Ok(skus) => {
+        ControlFlow::Continue(skus) => {
             section.plans = plan_statuses(skus);
             tenant_check(&section.plans)
         }
-        Err(unread) => unread,
+        ControlFlow::Break(unread) => unread,
     };
     let users = match read_or_check(CheckId::UserLicences, "users", &facts.sampled_users) {
-        Ok(users) => {
+        ControlFlow::Continue(users) => {
             section.sampled = users.iter().map(sampled_user).collect();
             section.users_sampled = section.sampled.len();
             section.users_licensed = section
@@ -53,7 +55,7 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, Check, LicencesSection)
                 .count();
             users_check(&section)
         }
-        Err(unread) => unread,
+        ControlFlow::Break(unread) => unread,
     };
     (tenant, users, section)
 }
@@ -89,10 +91,14 @@ fn plan_statuses(skus: &[SubscribedSku]) -> Vec<PlanStatus> {
 fn tenant_check(plans: &[PlanStatus]) -> Check {
     let evidence: Vec<String> = plans
         .iter()
-        .map(|plan| match (&plan.provisioning_status, &plan.sku_part_number) {
-            (Some(status), Some(sku)) => format!("{} ({}): {status} in {sku}", plan.name, plan.plan_id),
-            _ => format!("{} ({}): in no subscribed SKU", plan.name, plan.plan_id),
-        })
+        .map(
+            |plan| match (&plan.provisioning_status, &plan.sku_part_number) {
+                (Some(status), Some(sku)) => {
+                    format!("{} ({}): {status} in {sku}", plan.name, plan.plan_id)
+                }
+                _ => format!("{} ({}): in no subscribed SKU", plan.name, plan.plan_id),
+            },
+        )
         .collect();
     let lacking: Vec<&PlanStatus> = plans
         .iter()
@@ -110,9 +116,13 @@ fn tenant_check(plans: &[PlanStatus]) -> Check {
             CheckId::TenantLicences,
             Severity::Critical,
             format!(
-                "{} of the six Copilot service plans are not provisioned: the tenant-wide \
-                 subscription cannot be created",
-                lacking.len()
+                "{}: the tenant-wide subscription cannot be created",
+                match lacking.len() {
+                    n if n == plans.len() =>
+                        "none of the six Copilot service plans is provisioned".to_owned(),
+                    1 => "1 of the six Copilot service plans is not provisioned".to_owned(),
+                    n => format!("{n} of the six Copilot service plans are not provisioned"),
+                }
             ),
         );
         unlicensed.cause = Some(format!(
@@ -143,9 +153,10 @@ fn sampled_user(user: &User) -> SampledUser {
             .clone()
             .or_else(|| user.user_principal_name.clone()),
         copilot_status: user.assigned_plans.as_ref().and_then(|plans| {
-            let mut chat = plans
-                .iter()
-                .filter(|plan| plan.service_plan_id.eq_ignore_ascii_case(COPILOT_CHAT_PLAN_ID));
+            let mut chat = plans.iter().filter(|plan| {
+                plan.service_plan_id
+                    .eq_ignore_ascii_case(COPILOT_CHAT_PLAN_ID)
+            });
             let first = chat.next();
             first
                 .into_iter()

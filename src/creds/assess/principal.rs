@@ -5,6 +5,8 @@
 //!
 //! Depends on the facts, the report types and the well-known Change Tracking app id.
 
+use std::ops::ControlFlow;
+
 use crate::creds::facts::CredentialFacts;
 use crate::creds::report::{Check, CheckId, ServicePrincipalSection};
 use crate::graph::model::well_known::CHANGE_TRACKING_APP_ID;
@@ -25,8 +27,8 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, ServicePrincipalSection
         "the service principal",
         &facts.service_principal,
     ) {
-        Ok(principal) => principal,
-        Err(unread) => return (unread, section),
+        ControlFlow::Continue(principal) => principal,
+        ControlFlow::Break(unread) => return (unread, section),
     };
     section.assignment_required = Some(principal.app_role_assignment_required);
     section.account_enabled = Some(principal.account_enabled);
@@ -92,7 +94,8 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, ServicePrincipalSection
             ));
             assigned.fix = vec![
                 open_properties,
-                "Set \"Assignment required?\" to No and save (Microsoft's recommendation).".to_owned(),
+                "Set \"Assignment required?\" to No and save (Microsoft's recommendation)."
+                    .to_owned(),
                 format!(
                     "Or, if assignment must stay required, assign the Microsoft Graph Change \
                      Tracking service principal (appId {CHANGE_TRACKING_APP_ID}) an app role of \

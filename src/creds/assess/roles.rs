@@ -150,7 +150,9 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, RolesSection) {
         let mut missing = check(
             CheckId::Roles,
             Severity::Critical,
-            format!("{INTERACTION_EXPORT_ROLE} is not granted: the export API refuses every request"),
+            format!(
+                "{INTERACTION_EXPORT_ROLE} is not granted: the export API refuses every request"
+            ),
         );
         missing.cause = Some(format!(
             "{INTERACTION_EXPORT_ROLE} is the only permission the export API and the tenant-wide \

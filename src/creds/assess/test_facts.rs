@@ -29,37 +29,37 @@ fn parse<T: DeserializeOwned>(json: &str) -> T {
 }
 
 /// The instant every scenario is judged at: 70 days before the fixture secret's expiry.
-pub(super) fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     "2026-09-22T08:00:00Z".parse().unwrap()
 }
 
 /// The fixture app's only secret begins with this hint.
-pub(super) const FIXTURE_HINT: &str = "Q~7";
+pub(crate) const FIXTURE_HINT: &str = "Q~7";
 
-pub(super) fn claims() -> AccessTokenClaims {
+pub(crate) fn claims() -> AccessTokenClaims {
     parse(fixture!("access-token-claims.json"))
 }
 
-pub(super) fn service_principal() -> ServicePrincipal {
+pub(crate) fn service_principal() -> ServicePrincipal {
     let mut principal: ServicePrincipal = parse(fixture!("service-principal.json"));
     // The fixture shows the misconfiguration; a healthy tenant has it off.
     principal.app_role_assignment_required = false;
     principal
 }
 
-pub(super) fn application() -> Application {
+pub(crate) fn application() -> Application {
     parse(fixture!("application.json"))
 }
 
-pub(super) fn subscribed_skus() -> Vec<SubscribedSku> {
+pub(crate) fn subscribed_skus() -> Vec<SubscribedSku> {
     parse::<Collection<SubscribedSku>>(fixture!("subscribed-skus.json")).value
 }
 
-pub(super) fn licensed_user() -> User {
+pub(crate) fn licensed_user() -> User {
     parse(fixture!("user-assigned-plans.json"))
 }
 
-pub(super) fn unlicensed_user() -> User {
+pub(crate) fn unlicensed_user() -> User {
     let mut user = licensed_user();
     user.id = "7c4d3e2f-3e5b-4c8f-8d2e-1b2c3d4e5f60".into();
     user.display_name = Some("Megan Bowen".into());
@@ -69,7 +69,7 @@ pub(super) fn unlicensed_user() -> User {
 }
 
 /// A profile whose every check passes.
-pub(super) fn healthy() -> CredentialFacts {
+pub(crate) fn healthy() -> CredentialFacts {
     let claims = claims();
     CredentialFacts {
         profile: "contoso".into(),
@@ -104,7 +104,7 @@ pub(super) fn healthy() -> CredentialFacts {
 }
 
 /// `facts` after the identity platform refused the token: nothing else could be read.
-pub(super) fn refused(mut facts: CredentialFacts, error: AuthError) -> CredentialFacts {
+pub(crate) fn refused(mut facts: CredentialFacts, error: AuthError) -> CredentialFacts {
     facts.token = TokenFacts::Refused(error);
     facts.service_principal = Readable::NotTried;
     facts.application = Readable::NotTried;
@@ -115,12 +115,12 @@ pub(super) fn refused(mut facts: CredentialFacts, error: AuthError) -> Credentia
 
 /// A rejection built from a `token-error-*.json` fixture, with the status the fixtures'
 /// README gives for it.
-pub(super) fn rejection_fixture(json: &str, status: u16) -> AuthError {
+pub(crate) fn rejection_fixture(json: &str, status: u16) -> AuthError {
     let body: TokenError = parse(json);
     rejection_from(&body, status)
 }
 
-pub(super) fn rejection_from(body: &TokenError, status: u16) -> AuthError {
+pub(crate) fn rejection_from(body: &TokenError, status: u16) -> AuthError {
     AuthError::Rejected {
         status,
         code: body.code(),
@@ -133,7 +133,7 @@ pub(super) fn rejection_from(body: &TokenError, status: u16) -> AuthError {
 }
 
 /// A rejection with only a code (for codes no fixture covers).
-pub(super) fn rejection(code: Option<u64>, error: &str, status: u16) -> AuthError {
+pub(crate) fn rejection(code: Option<u64>, error: &str, status: u16) -> AuthError {
     let body = TokenError {
         error: error.into(),
         error_description: code
@@ -148,7 +148,7 @@ pub(super) fn rejection(code: Option<u64>, error: &str, status: u16) -> AuthErro
     rejection_from(&body, status)
 }
 
-pub(super) const TOKEN_ERROR_700016: &str = fixture!("token-error-700016.json");
-pub(super) const TOKEN_ERROR_7000215: &str = fixture!("token-error-7000215.json");
-pub(super) const TOKEN_ERROR_7000222: &str = fixture!("token-error-7000222.json");
-pub(super) const TOKEN_ERROR_90002: &str = fixture!("token-error-90002.json");
+pub(crate) const TOKEN_ERROR_700016: &str = fixture!("token-error-700016.json");
+pub(crate) const TOKEN_ERROR_7000215: &str = fixture!("token-error-7000215.json");
+pub(crate) const TOKEN_ERROR_7000222: &str = fixture!("token-error-7000222.json");
+pub(crate) const TOKEN_ERROR_90002: &str = fixture!("token-error-90002.json");
