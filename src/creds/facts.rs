@@ -179,7 +179,7 @@ fn serialize_auth_error<S: Serializer>(
 }
 
 /// A stable kebab-case name for an AADSTS grouping, for JSON.
-pub(crate) fn aadsts_kind_name(kind: AadstsKind) -> String {
+fn aadsts_kind_name(kind: AadstsKind) -> String {
     match kind {
         AadstsKind::UnknownTenant => "unknown-tenant".into(),
         AadstsKind::MalformedTenant => "malformed-tenant".into(),
