@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("pilotwatch: {error}");
             let mut source = error.source();
@@ -39,7 +39,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the command; `Ok` carries the exit code of a command that finished (a report's
+/// severity, for the Nagios-style checks).
+fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
     let filter = EnvFilter::try_new(&cli.log)
         .map_err(|error| format!("invalid --log filter {:?}: {error}", cli.log))?;
     let ansi = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
@@ -53,7 +55,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     runtime.block_on(async {
         match cli.command {
-            Command::Sim(args) => pilotwatch::commands::sim::run(args).await?,
+            Command::Sim(args) => {
+                pilotwatch::commands::sim::run(args).await?;
+                Ok(0)
+            }
             Command::Creds(args) => {
                 let paths = match cli.config {
                     Some(config_file) => Paths::with_config(config_file)?,
@@ -64,15 +69,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     clock: Arc::new(SystemClock),
                 };
                 let mut stdout = std::io::stdout().lock();
-                pilotwatch::commands::creds::run(
+                Ok(pilotwatch::commands::creds::run(
                     args.command,
                     &context,
                     &mut TerminalInput,
                     &mut stdout,
                 )
-                .await?;
+                .await?)
             }
         }
-        Ok(())
     })
 }

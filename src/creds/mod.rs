@@ -3,12 +3,14 @@
 //! to fix it, in plain words. The TUI's Credentials tab, `pilotwatch creds test [--json]` and
 //! `pilotwatch check` all show this same report.
 //!
-//! Facts in, report out: the probe (elsewhere) gathers [`CredentialFacts`] with I/O; [`assess`]
-//! judges them and [`render`] prints the result. Nothing here does I/O or reads a clock, and
-//! nothing here ever sees a secret — only its source, three-character hint and shape.
+//! Facts in, report out: [`probe`] gathers [`CredentialFacts`] with I/O and is the only module
+//! here that does (and the only one that holds the secret, just long enough to ask for a token);
+//! [`assess`] judges the facts and [`render`] prints the result. The facts and the report carry
+//! only the secret's source, three-character hint and shape, never the secret.
 
 mod assess;
 mod facts;
+pub mod probe;
 mod render;
 mod report;
 

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod receiver;
+pub mod workspace;
 
 use chrono::Duration;
 use pilotwatch::graph::model::AccessTokenClaims;

@@ -1,4 +1,4 @@
-//! `pilotwatch creds`: add, list and remove credential profiles (and, elsewhere, test them).
+//! `pilotwatch creds`: add, list, test and remove credential profiles.
 //! Every command takes a [`CredsContext`] (where the files live, which clock to use), an
 //! [`Input`] to read from and a writer for its report, so tests run the real commands in-process
 //! and capture what an operator would see. Errors are returned, typed, for `main` to print and
@@ -19,6 +19,7 @@ pub mod add;
 pub mod list;
 pub mod prompt;
 pub mod rm;
+pub mod test;
 pub mod validate;
 
 pub use prompt::{Input, InputError, ScriptedInput, TerminalInput};
@@ -26,6 +27,9 @@ pub use validate::ValidationFailure;
 
 /// Exit code for credentials that were checked, found invalid, and therefore not saved.
 pub const EXIT_REFUSED: u8 = 2;
+
+/// Exit code of `creds test` when nothing could be tested (Nagios UNKNOWN).
+pub const EXIT_UNKNOWN: u8 = 3;
 
 /// Where the commands find their files and their time.
 #[derive(Debug, Clone)]
@@ -99,17 +103,34 @@ pub enum CredsError {
     /// JSON output could not be produced.
     #[error("cannot produce JSON: {0}")]
     Json(#[from] serde_json::Error),
-    /// `creds test` is not part of this build yet.
-    #[error("`pilotwatch creds test` is not built yet")]
-    TestNotBuilt,
+    /// `creds test` without NAME, and no profile is configured.
+    #[error("no profiles in {}; add one with `pilotwatch creds add`", config_file.display())]
+    NoProfiles {
+        /// The configuration file read.
+        config_file: PathBuf,
+    },
+    /// `creds test` could not test anything (no usable configuration, no such profile): the
+    /// check's outcome is UNKNOWN, not a failure of the credentials.
+    #[error(transparent)]
+    Untestable(Box<CredsError>),
 }
 
 impl CredsError {
-    /// The process exit code: [`EXIT_REFUSED`] for refused credentials, 1 for anything else.
+    /// The process exit code: [`EXIT_REFUSED`] for refused credentials, [`EXIT_UNKNOWN`] when
+    /// `creds test` could not test, 1 for anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Refused { .. } => EXIT_REFUSED,
+            Self::Untestable(_) => EXIT_UNKNOWN,
             _ => 1,
+        }
+    }
+
+    /// Marks an error as the reason `creds test` could not test anything.
+    pub fn untestable(self) -> Self {
+        match self {
+            Self::Untestable(_) => self,
+            other => Self::Untestable(Box::new(other)),
         }
     }
 }
@@ -122,18 +143,19 @@ fn known_profiles(known: &[String]) -> String {
     }
 }
 
-/// Runs one `creds` subcommand.
+/// Runs one `creds` subcommand and returns the process exit code for a command that finished
+/// (`creds test` exits with its report's severity; the others with 0).
 pub async fn run(
     command: CredsCommand,
     context: &CredsContext,
     input: &mut dyn Input,
     out: &mut dyn Write,
-) -> Result<(), CredsError> {
+) -> Result<u8, CredsError> {
     match command {
-        CredsCommand::Add(args) => add::run(*args, context, input, out).await,
-        CredsCommand::List { json } => list::run(context, json, out).await,
-        CredsCommand::Rm { name } => rm::run(&name, context, out),
-        CredsCommand::Test { .. } => Err(CredsError::TestNotBuilt),
+        CredsCommand::Add(args) => add::run(*args, context, input, out).await.map(|()| 0),
+        CredsCommand::List { json } => list::run(context, json, out).await.map(|()| 0),
+        CredsCommand::Rm { name } => rm::run(&name, context, out).map(|()| 0),
+        CredsCommand::Test { name, json } => test::run(name.as_deref(), json, context, out).await,
     }
 }
 
@@ -229,11 +251,17 @@ mod tests {
     fn only_refusals_exit_2() {
         let refused = CredsError::Refused {
             name: "p".into(),
-            failure: Box::new(ValidationFailure::HttpClient("x".into())),
+            failure: Box::new(ValidationFailure::SecretTask("x".into())),
         };
         assert_eq!(refused.exit_code(), 2);
         assert_eq!(CredsError::Exists("p".into()).exit_code(), 1);
-        assert_eq!(CredsError::TestNotBuilt.exit_code(), 1);
+        let untestable = CredsError::Exists("p".into()).untestable();
+        assert_eq!(untestable.exit_code(), 3);
+        assert_eq!(
+            untestable.to_string(),
+            "profile p exists; add --replace to overwrite it"
+        );
+        assert_eq!(untestable.untestable().exit_code(), 3);
     }
 
     #[test]

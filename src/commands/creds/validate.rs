@@ -7,21 +7,14 @@
 //! except to read the CA file.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use secrecy::SecretString;
 
 use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::auth::{AadstsKind, AccessToken, AuthError, TokenProvider};
+use crate::graph::http::{TransportError, build_http_client};
 use crate::secret::{SecretError, looks_like_secret_id};
-
-/// How long connecting to the token endpoint may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long the whole token request may take.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The longest excerpt of the identity platform's description quoted back.
 const DESCRIPTION_EXCERPT_CHARS: usize = 300;
@@ -31,15 +24,8 @@ const DESCRIPTION_EXCERPT_CHARS: usize = 300;
 pub enum ValidationFailure {
     /// The secret could not be loaded from its source.
     Secret(SecretError),
-    /// The CA file could not be read or holds no certificate.
-    CaFile {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// The HTTP client could not be built.
-    HttpClient(String),
+    /// The HTTP client could not be built (most often: the CA file cannot be used).
+    Transport(TransportError),
     /// The task loading the secret died (a bug, reported rather than unwrapped).
     SecretTask(String),
     /// The identity platform did not issue a token.
@@ -68,10 +54,7 @@ impl fmt::Display for ValidationFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Secret(error) => write!(f, "cannot load the secret: {error}"),
-            Self::CaFile { path, reason } => {
-                write!(f, "cannot use CA file {}: {reason}", path.display())
-            }
-            Self::HttpClient(reason) => write!(f, "cannot build the HTTP client: {reason}"),
+            Self::Transport(error) => write!(f, "{error}"),
             Self::SecretTask(reason) => write!(f, "loading the secret failed: {reason}"),
             Self::Token {
                 error,
@@ -127,31 +110,6 @@ fn description_excerpt(description: &str) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
-/// An HTTP client for the identity platform and Graph: the system's proxy settings and roots,
-/// plus the certificates in `ca_file` when given, and bounded timeouts.
-pub fn http_client(ca_file: Option<&Path>) -> Result<reqwest::Client, ValidationFailure> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
-        .user_agent(concat!("pilotwatch/", env!("CARGO_PKG_VERSION")));
-    if let Some(path) = ca_file {
-        let ca_error = |reason: String| ValidationFailure::CaFile {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-        let certificates =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
-        if certificates.is_empty() {
-            return Err(ca_error("no PEM certificate in the file".to_owned()));
-        }
-        builder = builder.tls_certs_merge(certificates);
-    }
-    builder
-        .build()
-        .map_err(|e| ValidationFailure::HttpClient(e.to_string()))
-}
-
 /// Loads the profile's secret from its source, off the async runtime (a secret command may run
 /// for up to its timeout).
 pub async fn load_secret(profile: &Profile) -> Result<SecretString, ValidationFailure> {
@@ -171,7 +129,8 @@ pub async fn request_token(
     clock: SharedClock,
 ) -> Result<AccessToken, ValidationFailure> {
     let secret_looks_like_id = looks_like_secret_id(&secret);
-    let http = http_client(profile.ca_file.as_deref())?;
+    let http =
+        build_http_client(profile.ca_file.as_deref()).map_err(ValidationFailure::Transport)?;
     let token_failure = |error| ValidationFailure::Token {
         error: Box::new(error),
         secret_looks_like_id,
@@ -238,14 +197,5 @@ mod tests {
             Some("AADSTS1: a[31mred")
         );
         assert_eq!(description_excerpt(""), None);
-    }
-
-    #[test]
-    fn a_missing_ca_file_is_named() {
-        let failure = http_client(Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
-        assert!(
-            failure.to_string().contains("/nonexistent/ca.pem"),
-            "{failure}"
-        );
     }
 }

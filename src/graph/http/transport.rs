@@ -9,6 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject as _;
+
 /// Longest a whole request (connect, send, answer) may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -60,7 +63,7 @@ fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, TransportError
         reason,
     };
     let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let ders = rustls_pemfile::certs(&mut pem.as_slice())
+    let ders = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| fail(format!("not valid PEM: {e}")))?;
     if ders.is_empty() {

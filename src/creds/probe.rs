@@ -1,0 +1,200 @@
+//! Gathers the [`CredentialFacts`] of one profile: loads its secret (keeping only the hint and
+//! shape), requests a token, and reads the directory objects the diagnosis needs, all four
+//! concurrently once the token is there.
+//!
+//! This is the only I/O of the credential report; judging the facts is `assess`'s job. Nothing
+//! here returns an error: every failure becomes a fact (a refused token, a section that is "not
+//! readable: grant X", a failed read with its reason), because the report must explain it.
+//! Depends on the config, the secret sources, the clock and the Graph client.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use super::facts::{CredentialFacts, Readable, SecretFacts, SecretShape, ServerClock, TokenFacts};
+use crate::clock::SharedClock;
+use crate::config::Profile;
+use crate::graph::auth::{AuthError, TokenProvider};
+use crate::graph::directory;
+use crate::graph::http::{GraphClient, RateBudget, RequestError, RetryPolicy, build_http_client};
+use crate::graph::model::well_known::{
+    APPLICATION_READ_ROLE, ORGANIZATION_READ_ROLE, USER_READ_ROLE,
+};
+use crate::secret::{self, SecretSource};
+
+/// How a probe runs.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    /// Users read to check per-user licences.
+    pub user_sample: usize,
+    /// Longest a secret source (a command) may take.
+    pub secret_timeout: Duration,
+    /// Retries of each Graph read. A report should come back quickly, so the default gives up
+    /// sooner than the collector's policy would.
+    pub retry: RetryPolicy,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        Self {
+            user_sample: 10,
+            secret_timeout: secret::COMMAND_TIMEOUT,
+            retry: RetryPolicy {
+                max_attempts: 3,
+                max_retry_after: Duration::from_secs(10),
+                ..RetryPolicy::default()
+            },
+        }
+    }
+}
+
+/// Collects the facts about `profile`'s credentials. `budget` is the tenant's shared request
+/// budget (see `graph::http::RateBudgets`).
+pub async fn probe(
+    profile: &Profile,
+    clock: SharedClock,
+    budget: RateBudget,
+    options: &ProbeOptions,
+) -> CredentialFacts {
+    let checked_at = clock.now();
+    let (secret_facts, secret) = load_secret(&profile.secret, options.secret_timeout).await;
+    let mut facts = CredentialFacts {
+        profile: profile.name.clone(),
+        tenant: profile.tenant.clone(),
+        client_id: profile.client_id.clone(),
+        authority: profile.cloud.authority().to_string(),
+        graph_root: profile.cloud.graph_root().to_string(),
+        checked_at,
+        secret: secret_facts,
+        token: TokenFacts::NotTried,
+        service_principal: Readable::NotTried,
+        application: Readable::NotTried,
+        subscribed_skus: Readable::NotTried,
+        sampled_users: Readable::NotTried,
+        server_date: None,
+        configured_secret_expires: profile.secret_expires,
+        expiry_warning_days: profile.thresholds.secret_expiry_warning_days.clone(),
+    };
+    let Some(secret) = secret else {
+        return facts;
+    };
+    let http = match build_http_client(profile.ca_file.as_deref()) {
+        Ok(http) => http,
+        Err(error) => {
+            facts.token = TokenFacts::Refused(AuthError::Network {
+                message: error.to_string(),
+                tls_certificate: false,
+            });
+            return facts;
+        }
+    };
+    let tokens = match TokenProvider::for_profile(profile, secret, http.clone(), clock.clone()) {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            facts.token = TokenFacts::Refused(error);
+            return facts;
+        }
+    };
+    let token = tokens.token().await;
+    // The token endpoint's Date is the only server time we get when the token is refused.
+    let token_clock = tokens.last_server_date().map(|server| ServerClock {
+        server,
+        local: clock.now(),
+    });
+    let token = match token {
+        Ok(token) => token,
+        Err(error) => {
+            facts.token = TokenFacts::Refused(error);
+            facts.server_date = token_clock;
+            return facts;
+        }
+    };
+    facts.token = TokenFacts::Granted {
+        claims: token.claims().cloned(),
+        expires_at: token.expires_at(),
+    };
+    let graph = GraphClient::new(
+        profile.cloud.graph_root(),
+        tokens,
+        http,
+        clock,
+        budget,
+        options.retry,
+    );
+    let app_id = profile.client_id.as_str();
+    let (service_principal, application, skus, users) = tokio::join!(
+        directory::service_principal(&graph, app_id),
+        directory::application(&graph, app_id),
+        directory::subscribed_skus(&graph),
+        directory::sample_users(&graph, options.user_sample),
+    );
+    facts.service_principal = readable(service_principal, APPLICATION_READ_ROLE);
+    facts.application = readable(application, APPLICATION_READ_ROLE);
+    facts.subscribed_skus = readable(skus, ORGANIZATION_READ_ROLE);
+    facts.sampled_users = readable(users, USER_READ_ROLE);
+    facts.server_date = graph
+        .last_server_date()
+        .map(|date| ServerClock {
+            server: date.server,
+            local: date.local,
+        })
+        .or(token_clock);
+    facts
+}
+
+/// Loads the secret off the async runtime (files and commands block) and keeps only its shape
+/// for the report; the secret itself goes back to the caller for the token request alone.
+async fn load_secret(
+    source: &SecretSource,
+    timeout: Duration,
+) -> (SecretFacts, Option<SecretString>) {
+    let description = source.to_string();
+    let owned = source.clone();
+    let loaded = tokio::task::spawn_blocking(move || owned.load_with_timeout(timeout)).await;
+    match loaded {
+        Ok(Ok(secret)) => {
+            let shape = SecretShape {
+                hint: secret::hint(&secret),
+                looks_like_secret_id: secret::looks_like_secret_id(&secret),
+                length: secrecy::ExposeSecret::expose_secret(&secret)
+                    .chars()
+                    .count(),
+            };
+            (
+                SecretFacts {
+                    source: description,
+                    loaded: Ok(shape),
+                },
+                Some(secret),
+            )
+        }
+        Ok(Err(error)) => (
+            SecretFacts {
+                source: description,
+                loaded: Err(error.to_string()),
+            },
+            None,
+        ),
+        Err(join) => (
+            SecretFacts {
+                source: description,
+                loaded: Err(format!("the secret loader stopped unexpectedly: {join}")),
+            },
+            None,
+        ),
+    }
+}
+
+/// A read's outcome as a report section: a 403 means the optional role `grant` is missing, not
+/// that anything failed.
+fn readable<T>(result: Result<T, RequestError>, grant: &str) -> Readable<T> {
+    match result {
+        Ok(value) => Readable::Read(value),
+        Err(error) if error.is_permission_denied() => Readable::NotReadable {
+            grant: grant.to_owned(),
+        },
+        Err(error) => Readable::Failed {
+            reason: error.to_string(),
+        },
+    }
+}
