@@ -531,6 +531,8 @@ async fn the_secret_appears_in_no_file_but_its_own_and_in_no_output() {
     for args in [
         &["list"][..],
         &["list", "--json"],
+        &["test"],
+        &["test", "kept", "--json"],
         &["rm", "dropped"],
         &["rm", "nobody"],
     ] {

@@ -164,8 +164,8 @@ fn new_secret_steps(facts: &CredentialFacts) -> Vec<String> {
             "Open {} > Certificates & secrets > Client secrets and choose New client secret.",
             app_registration(&facts.client_id)
         ),
-        "Copy the new secret's **Value** column at once: the portal shows it only this once, \
-         and the **Secret ID** next to it is not the secret."
+        "Copy the new secret's \"Value\" column at once: the portal shows it only this once, \
+         and the \"Secret ID\" next to it is not the secret."
             .to_owned(),
         format!(
             "Store it: `pilotwatch creds add {} --replace` (add `--secret-stdin` to pipe it in).",

@@ -8,6 +8,8 @@
 
 use std::fmt::{self, Write as _};
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 use crate::creds::report::{Check, CredentialReport};
 use crate::severity::Severity;
 
@@ -17,6 +19,12 @@ pub fn render(report: &CredentialReport) -> String {
     // Writing to a `String` cannot fail.
     let _ = write_report(&mut text, report);
     text
+}
+
+/// A moment as operators read it: RFC 3339 to the second, UTC (`2026-11-22T07:16:32Z`); the
+/// sub-second digits the clocks carry are noise on a report.
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A fixed-width tag per severity, so block titles line up.
@@ -38,7 +46,7 @@ fn write_report(out: &mut String, report: &CredentialReport) -> fmt::Result {
         report.client_id,
         report.severity.label()
     )?;
-    writeln!(out, "checked at {}", report.checked_at.to_rfc3339())?;
+    writeln!(out, "checked at {}", stamp(report.checked_at))?;
     for check in &report.checks {
         writeln!(out)?;
         write_check(out, check)?;

@@ -8,6 +8,7 @@
 //! smallest threshold crossed; otherwise ok. A threshold of N days is crossed when N days or
 //! less remain. Pure; "now" is `facts.checked_at`.
 
+use crate::creds::render::stamp;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -186,7 +187,7 @@ fn source_line(facts: &CredentialFacts, resolved: &Resolved<'_>) -> Option<Strin
                 .unwrap_or_default(),
             credential.key_id,
             credential.hint.as_deref().unwrap_or_default(),
-            credential.end_date_time.to_rfc3339()
+            stamp(credential.end_date_time)
         ),
         (ExpirySource::Configured, _) => format!(
             "from the profile: secret_expires = {} (end of that day, UTC)",
@@ -310,7 +311,7 @@ fn renewal_steps(facts: &CredentialFacts, date: NaiveDate, expired: bool) -> Vec
     let profile = &facts.profile;
     let mut steps = vec![
         format!(
-            "{} open {} > Certificates & secrets > New client secret, and copy its **Value** at \
+            "{} open {} > Certificates & secrets > New client secret, and copy its \"Value\" at \
              once (it is shown only once).",
             if expired {
                 "Now:".to_owned()

@@ -6,6 +6,7 @@
 
 use crate::creds::facts::{CredentialFacts, TokenFacts};
 use crate::creds::report::{Check, CheckId, SecretSection};
+use crate::graph::auth::{AadstsKind, AuthError};
 use crate::severity::Severity;
 
 use super::expiry::ExpiryFindings;
@@ -58,12 +59,18 @@ pub(super) fn assess(facts: &CredentialFacts) -> Check {
         );
         suspicious.evidence.push(shape_line);
         suspicious.cause = Some(
-            "Client secret values are random strings; the portal's **Secret ID** column is a GUID \
-             shown right next to the **Value** column, and is often copied instead. The Secret ID \
+            "Client secret values are random strings; the portal's \"Secret ID\" column is a GUID \
+             shown right next to the \"Value\" column, and is often copied instead. The Secret ID \
              is only a name for the secret and cannot be used to sign in."
                 .to_owned(),
         );
-        suspicious.fix = new_secret_steps(facts);
+        // When the identity platform already refused it as the wrong secret, the token check
+        // carries the same steps; printing them twice buries the rest of the report.
+        suspicious.fix = if refused_as_wrong_secret(&facts.token) {
+            vec!["Replace it with a secret's Value: the steps are under Token below.".to_owned()]
+        } else {
+            new_secret_steps(facts)
+        };
         return suspicious;
     }
 
@@ -79,6 +86,17 @@ pub(super) fn assess(facts: &CredentialFacts) -> Check {
             .push("it is shaped like a GUID, yet the identity platform accepted it".to_owned());
     }
     loaded
+}
+
+/// The identity platform refused the secret itself (AADSTS7000215).
+fn refused_as_wrong_secret(token: &TokenFacts) -> bool {
+    matches!(
+        token,
+        TokenFacts::Refused(AuthError::Rejected {
+            kind: AadstsKind::InvalidSecret,
+            ..
+        })
+    )
 }
 
 /// The report's secret section: source and shape from the facts, expiry from the expiry check.

@@ -5,6 +5,7 @@
 //! Depends on the facts and the report types.
 
 use crate::creds::facts::CredentialFacts;
+use crate::creds::render::stamp;
 use crate::creds::report::{Check, CheckId, ClockSkewSection};
 use crate::severity::Severity;
 
@@ -53,8 +54,8 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, ClockSkewSection) {
     );
     result.evidence.push(format!(
         "server Date {}, local clock {} (skew {skew:+} s)",
-        clocks.server.to_rfc3339(),
-        clocks.local.to_rfc3339()
+        stamp(clocks.server),
+        stamp(clocks.local)
     ));
     if severity != Severity::Ok {
         result.cause = Some(if severity == Severity::Critical {

@@ -5,6 +5,7 @@
 //! Depends on the facts, the report types and `graph::auth`'s error types.
 
 use crate::creds::facts::{CredentialFacts, TokenFacts};
+use crate::creds::render::stamp;
 use crate::creds::report::{Check, CheckId, TokenSection, TokenStatus};
 use crate::graph::auth::{AadstsKind, AuthError};
 use crate::graph::model::well_known::GRAPH_DEFAULT_SCOPE;
@@ -36,7 +37,7 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, TokenSection) {
             granted.evidence.push(format!(
                 "token from {} valid until {}",
                 facts.authority,
-                expires_at.to_rfc3339()
+                stamp(*expires_at)
             ));
             match claims {
                 Some(claims) => {
@@ -248,13 +249,13 @@ fn rejection(
             }
             c.cause = Some(format!(
                 "No application with client id {client_id} exists in tenant `{tenant}`: a typo, \
-                 an app registered in another tenant, or the app's **Object ID** pasted instead \
-                 of its **Application (client) ID**."
+                 an app registered in another tenant, or the app's \"Object ID\" pasted instead \
+                 of its \"Application (client) ID\"."
             ));
             c.fix = vec![
                 "Open Microsoft Entra admin center > App registrations > the app > Overview."
                     .to_owned(),
-                "Copy the **Application (client) ID** (not the Object ID) and check that the \
+                "Copy the \"Application (client) ID\" (not the Object ID) and check that the \
                  Directory (tenant) ID on the same page is the profile's tenant."
                     .to_owned(),
                 format!("Set `client_id` (and `tenant` if it differs) in profile {profile}."),
@@ -266,7 +267,7 @@ fn rejection(
             if secret_shape.is_some_and(|shape| shape.looks_like_secret_id) {
                 c.cause = Some(
                     "The configured secret is shaped like a GUID: it is almost certainly the \
-                     **Secret ID** pasted instead of the **Value**. Only the Value signs in, and \
+                     \"Secret ID\" pasted instead of the \"Value\". Only the Value signs in, and \
                      the portal shows it only once, when the secret is created."
                         .to_owned(),
                 );

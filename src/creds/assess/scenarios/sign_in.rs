@@ -24,7 +24,7 @@ fn refusal_cases() -> Vec<(AuthError, &'static str, &'static str)> {
         (
             rejection_fixture(TOKEN_ERROR_700016, 400),
             "unknown client id (AADSTS700016)",
-            "**Object ID** pasted instead of its **Application (client) ID**",
+            "\"Object ID\" pasted instead of its \"Application (client) ID\"",
         ),
         (
             rejection_fixture(TOKEN_ERROR_7000215, 401),
@@ -185,13 +185,13 @@ fn a_pasted_secret_id_is_named_as_such_with_the_value_fix() {
     let token = get(&report, CheckId::Token);
     assert_eq!(token.severity, Severity::Critical);
     let cause = token.cause.as_deref().unwrap();
-    assert!(cause.contains("almost certainly the **Secret ID** pasted instead of the **Value**"));
+    assert!(cause.contains("almost certainly the \"Secret ID\" pasted instead of the \"Value\""));
     assert!(token.fix.iter().any(|s| s.contains("New client secret")));
     assert!(
         token
             .fix
             .iter()
-            .any(|s| s.contains("**Value** column at once"))
+            .any(|s| s.contains("\"Value\" column at once"))
     );
     assert!(
         token
