@@ -4,8 +4,9 @@
 //! All time comes from the injected [`SharedClock`]; the HTTP client is built by the caller (it
 //! may trust an extra CA). Errors are typed by AADSTS code number, never by description text,
 //! and neither the client secret nor the access token ever appears in `Debug` or `Display`.
-//! This module depends only on the wire model, the clock, the config (for URLs) and the secret
-//! helpers; it knows nothing of the simulator.
+//! This module depends only on the wire model, the clock, the config (for URLs), the secret
+//! helpers and the transport-error diagnosis it shares with Graph requests; it knows nothing of
+//! the simulator.
 
 use std::fmt;
 use std::sync::{Arc, Mutex as StdMutex, PoisonError};
@@ -19,6 +20,7 @@ use url::Url;
 
 use crate::clock::SharedClock;
 use crate::config::Profile;
+use crate::graph::http::diagnose_transport;
 use crate::graph::model::well_known::GRAPH_DEFAULT_SCOPE;
 use crate::graph::model::{AccessTokenClaims, TokenError, TokenResponse};
 use crate::secret::redact;
@@ -375,28 +377,10 @@ impl TokenProvider {
     }
 
     fn network_error(&self, error: &reqwest::Error) -> AuthError {
-        let mut chain = error.to_string();
-        let mut source = std::error::Error::source(error);
-        let mut tls_certificate = false;
-        while let Some(cause) = source {
-            if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-                tls_certificate |= matches!(
-                    tls,
-                    rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-                );
-            }
-            chain.push_str(": ");
-            chain.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        let lower = chain.to_ascii_lowercase();
-        tls_certificate |= lower.contains("certificate") || lower.contains("unknownissuer");
-        if tls_certificate {
-            chain.push_str(" (this looks like a TLS certificate problem)");
-        }
+        let diagnosis = diagnose_transport(error);
         AuthError::Network {
-            message: redact(&chain, &self.inner.client_secret),
-            tls_certificate,
+            message: redact(&diagnosis.message, &self.inner.client_secret),
+            tls_certificate: diagnosis.tls_certificate,
         }
     }
 }

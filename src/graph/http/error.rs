@@ -4,8 +4,10 @@
 //! Graph's own error answers keep what the operator and Microsoft support need: status,
 //! `error.code` (the only thing callers branch on, never the message text), `request-id`,
 //! `client-request-id`, the server date and how many attempts were made. Nothing here ever
-//! holds the access token. Depends on `graph::auth` (for [`AuthError`]), `reqwest` and `rustls` only.
+//! holds the access token. Depends on `graph::auth` (for [`AuthError`]), the transport
+//! diagnosis and `reqwest` only.
 
+use super::transport::{TransportDiagnosis, diagnose_transport};
 use crate::graph::auth::AuthError;
 
 /// Why a Graph request produced no usable answer.
@@ -159,27 +161,10 @@ pub(super) struct TransportFailure {
 impl TransportFailure {
     /// Classifies a reqwest error by walking its causes.
     pub fn classify(error: &reqwest::Error) -> Self {
-        let mut message = error.to_string();
-        let mut tls_certificate = false;
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-                tls_certificate |= matches!(
-                    tls,
-                    rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-                );
-            }
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        let lower = message.to_ascii_lowercase();
-        tls_certificate |= lower.contains("certificate") || lower.contains("unknownissuer");
-        if tls_certificate {
-            message.push_str(
-                " (this looks like a TLS certificate problem: is the profile's ca_file set?)",
-            );
-        }
+        let TransportDiagnosis {
+            message,
+            tls_certificate,
+        } = diagnose_transport(error);
         Self {
             message,
             tls_certificate,

@@ -34,7 +34,10 @@ use crate::graph::model::Collection;
 pub use budget::{EXPORT_REQUESTS_PER_SECOND, RateBudget, RateBudgets};
 pub use error::RequestError;
 pub use retry::{Decision, Outcome, RetryAfter, RetryPolicy, parse_http_date};
-pub use transport::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, TransportError, build_http_client};
+pub use transport::{
+    CONNECT_TIMEOUT, REQUEST_TIMEOUT, TransportDiagnosis, TransportError, build_http_client,
+    diagnose_transport,
+};
 
 /// The API version every path is relative to.
 const API_VERSION: &str = "v1.0";

@@ -85,6 +85,45 @@ fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, TransportError
         .collect()
 }
 
+/// A failed HTTP exchange explained for an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportDiagnosis {
+    /// The error and all its causes, joined with `: `; says so when it looks like a certificate
+    /// problem.
+    pub message: String,
+    /// The failure looks like an untrusted or invalid TLS certificate: the fix is the profile's
+    /// `ca_file`, and retrying cannot help.
+    pub tls_certificate: bool,
+}
+
+/// Explains a reqwest error by walking its causes: rustls's certificate errors are recognised
+/// by type; wrapped ones (the platform verifier's) by their text.
+pub fn diagnose_transport(error: &reqwest::Error) -> TransportDiagnosis {
+    let mut tls_certificate = false;
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            tls_certificate |= matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        source = cause.source();
+    }
+    let mut message = error_chain(error);
+    let lower = message.to_ascii_lowercase();
+    tls_certificate |= lower.contains("certificate") || lower.contains("unknownissuer");
+    if tls_certificate {
+        message.push_str(
+            " (this looks like a TLS certificate problem: is the profile's ca_file set?)",
+        );
+    }
+    TransportDiagnosis {
+        message,
+        tls_certificate,
+    }
+}
+
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
