@@ -393,3 +393,25 @@ async fn neither_token_nor_oauth_error_is_an_unexpected_answer() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_token_graph_rejected_is_forgotten() {
+    let sim = TestSim::start("healthy").await;
+    let provider = system_provider(&sim);
+    let rejected = provider.token().await.unwrap();
+    provider.invalidate_if_current(&rejected).await;
+    let fresh = provider.token().await.unwrap();
+    assert_ne!(
+        fresh.secret().expose_secret(),
+        rejected.secret().expose_secret(),
+        "the rejected token was served again"
+    );
+    // A late 401 for the old token must not throw the fresh one away.
+    provider.invalidate_if_current(&rejected).await;
+    let kept = provider.token().await.unwrap();
+    assert_eq!(
+        kept.secret().expose_secret(),
+        fresh.secret().expose_secret()
+    );
+    sim.stop().await;
+}

@@ -303,9 +303,23 @@ impl TokenProvider {
         Ok(token)
     }
 
-    /// Forgets the cached token (e.g. after Graph answered 401 with it).
+    /// Forgets the cached token.
     pub async fn invalidate(&self) {
         *self.inner.cache.lock().await = None;
+    }
+
+    /// Forgets the cached token if it is still `rejected` (Graph answered 401 with it). Many
+    /// requests can meet the same 401 at once: the first one's refresh must not be thrown away
+    /// by the others, or each would fetch a token of its own.
+    pub async fn invalidate_if_current(&self, rejected: &AccessToken) {
+        let mut cache = self.inner.cache.lock().await;
+        let still_cached = cache.as_ref().is_some_and(|cached| {
+            cached.expires_at == rejected.expires_at
+                && cached.secret.expose_secret() == rejected.secret.expose_secret()
+        });
+        if still_cached {
+            *cache = None;
+        }
     }
 
     async fn fetch(&self) -> Result<AccessToken, AuthError> {

@@ -142,7 +142,7 @@ impl GraphClient {
                 // The token may have been revoked or the clocks disagree on its expiry: one
                 // fresh token, one more try. This attempt does not count against the policy.
                 refreshed_after_401 = true;
-                inner.tokens.invalidate().await;
+                inner.tokens.invalidate_if_current(&token).await;
                 continue;
             }
             let retry_after = header(&attempt.headers, RETRY_AFTER.as_str())
