@@ -312,6 +312,83 @@ async fn a_terminal_is_asked_for_what_is_missing_and_the_secret_without_echo() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secret_stdin_on_a_terminal_reads_without_echo() {
+    let sim = TestSim::start("healthy").await;
+    let held = held(&sim);
+    let ws = Workspace::new();
+    // A person at a terminal typing after --secret-stdin: the hidden prompt, never a cooked line.
+    let mut input =
+        ScriptedInput::interactive(Vec::<String>::new()).with_hidden(held.secret.clone());
+    let args = [
+        "add",
+        "typed",
+        "--tenant",
+        &held.tenant,
+        "--client-id",
+        &held.client_id,
+        "--authority",
+        &held.base,
+        "--graph-url",
+        &held.base,
+        "--secret-stdin",
+    ];
+    let stdout = ws.run(&args, &mut input).await.ok().to_owned();
+    assert!(stdout.contains("token OK"), "{stdout}");
+    assert_eq!(input.prompts().len(), 1, "{:?}", input.prompts());
+    assert!(
+        input.prompts()[0].contains("hidden"),
+        "{:?}",
+        input.prompts()
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_a_secret_needs_only_the_name_and_keeps_every_other_setting() {
+    let sim = TestSim::start("healthy").await;
+    let held = held(&sim);
+    let ws = Workspace::new();
+    let ca = ws.root.join("ca.pem");
+    std::fs::write(&ca, &sim.sim.ca_pem).unwrap();
+    let ca = ca.to_str().unwrap().to_owned();
+    let extra = [
+        "--ca-file",
+        ca.as_str(),
+        "--notification-url",
+        "http://127.0.0.1:7781/notify",
+        "--receiver-bind",
+        "127.0.0.1:7781",
+        "--secret-expires",
+        "2027-03-31",
+    ];
+    add(&ws, &held, "prod", &extra).await.ok();
+    let before = ws.config().profile("prod").unwrap().clone();
+
+    // What the report's fix says to run: `creds add NAME --replace`, the new secret piped in.
+    let outcome = ws
+        .run(
+            &["add", "prod", "--replace", "--secret-stdin"],
+            &mut common::workspace::stdin_with(&held.secret),
+        )
+        .await;
+    let stdout = outcome.ok().to_owned();
+    assert!(stdout.contains("token OK"), "{stdout}");
+    assert!(
+        stdout.contains("secret_expires (2027-03-31) was dropped"),
+        "{stdout}"
+    );
+    let after = ws.config().profile("prod").unwrap().clone();
+    assert_eq!(after.tenant, before.tenant);
+    assert_eq!(after.client_id, before.client_id);
+    assert_eq!(after.cloud, before.cloud);
+    assert_eq!(after.ca_file, before.ca_file);
+    assert_eq!(after.notification_url, before.notification_url);
+    assert_eq!(after.receiver_bind, before.receiver_bind);
+    assert_eq!(after.secret_expires, None);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unset_secret_variable_is_refused_and_forced_profiles_keep_the_source() {
     let sim = TestSim::start("healthy").await;
     let held = held(&sim);

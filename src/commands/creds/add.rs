@@ -65,13 +65,14 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> Result<(), CredsError> {
     let paths = &context.paths;
-    let (name, tenant, client_id) = identity(&args, input)?;
+    let name = profile_name(&args, input)?;
     let own_file = default_secret_path(&paths.data_dir, &name)?;
     let config = Config::load(&paths.config_file)?;
     let previous = config.profiles.iter().find(|p| p.name == name).cloned();
     if previous.is_some() && !args.replace {
         return Err(CredsError::Exists(name));
     }
+    let (tenant, client_id) = tenant_and_client(&args, previous.as_ref(), input)?;
     let plan = SecretPlan::choose(&args, input.is_interactive())?;
     let profile = build_profile(
         &args,
@@ -90,6 +91,10 @@ pub async fn run(
 
     let secret = match &plan {
         SecretPlan::Typed => Ok(input.read_hidden("Client secret (input hidden): ")?),
+        // A terminal on standard input means a person typing: never echo what they type.
+        SecretPlan::Stdin if input.is_interactive() => {
+            Ok(input.read_hidden("Client secret (input hidden): ")?)
+        }
         SecretPlan::Stdin => Ok(input.read_piped_secret()?),
         SecretPlan::Kept(_) => validate::load_secret(&profile).await,
     };
@@ -126,6 +131,15 @@ pub async fn run(
     }
     let stored_in = written.is_some().then_some(own_file.as_path());
     report(out, &profile, &verdict, stored_in)?;
+    if let Some(dropped) = previous.as_ref().and_then(|p| p.secret_expires)
+        && profile.secret_expires.is_none()
+    {
+        writeln!(
+            out,
+            "  the previous secret_expires ({dropped}) was dropped: it was the old secret's; \
+             give --secret-expires for the new one if Graph cannot tell (no Application.Read.All)"
+        )?;
+    }
     // A replaced profile's own secret file is pilotwatch's to clean up once nothing reads it
     // (the new profile does, when its secret was typed again).
     if let Some(old_file) = previous
@@ -142,54 +156,67 @@ pub async fn run(
     Ok(())
 }
 
-/// The profile name, tenant and client id: from the flags, else asked for on a terminal, else
-/// an error naming every missing flag at once.
-fn identity(
+/// The profile name: the flag, else asked for on a terminal, else an error naming every missing
+/// flag at once (a replaced profile's tenant and client id cannot be known without its name).
+fn profile_name(args: &CredsAddArgs, input: &mut dyn Input) -> Result<String, CredsError> {
+    if let Some(name) = &args.name {
+        return Ok(name.clone());
+    }
+    if input.is_interactive() {
+        return Ok(input.read_line("Profile name: ")?);
+    }
+    let mut missing = vec!["NAME"];
+    if args.tenant.is_none() {
+        missing.push("--tenant");
+    }
+    if args.client_id.is_none() {
+        missing.push("--client-id");
+    }
+    Err(CredsError::Missing { missing })
+}
+
+/// The tenant and client id: the flags, else the replaced profile's (so rotating a secret is
+/// `creds add NAME --replace`), else asked for on a terminal, else an error naming both.
+fn tenant_and_client(
     args: &CredsAddArgs,
+    previous: Option<&Profile>,
     input: &mut dyn Input,
-) -> Result<(String, String, String), CredsError> {
-    let wanted = [
-        (args.name.as_ref(), "NAME", "Profile name: "),
-        (
-            args.tenant.as_ref(),
-            "--tenant",
-            "Tenant (directory id GUID or domain): ",
-        ),
-        (
-            args.client_id.as_ref(),
-            "--client-id",
-            "Client (application) id: ",
-        ),
-    ];
+) -> Result<(String, String), CredsError> {
+    let tenant = args
+        .tenant
+        .clone()
+        .or_else(|| previous.map(|p| p.tenant.clone()));
+    let client_id = args
+        .client_id
+        .clone()
+        .or_else(|| previous.map(|p| p.client_id.clone()));
     if !input.is_interactive() {
-        let missing: Vec<&'static str> = wanted
-            .iter()
-            .filter(|(given, _, _)| given.is_none())
-            .map(|(_, flag, _)| *flag)
-            .collect();
+        let missing: Vec<&'static str> = [
+            (tenant.is_none(), "--tenant"),
+            (client_id.is_none(), "--client-id"),
+        ]
+        .into_iter()
+        .filter_map(|(absent, flag)| absent.then_some(flag))
+        .collect();
         if !missing.is_empty() {
             return Err(CredsError::Missing { missing });
         }
     }
-    let mut answers = Vec::with_capacity(wanted.len());
-    for (given, _, prompt) in wanted {
-        answers.push(match given {
-            Some(value) => value.clone(),
-            None => input.read_line(prompt)?,
-        });
-    }
-    let mut answers = answers.into_iter();
-    match (answers.next(), answers.next(), answers.next()) {
-        (Some(name), Some(tenant), Some(client_id)) => Ok((name, tenant, client_id)),
-        _ => Err(CredsError::Missing {
-            missing: vec!["NAME", "--tenant", "--client-id"],
-        }),
-    }
+    let tenant = match tenant {
+        Some(tenant) => tenant,
+        None => input.read_line("Tenant (directory id GUID or domain): ")?,
+    };
+    let client_id = match client_id {
+        Some(client_id) => client_id,
+        None => input.read_line("Client (application) id: ")?,
+    };
+    Ok((tenant, client_id))
 }
 
-/// The profile the flags describe. Settings `creds add` has no flag for (lifecycle URL,
-/// encryption key pair, `store_bodies`, thresholds) are kept from the profile being replaced,
-/// so rotating a secret with `--replace` does not silently drop them.
+/// The profile the flags describe. With `--replace`, every setting without a flag is kept from
+/// the profile being replaced (cloud, CA file, receiver, encryption key pair, `store_bodies`,
+/// thresholds), so rotating a secret does not silently drop them — except `secret_expires`,
+/// which described the old secret.
 fn build_profile(
     args: &CredsAddArgs,
     name: String,
@@ -203,9 +230,10 @@ fn build_profile(
             authority: authority.clone(),
             graph: graph.clone(),
         },
+        (_, _, Some(CloudName::Public)) => Cloud::Public,
         (_, _, Some(CloudName::UsGovL4)) => Cloud::UsGovL4,
         (_, _, Some(CloudName::UsGovL5)) => Cloud::UsGovL5,
-        _ => Cloud::Public,
+        _ => previous.map_or(Cloud::Public, |p| p.cloud.clone()),
     };
     Profile {
         name,
@@ -213,10 +241,18 @@ fn build_profile(
         client_id,
         secret,
         cloud,
-        ca_file: args.ca_file.clone(),
-        notification_url: args.notification_url.clone(),
+        ca_file: args
+            .ca_file
+            .clone()
+            .or_else(|| previous.and_then(|p| p.ca_file.clone())),
+        notification_url: args
+            .notification_url
+            .clone()
+            .or_else(|| previous.and_then(|p| p.notification_url.clone())),
         lifecycle_notification_url: previous.and_then(|p| p.lifecycle_notification_url.clone()),
-        receiver_bind: args.receiver_bind,
+        receiver_bind: args
+            .receiver_bind
+            .or_else(|| previous.and_then(|p| p.receiver_bind)),
         encryption_certificate: previous.and_then(|p| p.encryption_certificate.clone()),
         encryption_key: previous.and_then(|p| p.encryption_key.clone()),
         store_bodies: previous.is_some_and(|p| p.store_bodies),
