@@ -6,11 +6,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser as _;
-use pilotwatch::cli::{Cli, Command};
+use pilotwatch::cli::{Cli, Command, CredsCommand};
 use pilotwatch::clock::SystemClock;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
 use pilotwatch::config::Paths;
 use tracing_subscriber::EnvFilter;
+
+/// Exit code of a command line that does not parse (sysexits' EX_USAGE).
+const EXIT_USAGE: u8 = 64;
 
 fn main() -> ExitCode {
     // Panic reports only: a panic is a bug and deserves the full story.
@@ -20,7 +23,20 @@ fn main() -> ExitCode {
     {
         eprintln!("pilotwatch: cannot install the panic reporter: {error}");
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // `--help` and `--version` print and succeed. A usage error exits 64 (EX_USAGE), not
+            // clap's 2: 2 means CRITICAL to a monitoring system and "credentials refused" to
+            // `creds add`, and anything above 3 reads as UNKNOWN.
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -61,8 +77,17 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
             }
             Command::Creds(args) => {
                 let paths = match cli.config {
-                    Some(config_file) => Paths::with_config(config_file)?,
-                    None => Paths::discover()?,
+                    Some(config_file) => Paths::with_config(config_file),
+                    None => Paths::discover(),
+                }
+                .map_err(CredsError::from);
+                let paths = match paths {
+                    Ok(paths) => paths,
+                    // A check that cannot even find its files is UNKNOWN, not WARNING.
+                    Err(error) if matches!(args.command, CredsCommand::Test { .. }) => {
+                        return Err(error.untestable().into());
+                    }
+                    Err(error) => return Err(error.into()),
                 };
                 let context = CredsContext {
                     paths,

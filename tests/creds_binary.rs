@@ -165,6 +165,9 @@ async fn a_full_creds_round_leaks_the_secret_nowhere_and_exits_as_documented() {
     let unknown = home.run(&["creds", "test", "ghost"], "").await;
     assert_eq!(unknown.code, 3, "{}", unknown.stderr);
     runs.push(unknown);
+    // A command line that does not parse is neither CRITICAL (2) nor "refused" (2): EX_USAGE.
+    let usage = home.run(&["creds", "test", "--frob"], "").await;
+    assert_eq!(usage.code, 64, "{}", usage.stderr);
 
     // The most verbose logging really logged (so the check below means something).
     assert!(
