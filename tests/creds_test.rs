@@ -267,13 +267,13 @@ async fn a_clock_7_minutes_behind_graph_is_critical_skew() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn assignment_required_is_critical_with_both_fixes() {
+async fn assignment_required_warns_with_both_fixes() {
     let (tested, sim) = scenario("app-role-assignment-required").await;
     let report = &tested.report;
     assert_eq!(report.service_principal.assignment_required, Some(true));
     assert_eq!(
         severity_of(report, CheckId::ServicePrincipal),
-        Severity::Critical
+        Severity::Warning
     );
     let check = report.check(CheckId::ServicePrincipal).unwrap();
     let told = format!("{:?} {}", check.cause, check.fix.join(" "));

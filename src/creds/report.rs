@@ -299,6 +299,10 @@ pub struct LicencesSection {
     pub users_licensed: usize,
     /// The sampled users.
     pub sampled: Vec<SampledUser>,
+    /// Seats in use of the SKUs that carry the Copilot Chat plan (`consumedUnits`), when the
+    /// tenant's SKUs were read: a sample of the first users says little in a pilot tenant, the
+    /// seat count says whether anyone holds Copilot at all.
+    pub copilot_seats_assigned: Option<u64>,
 }
 
 /// The local clock against a server's `Date`.

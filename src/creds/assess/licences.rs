@@ -32,6 +32,7 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, Check, LicencesSection)
         users_sampled: 0,
         users_licensed: 0,
         sampled: Vec::new(),
+        copilot_seats_assigned: None,
     };
     let tenant = match read_or_check(
         CheckId::TenantLicences,
@@ -40,6 +41,7 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, Check, LicencesSection)
     ) {
         ControlFlow::Continue(skus) => {
             section.plans = plan_statuses(skus);
+            section.copilot_seats_assigned = Some(copilot_seats(skus));
             tenant_check(&section.plans)
         }
         ControlFlow::Break(unread) => unread,
@@ -58,6 +60,19 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, Check, LicencesSection)
         ControlFlow::Break(unread) => unread,
     };
     (tenant, users, section)
+}
+
+/// Seats in use across the SKUs that include the Copilot Chat plan.
+fn copilot_seats(skus: &[SubscribedSku]) -> u64 {
+    skus.iter()
+        .filter(|sku| {
+            sku.service_plans.iter().any(|plan| {
+                plan.service_plan_id
+                    .eq_ignore_ascii_case(COPILOT_CHAT_PLAN_ID)
+            })
+        })
+        .filter_map(|sku| sku.consumed_units)
+        .sum()
 }
 
 /// Each Copilot plan's best status across all SKUs: `Success` if any SKU provisions it, else
@@ -195,11 +210,36 @@ fn users_check(section: &LicencesSection) -> Check {
             Severity::Unknown,
             "not checked: the directory returned no users to sample",
         )
+    } else if licensed == 0
+        && section
+            .copilot_seats_assigned
+            .is_some_and(|seats| seats > 0)
+    {
+        // The sample is the first users of the directory; in a pilot tenant they are often
+        // admins and service accounts while the licensed users sit further down.
+        let seats = section.copilot_seats_assigned.unwrap_or_default();
+        check(
+            CheckId::UserLicences,
+            Severity::Ok,
+            format!(
+                "none of the {sampled} sampled users holds Microsoft 365 Copilot, but {seats} \
+                 Copilot seats are assigned in the tenant"
+            ),
+        )
+    } else if licensed == 0 && section.copilot_seats_assigned.is_none() {
+        check(
+            CheckId::UserLicences,
+            Severity::Unknown,
+            format!(
+                "none of the {sampled} sampled users holds Microsoft 365 Copilot; whether anyone \
+                 does is unknown without the tenant's licences (grant Organization.Read.All)"
+            ),
+        )
     } else if licensed == 0 {
         let mut none = check(
             CheckId::UserLicences,
             Severity::Warning,
-            "no sampled user holds Microsoft 365 Copilot: the export has nothing to return for them",
+            "no user holds Microsoft 365 Copilot (0 seats assigned): the export has nothing to return",
         );
         none.cause = Some(
             "The export API returns interactions only for users whose Microsoft 365 Copilot Chat \

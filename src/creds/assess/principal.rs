@@ -1,5 +1,5 @@
 //! The `service-principal` check: the app's enterprise application in the tenant must be
-//! enabled, and must not require assignment — with `appRoleAssignmentRequired = true` Graph
+//! enabled (critical), and should not require assignment (a warning) — with `appRoleAssignmentRequired = true` Graph
 //! cannot mint validation tokens for rich notifications unless the Microsoft Graph Change
 //! Tracking app holds an app role, and sends `validationTokens: null` (graph-facts §4.1, §7).
 //!
@@ -81,16 +81,20 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, ServicePrincipalSection
             disabled
         }
         (true, true) => {
+            // A warning, not critical: with the Change Tracking app holding a role this is a
+            // valid set-up (§4.1), and whether it does is not readable here. The receiver sees
+            // the consequence itself (null validationTokens) and reports that as critical.
             let mut assigned = check(
                 CheckId::ServicePrincipal,
-                Severity::Critical,
-                "assignment required: Graph cannot sign rich notifications for this app",
+                Severity::Warning,
+                "assignment required: unless the Change Tracking app holds a role, Graph cannot \
+                 sign rich notifications for this app",
             );
             assigned.cause = Some(format!(
                 "With \"Assignment required?\" on, Graph cannot mint validation tokens for the \
                  app unless the Microsoft Graph Change Tracking app ({CHANGE_TRACKING_APP_ID}) \
-                 holds an app role. Notifications then arrive with null validationTokens, \
-                 cannot be trusted, and the dashboard stays empty."
+                 holds an app role. Without one, notifications arrive with null \
+                 validationTokens, cannot be trusted, and the dashboard stays empty."
             ));
             assigned.fix = vec![
                 open_properties,
