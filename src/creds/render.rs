@@ -8,9 +8,7 @@
 
 use std::fmt::{self, Write as _};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
-use crate::creds::report::{Check, CredentialReport};
+use crate::creds::report::{Check, CredentialReport, stamp};
 use crate::severity::Severity;
 
 /// The report as text, ending with a newline.
@@ -19,12 +17,6 @@ pub fn render(report: &CredentialReport) -> String {
     // Writing to a `String` cannot fail.
     let _ = write_report(&mut text, report);
     text
-}
-
-/// A moment as operators read it: RFC 3339 to the second, UTC (`2026-11-22T07:16:32Z`); the
-/// sub-second digits the clocks carry are noise on a report.
-pub fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A fixed-width tag per severity, so block titles line up.

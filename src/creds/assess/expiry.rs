@@ -8,13 +8,12 @@
 //! smallest threshold crossed; otherwise ok. A threshold of N days is crossed when N days or
 //! less remain. Pure; "now" is `facts.checked_at`.
 
-use crate::creds::render::stamp;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::creds::facts::{CredentialFacts, Readable};
-use crate::creds::report::{Check, CheckId, ExpirySource};
+use crate::creds::facts::{CredentialFacts, Readable, TokenFacts};
+use crate::creds::report::{Check, CheckId, ExpirySource, stamp};
 use crate::graph::model::PasswordCredential;
 use crate::graph::model::well_known::APPLICATION_READ_ROLE;
 use crate::severity::Severity;
@@ -102,10 +101,14 @@ fn resolve(facts: &CredentialFacts) -> Resolved<'_> {
         .filter(|hint| !hint.is_empty());
     let mut unmatched_among = None;
     if let (Readable::Read(app), Some(hint)) = (&facts.application, hint) {
+        // A granted token proves the secret in use is still valid, so an expired secret that
+        // happens to share its hint cannot be it.
+        let token_granted = matches!(facts.token, TokenFacts::Granted { .. });
         let earliest = app
             .password_credentials
             .iter()
             .filter(|credential| credential.hint.as_deref() == Some(hint))
+            .filter(|credential| !token_granted || credential.end_date_time > facts.checked_at)
             .min_by_key(|credential| credential.end_date_time);
         match earliest {
             Some(credential) => {
@@ -268,7 +271,18 @@ fn undated(facts: &CredentialFacts) -> Check {
             Severity::Unknown,
             "not checked: the app registration could not be read",
         ),
-        Readable::NotReadable { .. } | Readable::Read(_) => unknown(),
+        Readable::NotReadable { .. } => unknown(),
+        // The app registration was read, yet no date matched (a secret too short for a hint):
+        // the permission is there, only the profile can say.
+        Readable::Read(_) => check(
+            CheckId::SecretExpiry,
+            Severity::Ok,
+            format!(
+                "secret expiry unknown: the configured secret cannot be matched to the app's \
+                 secrets; set secret_expires in profile {}",
+                facts.profile
+            ),
+        ),
     }
 }
 

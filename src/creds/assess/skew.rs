@@ -5,8 +5,7 @@
 //! Depends on the facts and the report types.
 
 use crate::creds::facts::CredentialFacts;
-use crate::creds::render::stamp;
-use crate::creds::report::{Check, CheckId, ClockSkewSection};
+use crate::creds::report::{Check, CheckId, ClockSkewSection, stamp};
 use crate::severity::Severity;
 
 use super::check;

@@ -14,6 +14,8 @@ use crate::graph::model::PasswordCredential;
 fn an_expired_secret_is_critical_and_says_how_long_ago() {
     let mut facts = healthy();
     facts.checked_at = fixture_secret_end() + Duration::days(3) + Duration::hours(2);
+    // The app registration as last read; the identity platform now refuses the secret.
+    facts.token = TokenFacts::Refused(rejection_fixture(TOKEN_ERROR_7000222, 401));
     let report = assess(&facts);
     let expiry = get(&report, CheckId::SecretExpiry);
     assert_eq!(expiry.severity, Severity::Critical);
@@ -24,6 +26,23 @@ fn an_expired_secret_is_critical_and_says_how_long_ago() {
     assert!(expiry.fix[0].starts_with("Now: open"));
     assert!(report.secret.expired);
     assert_eq!(report.secret.days_left, Some(-4));
+}
+
+#[test]
+fn an_expired_secret_sharing_the_hint_is_not_the_one_a_granted_token_used() {
+    let mut facts = healthy();
+    facts.checked_at = fixture_secret_end() + Duration::days(3);
+    if let Readable::Read(app) = &mut facts.application {
+        let mut current = app.password_credentials[0].clone();
+        current.key_id = "11111111-1111-4111-8111-111111111111".into();
+        current.end_date_time = facts.checked_at + Duration::days(100);
+        app.password_credentials.push(current);
+    }
+    let report = assess(&facts);
+    let expiry = get(&report, CheckId::SecretExpiry);
+    assert_eq!(expiry.severity, Severity::Ok, "{expiry:?}");
+    assert!(!report.secret.expired);
+    assert_eq!(report.secret.days_left, Some(100));
 }
 
 #[test]
