@@ -10,6 +10,7 @@ use pilotwatch::cli::{Cli, Command, CredsCommand};
 use pilotwatch::clock::SystemClock;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
 use pilotwatch::config::Paths;
+use pilotwatch::terminal_text::printable_lines;
 use tracing_subscriber::EnvFilter;
 
 /// Exit code of a command line that does not parse (sysexits' EX_USAGE).
@@ -40,10 +41,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("pilotwatch: {error}");
+            // Errors quote the network and the configuration: print no control characters.
+            eprintln!("pilotwatch: {}", printable_lines(&error.to_string()));
             let mut source = error.source();
             while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", printable_lines(&cause.to_string()));
                 source = cause.source();
             }
             // Refused credentials have their own code, so scripts can tell them apart.

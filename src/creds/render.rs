@@ -10,13 +10,16 @@ use std::fmt::{self, Write as _};
 
 use crate::creds::report::{Check, CredentialReport, stamp};
 use crate::severity::Severity;
+use crate::terminal_text::printable_lines;
 
 /// The report as text, ending with a newline.
 pub fn render(report: &CredentialReport) -> String {
     let mut text = String::new();
     // Writing to a `String` cannot fail.
     let _ = write_report(&mut text, report);
-    text
+    // Evidence quotes the network (error messages, display names): no escape sequence of theirs
+    // reaches the terminal.
+    printable_lines(&text).into_owned()
 }
 
 /// A fixed-width tag per severity, so block titles line up.
@@ -128,6 +131,17 @@ mod tests {
             broken_tenant,
             delegated,
         ]
+    }
+
+    #[test]
+    fn escape_sequences_from_the_network_never_reach_the_terminal() {
+        let mut facts = healthy();
+        if let Readable::Read(principal) = &mut facts.service_principal {
+            principal.display_name = "\u{1b}]0;pwned\u{7}\u{1b}[2JCopilot export".into();
+        }
+        let text = render(&assess(&facts));
+        assert!(text.contains("]0;pwned[2JCopilot export"), "{text}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::config::{Cloud, Config, Profile};
 use crate::secret::{SecretSource, hint};
+use crate::terminal_text::printable_line;
 
 use super::{CredsContext, CredsError, describe_cloud};
 
@@ -166,7 +167,7 @@ fn write_table(out: &mut dyn Write, rows: &[ProfileRow]) -> std::io::Result<()> 
                 text.push_str(&format!("{cell:<width$}  "));
             }
         }
-        writeln!(out, "{}", text.trim_end())?;
+        writeln!(out, "{}", printable_line(text.trim_end()))?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use crate::config::Profile;
 use crate::graph::auth::{AadstsKind, AccessToken, AuthError, TokenProvider};
 use crate::graph::http::{TransportError, build_http_client};
 use crate::secret::{SecretError, looks_like_secret_id};
+use crate::terminal_text::printable_line;
 
 /// The longest excerpt of the identity platform's description quoted back.
 const DESCRIPTION_EXCERPT_CHARS: usize = 300;
@@ -102,9 +103,8 @@ impl fmt::Display for ValidationFailure {
 /// follow on later lines), with control characters dropped since it came off the network.
 fn description_excerpt(description: &str) -> Option<String> {
     let first = description.lines().next()?.trim();
-    let clean: String = first
+    let clean: String = printable_line(first)
         .chars()
-        .filter(|c| !c.is_control())
         .take(DESCRIPTION_EXCERPT_CHARS)
         .collect();
     (!clean.is_empty()).then_some(clean)

@@ -11,8 +11,8 @@ use crate::creds::facts::{CredentialFacts, TokenFacts};
 use crate::creds::report::{Check, CheckId, RolesSection};
 use crate::graph::model::AccessTokenClaims;
 use crate::graph::model::well_known::{
-    APPLICATION_READ_ROLE, CONNECTOR_ROLES, INTERACTION_EXPORT_ROLE, ORGANIZATION_READ_ROLE,
-    USER_READ_ROLE,
+    APPLICATION_READ_ROLE, CONNECTOR_PERMISSION_FAMILY, INTERACTION_EXPORT_ROLE,
+    ORGANIZATION_READ_ROLE, USER_READ_ROLE,
 };
 use crate::severity::Severity;
 
@@ -71,7 +71,7 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, RolesSection) {
     section.delegated = is_delegated(claims);
     let connector_roles: Vec<&String> = granted
         .iter()
-        .filter(|role| CONNECTOR_ROLES.contains(&role.as_str()))
+        .filter(|role| CONNECTOR_PERMISSION_FAMILY.contains(&role.as_str()))
         .collect();
     section.wrong_permission_set =
         !connector_roles.is_empty() && !section.missing_required.is_empty();

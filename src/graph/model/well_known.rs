@@ -30,6 +30,18 @@ pub const CONNECTOR_ROLES: [&str; 2] = [
     "ExternalItem.ReadWrite.All",
 ];
 
+/// Every application permission of the Copilot connectors (Graph connectors) family: the two
+/// above and their least-privileged forms. Any of them without [`INTERACTION_EXPORT_ROLE`] is
+/// the wrong set-up guide followed. The OwnedBy and Read forms are Graph permissions known from
+/// the permissions reference, UNVERIFIED against graph-facts.
+pub const CONNECTOR_PERMISSION_FAMILY: [&str; 5] = [
+    "ExternalConnection.ReadWrite.All",
+    "ExternalItem.ReadWrite.All",
+    "ExternalConnection.ReadWrite.OwnedBy",
+    "ExternalItem.ReadWrite.OwnedBy",
+    "ExternalItem.Read.All",
+];
+
 /// "Microsoft 365 Copilot Chat" (formerly "Microsoft Copilot with Graph-grounded chat"): the
 /// plan a user needs for the export API and per-user subscriptions.
 pub const COPILOT_CHAT_PLAN_ID: &str = "3f30311c-6b1e-48a4-ab79-725b469da960";

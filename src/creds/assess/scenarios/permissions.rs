@@ -10,6 +10,16 @@ use crate::creds::facts::TokenFacts;
 use crate::graph::model::well_known::CONNECTOR_ROLES;
 
 #[test]
+fn the_least_privileged_connector_permissions_are_the_wrong_set_too() {
+    let report = assess(&with_roles(Some(vec![
+        "ExternalConnection.ReadWrite.OwnedBy",
+        "ExternalItem.ReadWrite.OwnedBy",
+    ])));
+    assert!(report.roles.wrong_permission_set);
+    assert_eq!(get(&report, CheckId::Roles).severity, Severity::Critical);
+}
+
+#[test]
 fn no_roles_claim_means_admin_consent_is_missing() {
     for roles in [None, Some(vec![])] {
         let report = assess(&with_roles(roles));
