@@ -174,17 +174,12 @@ async fn a_full_creds_round_leaks_the_secret_nowhere_and_exits_as_documented() {
         runs.iter().any(|run| run.stderr.contains("TRACE")),
         "no trace output"
     );
+    // Every JWT (the access tokens the runs obtained) starts with `eyJ`, base64 of `{"`.
     for run in &runs {
-        assert!(
-            !run.stdout.contains(&secret),
-            "secret on stdout:\n{}",
-            run.stdout
-        );
-        assert!(
-            !run.stderr.contains(&secret),
-            "secret on stderr:\n{}",
-            run.stderr
-        );
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            assert!(!text.contains(&secret), "secret on {stream}:\n{text}");
+            assert!(!text.contains("eyJ"), "a token on {stream}:\n{text}");
+        }
     }
     let own = home.secret_file("prod");
     let files = home.files();
@@ -203,6 +198,11 @@ async fn a_full_creds_round_leaks_the_secret_nowhere_and_exits_as_documented() {
         } else {
             assert!(!holds, "the secret leaked into {}", file.display());
         }
+        assert!(
+            !text.windows(3).any(|w| w == b"eyJ"),
+            "a token leaked into {}",
+            file.display()
+        );
     }
 
     let removed = home.run(&["creds", "rm", "prod"], "").await;

@@ -141,7 +141,10 @@ mod tests {
         }
         let text = render(&assess(&facts));
         assert!(text.contains("]0;pwned[2JCopilot export"), "{text}");
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
     }
 
     #[test]
