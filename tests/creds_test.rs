@@ -386,3 +386,56 @@ async fn nothing_to_test_is_unknown_exit_3() {
     assert_eq!(code, 3);
     assert!(message.contains("config.toml"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_that_never_answers_is_reported_within_the_deadline() {
+    use pilotwatch::commands::creds::test::test_profiles;
+    use pilotwatch::creds::probe::ProbeOptions;
+
+    let sim = TestSim::start("healthy").await;
+    // Accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let ws = Workspace::new();
+    let mut held = held(&sim);
+    let token_base = held.base.clone();
+    held.base = silent_url.clone();
+    let args = [
+        "add",
+        "slow",
+        "--tenant",
+        &held.tenant,
+        "--client-id",
+        &held.client_id,
+        "--authority",
+        &token_base,
+        "--graph-url",
+        &silent_url,
+        "--secret-stdin",
+    ];
+    ws.run(&args, &mut common::workspace::stdin_with(&held.secret))
+        .await
+        .ok();
+    let profiles = ws.config().profiles;
+    let options = ProbeOptions {
+        deadline: std::time::Duration::from_secs(1),
+        ..ProbeOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let reports = test_profiles(&profiles, &ws.context, &options).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let report = &reports[0];
+    assert_eq!(report.token.status, TokenStatus::Granted);
+    assert_eq!(
+        report.service_principal.availability,
+        Availability::Failed {
+            reason: "no answer within the check's 1 s limit".to_owned()
+        }
+    );
+    assert_eq!(
+        severity_of(report, CheckId::ServicePrincipal),
+        Severity::Unknown
+    );
+    drop(silent);
+    sim.stop().await;
+}

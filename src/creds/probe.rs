@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
+use tokio::time::timeout_at;
 
 use super::facts::{CredentialFacts, Readable, SecretFacts, SecretShape, ServerClock, TokenFacts};
 use crate::clock::SharedClock;
@@ -32,6 +33,10 @@ pub struct ProbeOptions {
     /// Retries of each Graph read. A report should come back quickly, so the default gives up
     /// sooner than the collector's policy would.
     pub retry: RetryPolicy,
+    /// The whole probe's time limit after the secret is loaded: a monitoring system's check
+    /// times out after some tens of seconds, and a late answer is worth less than a partial one.
+    /// What has not answered by then is reported as timed out.
+    pub deadline: Duration,
 }
 
 impl Default for ProbeOptions {
@@ -44,6 +49,7 @@ impl Default for ProbeOptions {
                 max_retry_after: Duration::from_secs(10),
                 ..RetryPolicy::default()
             },
+            deadline: Duration::from_secs(40),
         }
     }
 }
@@ -95,7 +101,15 @@ pub async fn probe(
             return facts;
         }
     };
-    let token = tokens.token().await;
+    let deadline = tokio::time::Instant::now() + options.deadline;
+    let token = timeout_at(deadline, tokens.token())
+        .await
+        .unwrap_or_else(|_| {
+            Err(AuthError::Network {
+                message: timed_out(options.deadline),
+                tls_certificate: false,
+            })
+        });
     // The token endpoint's Date is the only server time we get when the token is refused.
     let token_clock = tokens.last_server_date().map(|server| ServerClock {
         server,
@@ -123,15 +137,19 @@ pub async fn probe(
     );
     let app_id = profile.client_id.as_str();
     let (service_principal, application, skus, users) = tokio::join!(
-        directory::service_principal(&graph, app_id),
-        directory::application(&graph, app_id),
-        directory::subscribed_skus(&graph),
-        directory::sample_users(&graph, options.user_sample),
+        timeout_at(deadline, directory::service_principal(&graph, app_id)),
+        timeout_at(deadline, directory::application(&graph, app_id)),
+        timeout_at(deadline, directory::subscribed_skus(&graph)),
+        timeout_at(
+            deadline,
+            directory::sample_users(&graph, options.user_sample)
+        ),
     );
-    facts.service_principal = readable(service_principal, APPLICATION_READ_ROLE);
-    facts.application = readable(application, APPLICATION_READ_ROLE);
-    facts.subscribed_skus = readable(skus, ORGANIZATION_READ_ROLE);
-    facts.sampled_users = readable(users, USER_READ_ROLE);
+    let limit = options.deadline;
+    facts.service_principal = readable(service_principal, APPLICATION_READ_ROLE, limit);
+    facts.application = readable(application, APPLICATION_READ_ROLE, limit);
+    facts.subscribed_skus = readable(skus, ORGANIZATION_READ_ROLE, limit);
+    facts.sampled_users = readable(users, USER_READ_ROLE, limit);
     facts.server_date = graph
         .last_server_date()
         .map(|date| ServerClock {
@@ -187,14 +205,25 @@ async fn load_secret(
 
 /// A read's outcome as a report section: a 403 means the optional role `grant` is missing, not
 /// that anything failed.
-fn readable<T>(result: Result<T, RequestError>, grant: &str) -> Readable<T> {
+fn readable<T>(
+    result: Result<Result<T, RequestError>, tokio::time::error::Elapsed>,
+    grant: &str,
+    limit: Duration,
+) -> Readable<T> {
     match result {
-        Ok(value) => Readable::Read(value),
-        Err(error) if error.is_permission_denied() => Readable::NotReadable {
+        Ok(Ok(value)) => Readable::Read(value),
+        Ok(Err(error)) if error.is_permission_denied() => Readable::NotReadable {
             grant: grant.to_owned(),
         },
-        Err(error) => Readable::Failed {
+        Ok(Err(error)) => Readable::Failed {
             reason: error.to_string(),
         },
+        Err(_) => Readable::Failed {
+            reason: timed_out(limit),
+        },
     }
+}
+
+fn timed_out(limit: Duration) -> String {
+    format!("no answer within the check's {} s limit", limit.as_secs())
 }
