@@ -664,3 +664,59 @@ async fn bad_paths_are_refused_before_anything_is_sent() {
     assert!(stub.seen().is_empty());
     assert_eq!(stub.token_requests.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_larger_than_the_cap_is_refused_not_read() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    // A token endpoint that works, and a "Graph" that streams chunks for ever.
+    let tokens = Stub::start(Arc::new(|_: &Method, _: &str, _| canned(200, "{}"))).await;
+    let endless = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let graph_root: Url = format!("http://{}", endless.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let streamed = Arc::new(AtomicUsize::new(0));
+    let counter = streamed.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = endless.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut request = [0_u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let client = GraphClient::new(
+        graph_root,
+        TokenProvider::new(
+            token_endpoint(&tokens.base, "contoso.onmicrosoft.com").unwrap(),
+            "00000000-0000-0000-0000-000000000001",
+            SecretString::from("stub-secret-value".to_owned()),
+            http.clone(),
+            clock.clone(),
+        ),
+        http,
+        clock,
+        RateBudget::per_second(30),
+        quick_backoff(),
+    );
+    let error = client.get::<Value>("/users").await.unwrap_err();
+    assert!(
+        matches!(&error, RequestError::UnexpectedBody { status: 200, detail, .. } if detail.contains("larger than 32 MiB")),
+        "{error:?}"
+    );
+    // It stopped reading near the cap (64 KiB chunks; the kernel's socket buffers take some
+    // megabytes more), not at the end of a stream that has none.
+    let chunks = streamed.load(Ordering::Relaxed);
+    assert!(chunks < 32 * 16 + 256, "{chunks} chunks were streamed");
+}

@@ -20,7 +20,7 @@ use url::Url;
 
 use crate::clock::SharedClock;
 use crate::config::Profile;
-use crate::graph::http::diagnose_transport;
+use crate::graph::http::{MAX_TOKEN_BODY_BYTES, diagnose_transport, read_capped};
 use crate::graph::model::well_known::GRAPH_DEFAULT_SCOPE;
 use crate::graph::model::{AccessTokenClaims, TokenError, TokenResponse};
 use crate::secret::redact;
@@ -340,7 +340,12 @@ impl TokenProvider {
             .map_err(|e| self.network_error(&e))?;
         let status = response.status();
         self.remember_server_date(response.headers());
-        let body = response.bytes().await.map_err(|e| self.network_error(&e))?;
+        let body = read_capped(response, MAX_TOKEN_BODY_BYTES)
+            .await
+            .map_err(|e| self.network_error(&e))?
+            .ok_or(AuthError::UnexpectedAnswer {
+                status: status.as_u16(),
+            })?;
         if status.is_success() {
             let answer: TokenResponse =
                 serde_json::from_slice(&body).map_err(|_| AuthError::UnexpectedAnswer {

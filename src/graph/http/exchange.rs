@@ -17,6 +17,7 @@ use url::Url;
 
 use super::error::TransportFailure;
 use super::retry::{Decision, Outcome, RetryAfter, parse_http_date};
+use super::transport::{MAX_GRAPH_BODY_BYTES, read_capped};
 use super::{GraphClient, GraphResponse, RequestError, ResponseMeta, ServerDate};
 use crate::graph::model::GraphError;
 
@@ -61,6 +62,8 @@ struct Attempt {
     status: StatusCode,
     headers: HeaderMap,
     body: Vec<u8>,
+    /// The body was longer than [`MAX_GRAPH_BODY_BYTES`] and was not read.
+    oversized: bool,
     server_date: Option<DateTime<Utc>>,
 }
 
@@ -131,6 +134,16 @@ impl GraphClient {
                 server_date: attempt.server_date,
                 attempts,
             };
+            if attempt.oversized {
+                return Err(RequestError::UnexpectedBody {
+                    status: meta.status,
+                    request_id: meta.request_id,
+                    detail: format!(
+                        "the answer is larger than {} MiB and was not read",
+                        MAX_GRAPH_BODY_BYTES / (1024 * 1024)
+                    ),
+                });
+            }
             if attempt.status.is_success() {
                 return Ok(Answer {
                     status: attempt.status,
@@ -196,15 +209,14 @@ impl GraphClient {
                 .unwrap_or_else(std::sync::PoisonError::into_inner) =
                 Some(ServerDate { server, local });
         }
-        let body = response
-            .bytes()
+        let body = read_capped(response, MAX_GRAPH_BODY_BYTES)
             .await
-            .map_err(|e| TransportFailure::classify(&e))?
-            .to_vec();
+            .map_err(|e| TransportFailure::classify(&e))?;
         Ok(Attempt {
             status,
             headers,
-            body,
+            oversized: body.is_none(),
+            body: body.unwrap_or_default(),
             server_date,
         })
     }

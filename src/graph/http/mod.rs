@@ -35,8 +35,8 @@ pub use budget::{EXPORT_REQUESTS_PER_SECOND, RateBudget, RateBudgets};
 pub use error::RequestError;
 pub use retry::{Decision, Outcome, RetryAfter, RetryPolicy, parse_http_date};
 pub use transport::{
-    CONNECT_TIMEOUT, REQUEST_TIMEOUT, TransportDiagnosis, TransportError, build_http_client,
-    diagnose_transport,
+    CONNECT_TIMEOUT, MAX_GRAPH_BODY_BYTES, MAX_TOKEN_BODY_BYTES, REQUEST_TIMEOUT,
+    TransportDiagnosis, TransportError, build_http_client, diagnose_transport, read_capped,
 };
 
 /// The API version every path is relative to.

@@ -18,6 +18,35 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest establishing a connection (TCP and TLS) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Largest Graph answer read into memory: a page of interactions with their bodies is a few
+/// MiB; anything near this is not an answer to trust.
+pub const MAX_GRAPH_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Largest token-endpoint answer read into memory (a token is a few KiB).
+pub const MAX_TOKEN_BODY_BYTES: usize = 256 * 1024;
+
+/// An answer's body, read chunk by chunk up to `cap` bytes: `None` when it is longer (a proxy's
+/// endless stream or a misconfigured endpoint must not exhaust memory within the timeout).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > cap as u64)
+    {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 /// Why the HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
