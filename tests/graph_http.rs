@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use chrono::Utc;
 use common::TestSim;
 use pilotwatch::clock::{ManualClock, SharedClock, SystemClock};
-use pilotwatch::graph::auth::{TokenProvider, token_endpoint};
+use pilotwatch::graph::auth::{AuthError, TokenProvider, token_endpoint};
 use pilotwatch::graph::http::{
     EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudget, RequestError, RetryPolicy,
     build_http_client,
@@ -719,4 +719,79 @@ async fn an_answer_larger_than_the_cap_is_refused_not_read() {
     // megabytes more), not at the end of a stream that has none.
     let chunks = streamed.load(Ordering::Relaxed);
     assert!(chunks < 32 * 16 + 256, "{chunks} chunks were streamed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_failing_for_a_moment_is_retried_with_backoff() {
+    let token_calls = Arc::new(AtomicUsize::new(0));
+    let calls = token_calls.clone();
+    let app = axum::Router::new()
+        .route(
+            "/{tenant}/oauth2/v2.0/token",
+            axum::routing::post(move || {
+                let calls = calls.clone();
+                async move {
+                    if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "<html>busy</html>".to_owned(),
+                        )
+                    } else {
+                        let body =
+                            json!({"token_type":"Bearer","expires_in":3599,"access_token":"t"});
+                        (StatusCode::OK, body.to_string())
+                    }
+                }
+            }),
+        )
+        .fallback(|| async { axum::Json(json!({"value": []})) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base: Url = format!("http://{}", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let client = GraphClient::new(
+        base.clone(),
+        TokenProvider::new(
+            token_endpoint(&base, "contoso.onmicrosoft.com").unwrap(),
+            "00000000-0000-0000-0000-000000000001",
+            SecretString::from("stub-secret-value".to_owned()),
+            http.clone(),
+            clock.clone(),
+        ),
+        http,
+        clock,
+        RateBudget::per_second(30),
+        quick_backoff(),
+    );
+    let answer = client.get::<Value>("/users").await.unwrap();
+    assert_eq!(answer.meta.status, 200);
+    assert_eq!(answer.meta.attempts, 3);
+    assert_eq!(token_calls.load(Ordering::SeqCst), 3);
+
+    // A policy of one attempt surfaces the failure as the token error it is.
+    token_calls.store(0, Ordering::SeqCst);
+    client.tokens().invalidate().await;
+    let once = RetryPolicy {
+        max_attempts: 1,
+        ..quick_backoff()
+    };
+    let strict = GraphClient::new(
+        base.clone(),
+        client.tokens().clone(),
+        reqwest::Client::builder().no_proxy().build().unwrap(),
+        Arc::new(SystemClock),
+        RateBudget::per_second(30),
+        once,
+    );
+    let error = strict.get::<Value>("/users").await.unwrap_err();
+    assert!(
+        matches!(
+            error.auth(),
+            Some(AuthError::UnexpectedAnswer { status: 503 })
+        ),
+        "{error:?}"
+    );
 }

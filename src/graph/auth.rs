@@ -139,6 +139,23 @@ pub enum AuthError {
     },
 }
 
+impl AuthError {
+    /// A failure that may pass by itself: the endpoint unreachable (but not for a certificate
+    /// problem), throttling (429) or a server error (5xx), with or without an OAuth body. Worth a
+    /// retry with backoff; a rejection of the credentials themselves is not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network {
+                tls_certificate, ..
+            } => !tls_certificate,
+            Self::Rejected { status, .. } | Self::UnexpectedAnswer { status } => {
+                *status == 429 || *status >= 500
+            }
+            Self::InvalidAuthority { .. } => false,
+        }
+    }
+}
+
 /// An app-only Graph access token and when it expires by the provider's clock.
 #[derive(Clone)]
 pub struct AccessToken {

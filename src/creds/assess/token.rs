@@ -66,6 +66,12 @@ pub(super) fn assess(facts: &CredentialFacts) -> (Check, TokenSection) {
 
 fn refused(facts: &CredentialFacts, error: &AuthError, section: &mut TokenSection) -> Check {
     match error {
+        AuthError::Rejected { status, code, .. } if error.is_transient() => {
+            section.status = TokenStatus::Refused;
+            section.http_status = Some(*status);
+            section.aadsts_code = *code;
+            unavailable(facts, *status)
+        }
         AuthError::Rejected {
             status,
             code,
@@ -141,6 +147,11 @@ fn refused(facts: &CredentialFacts, error: &AuthError, section: &mut TokenSectio
                 ];
             }
             unreachable
+        }
+        AuthError::UnexpectedAnswer { status } if error.is_transient() => {
+            section.status = TokenStatus::UnexpectedAnswer;
+            section.http_status = Some(*status);
+            unavailable(facts, *status)
         }
         AuthError::UnexpectedAnswer { status } => {
             section.status = TokenStatus::UnexpectedAnswer;
@@ -380,4 +391,28 @@ fn rejection(
             c
         }
     }
+}
+/// Throttling or a server error at the token endpoint: nothing is known about the credentials.
+fn unavailable(facts: &CredentialFacts, status: u16) -> Check {
+    let mut busy = check(
+        CheckId::Token,
+        Severity::Unknown,
+        format!(
+            "the identity platform is unavailable for the moment (HTTP {status}): the \
+             credentials could not be checked"
+        ),
+    );
+    busy.evidence
+        .push(format!("authority: {}", facts.authority));
+    busy.cause = Some(
+        "The token endpoint answered with throttling or a server error, which says nothing \
+         about the credentials."
+            .to_owned(),
+    );
+    busy.fix = vec![format!(
+        "Run `pilotwatch creds test {}` again in a few minutes; if it persists, check the \
+         Microsoft 365 service health page and any proxy in between.",
+        facts.profile
+    )];
+    busy
 }

@@ -84,7 +84,28 @@ impl GraphClient {
         loop {
             attempts += 1;
             inner.budget.acquire().await;
-            let token = inner.tokens.token().await?;
+            let token = match inner.tokens.token().await {
+                Ok(token) => token,
+                // The identity platform throttled or failed for a moment: the same backoff as
+                // Graph's own transient failures, counted against the same attempts.
+                Err(error) if error.is_transient() => {
+                    retries += 1;
+                    let outcome = Outcome::Transport { retryable: true };
+                    match self.decide(outcome, retries, true) {
+                        Decision::Retry(wait) => {
+                            tracing::debug!(
+                                target: "pilotwatch::graph::http",
+                                %method, path = url.path(), attempt = attempts,
+                                wait_ms = millis(wait), "token request failed, retrying"
+                            );
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                        Decision::Stop => return Err(error.into()),
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            };
             let mut request = inner
                 .http
                 .request(method.clone(), url.clone())

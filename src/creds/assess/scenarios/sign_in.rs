@@ -62,11 +62,6 @@ fn refusal_cases() -> Vec<(AuthError, &'static str, &'static str)> {
             "no specific advice",
         ),
         (
-            rejection(None, "server_error", 500),
-            "server_error (HTTP 500, no AADSTS code)",
-            "may not be the Microsoft identity platform",
-        ),
-        (
             AuthError::Network {
                 message: "invalid peer certificate: UnknownIssuer".into(),
                 tls_certificate: true,
@@ -95,6 +90,31 @@ fn refusal_cases() -> Vec<(AuthError, &'static str, &'static str)> {
             "cannot be appended",
         ),
     ]
+}
+
+#[test]
+fn an_identity_platform_that_is_throttling_or_failing_is_unknown_not_critical() {
+    for error in [
+        rejection(None, "server_error", 500),
+        rejection(Some(50_196), "temporarily_unavailable", 503),
+        AuthError::UnexpectedAnswer { status: 429 },
+        AuthError::UnexpectedAnswer { status: 502 },
+    ] {
+        let report = assess(&refused(healthy(), error.clone()));
+        let token = get(&report, CheckId::Token);
+        assert_eq!(token.severity, Severity::Unknown, "{error:?}");
+        assert!(
+            token.summary.contains("unavailable for the moment"),
+            "{}",
+            token.summary
+        );
+        assert!(
+            token.fix[0].contains("again in a few minutes"),
+            "{:?}",
+            token.fix
+        );
+        assert_eq!(report.exit_code(), 3, "{error:?}");
+    }
 }
 
 #[test]
