@@ -7,10 +7,12 @@
 //! hold a secret or an access token.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Serialize, Serializer};
 
 use crate::graph::auth::{AadstsKind, AuthError};
 use crate::graph::model::{AccessTokenClaims, Application, ServicePrincipal, SubscribedSku, User};
+use crate::secret;
 
 /// What the probe found out about one profile's credentials.
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +78,17 @@ pub struct SecretShape {
     pub looks_like_secret_id: bool,
     /// Length in characters.
     pub length: usize,
+}
+
+impl SecretShape {
+    /// The shape of `secret`: what the report may say about it.
+    pub fn of(secret: &SecretString) -> Self {
+        Self {
+            hint: secret::hint(secret),
+            looks_like_secret_id: secret::looks_like_secret_id(secret),
+            length: secret.expose_secret().chars().count(),
+        }
+    }
 }
 
 /// The client-credentials token request's outcome.

@@ -11,12 +11,14 @@
 mod assess;
 mod facts;
 pub mod probe;
+mod refusal;
 mod render;
 mod report;
 
 pub use assess::assess;
 pub use facts::{CredentialFacts, Readable, SecretFacts, SecretShape, ServerClock, TokenFacts};
-pub use render::{render, tag};
+pub use refusal::explain_refusal;
+pub use render::{render, render_check, tag};
 pub use report::{
     Availability, Check, CheckId, ClockSkewSection, CredentialReport, ExpirySource,
     LicencesSection, PlanStatus, RolesSection, SampledUser, SecretSection, ServicePrincipalSection,

@@ -167,17 +167,9 @@ async fn load_secret(
     timeout: Duration,
 ) -> (SecretFacts, Option<SecretString>) {
     let description = source.to_string();
-    let owned = source.clone();
-    let loaded = tokio::task::spawn_blocking(move || owned.load_with_timeout(timeout)).await;
-    match loaded {
-        Ok(Ok(secret)) => {
-            let shape = SecretShape {
-                hint: secret::hint(&secret),
-                looks_like_secret_id: secret::looks_like_secret_id(&secret),
-                length: secrecy::ExposeSecret::expose_secret(&secret)
-                    .chars()
-                    .count(),
-            };
+    match source.load_off_runtime(timeout).await {
+        Ok(secret) => {
+            let shape = SecretShape::of(&secret);
             (
                 SecretFacts {
                     source: description,
@@ -186,17 +178,10 @@ async fn load_secret(
                 Some(secret),
             )
         }
-        Ok(Err(error)) => (
+        Err(error) => (
             SecretFacts {
                 source: description,
                 loaded: Err(error.to_string()),
-            },
-            None,
-        ),
-        Err(join) => (
-            SecretFacts {
-                source: description,
-                loaded: Err(format!("the secret loader stopped unexpectedly: {join}")),
             },
             None,
         ),

@@ -49,6 +49,14 @@ fn write_report(out: &mut String, report: &CredentialReport) -> fmt::Result {
     Ok(())
 }
 
+/// One check as text, as [`render`] prints it (no control characters).
+pub fn render_check(check: &Check) -> String {
+    let mut text = String::new();
+    // Writing to a `String` cannot fail.
+    let _ = write_check(&mut text, check);
+    printable_lines(&text).into_owned()
+}
+
 fn write_check(out: &mut String, check: &Check) -> fmt::Result {
     writeln!(
         out,

@@ -20,7 +20,7 @@ use url::Url;
 
 use crate::clock::SharedClock;
 use crate::config::Profile;
-use crate::graph::http::{MAX_TOKEN_BODY_BYTES, diagnose_transport, read_capped};
+use crate::graph::http::{MAX_TOKEN_BODY_BYTES, diagnose_transport, parse_http_date, read_capped};
 use crate::graph::model::well_known::GRAPH_DEFAULT_SCOPE;
 use crate::graph::model::{AccessTokenClaims, TokenError, TokenResponse};
 use crate::secret::redact;
@@ -401,8 +401,7 @@ impl TokenProvider {
         let date = headers
             .get(reqwest::header::DATE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .map(|d| d.with_timezone(&Utc));
+            .and_then(parse_http_date);
         if let Some(date) = date {
             *self
                 .inner

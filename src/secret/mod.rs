@@ -26,6 +26,7 @@ use file::load_file;
 
 mod command;
 mod file;
+mod off_runtime;
 
 pub use file::{default_secret_path, store_secret_file};
 
@@ -181,6 +182,13 @@ pub enum SecretError {
         /// The operating system's reason.
         #[source]
         error: io::Error,
+    },
+    /// The blocking task that loads the secret stopped without an answer (a bug or a
+    /// shutting-down runtime, reported rather than unwrapped).
+    #[error("the secret loader stopped unexpectedly: {reason}")]
+    LoaderStopped {
+        /// The task's failure.
+        reason: String,
     },
     /// A profile name that cannot become a file name.
     #[error("profile name {name:?} is invalid: use 1 to 64 letters, digits, '-' or '_'")]

@@ -251,7 +251,9 @@ mod tests {
     fn only_refusals_exit_2() {
         let refused = CredsError::Refused {
             name: "p".into(),
-            failure: Box::new(ValidationFailure::SecretTask("x".into())),
+            failure: Box::new(ValidationFailure::Secret(SecretError::Empty {
+                source_desc: "x".into(),
+            })),
         };
         assert_eq!(refused.exit_code(), 2);
         assert_eq!(CredsError::Exists("p".into()).exit_code(), 1);

@@ -12,13 +12,10 @@ use secrecy::SecretString;
 
 use crate::clock::SharedClock;
 use crate::config::Profile;
+use crate::creds::{Check, SecretShape, explain_refusal, render_check};
 use crate::graph::auth::{AadstsKind, AccessToken, AuthError, TokenProvider};
 use crate::graph::http::{TransportError, build_http_client};
-use crate::secret::{SecretError, looks_like_secret_id};
-use crate::terminal_text::printable_line;
-
-/// The longest excerpt of the identity platform's description quoted back.
-const DESCRIPTION_EXCERPT_CHARS: usize = 300;
+use crate::secret::{COMMAND_TIMEOUT, SecretError};
 
 /// Why a profile's credentials could not be confirmed. Never carries the secret or a token.
 #[derive(Debug)]
@@ -27,14 +24,13 @@ pub enum ValidationFailure {
     Secret(SecretError),
     /// The HTTP client could not be built (most often: the CA file cannot be used).
     Transport(TransportError),
-    /// The task loading the secret died (a bug, reported rather than unwrapped).
-    SecretTask(String),
     /// The identity platform did not issue a token.
     Token {
         /// What went wrong (boxed: it is large and failures are rare).
         error: Box<AuthError>,
-        /// The secret is shaped like a GUID: likely the portal's Secret ID, not its Value.
-        secret_looks_like_id: bool,
+        /// The credential report's token check for it: the same cause and fix `creds test`
+        /// gives.
+        explanation: Box<Check>,
     },
 }
 
@@ -56,32 +52,10 @@ impl fmt::Display for ValidationFailure {
         match self {
             Self::Secret(error) => write!(f, "cannot load the secret: {error}"),
             Self::Transport(error) => write!(f, "{error}"),
-            Self::SecretTask(reason) => write!(f, "loading the secret failed: {reason}"),
-            Self::Token {
-                error,
-                secret_looks_like_id,
-            } => {
+            Self::Token { error, explanation } => {
                 write!(f, "{error}")?;
-                if let AuthError::Rejected { description, .. } = error.as_ref()
-                    && let Some(said) = description_excerpt(description)
-                {
-                    write!(f, "\n  the identity platform says: {said}")?;
-                }
-                if *secret_looks_like_id
-                    && matches!(
-                        error.as_ref(),
-                        AuthError::Rejected {
-                            kind: AadstsKind::InvalidSecret,
-                            ..
-                        }
-                    )
-                {
-                    write!(
-                        f,
-                        "\n  the secret is shaped like a GUID: that is the portal's Secret ID, not the secret. \
-                         Copy the Value column instead (shown only when the secret is created; \
-                         create a new client secret if it is no longer visible)"
-                    )?;
+                for line in render_check(explanation).lines() {
+                    write!(f, "\n  {line}")?;
                 }
                 if let AuthError::Network {
                     tls_certificate: true,
@@ -99,24 +73,13 @@ impl fmt::Display for ValidationFailure {
     }
 }
 
-/// The first line of an `error_description` (the AADSTS sentence; trace and correlation ids
-/// follow on later lines), with control characters dropped since it came off the network.
-fn description_excerpt(description: &str) -> Option<String> {
-    let first = description.lines().next()?.trim();
-    let clean: String = printable_line(first)
-        .chars()
-        .take(DESCRIPTION_EXCERPT_CHARS)
-        .collect();
-    (!clean.is_empty()).then_some(clean)
-}
-
 /// Loads the profile's secret from its source, off the async runtime (a secret command may run
 /// for up to its timeout).
 pub async fn load_secret(profile: &Profile) -> Result<SecretString, ValidationFailure> {
-    let source = profile.secret.clone();
-    tokio::task::spawn_blocking(move || source.load())
+    profile
+        .secret
+        .load_off_runtime(COMMAND_TIMEOUT)
         .await
-        .map_err(|join| ValidationFailure::SecretTask(join.to_string()))?
         .map_err(ValidationFailure::Secret)
 }
 
@@ -128,12 +91,13 @@ pub async fn request_token(
     secret: SecretString,
     clock: SharedClock,
 ) -> Result<AccessToken, ValidationFailure> {
-    let secret_looks_like_id = looks_like_secret_id(&secret);
+    let shape = SecretShape::of(&secret);
     let http =
         build_http_client(profile.ca_file.as_deref()).map_err(ValidationFailure::Transport)?;
-    let token_failure = |error| ValidationFailure::Token {
+    let now = clock.now();
+    let token_failure = |error: AuthError| ValidationFailure::Token {
+        explanation: Box::new(explain_refusal(profile, shape.clone(), &error, now)),
         error: Box::new(error),
-        secret_looks_like_id,
     };
     let provider =
         TokenProvider::for_profile(profile, secret, http, clock).map_err(token_failure)?;
@@ -144,58 +108,66 @@ pub async fn request_token(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-    use super::*;
+    use chrono::Utc;
 
-    fn rejected(code: u64, description: &str) -> AuthError {
-        AuthError::Rejected {
+    use super::*;
+    use crate::config::{Cloud, Thresholds};
+    use crate::graph::auth::AadstsKind;
+    use crate::secret::SecretSource;
+
+    fn profile() -> Profile {
+        Profile {
+            name: "prod".into(),
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "11111111-2222-4333-8444-555555555555".into(),
+            secret: SecretSource::Env { var: "X".into() },
+            cloud: Cloud::Public,
+            ca_file: None,
+            notification_url: None,
+            lifecycle_notification_url: None,
+            receiver_bind: None,
+            encryption_certificate: None,
+            encryption_key: None,
+            store_bodies: false,
+            secret_expires: None,
+            thresholds: Thresholds::default(),
+        }
+    }
+
+    fn refused(code: u64, secret: &str) -> String {
+        let error = AuthError::Rejected {
             status: 401,
             code: Some(code),
             error: "invalid_client".into(),
             kind: AadstsKind::from_code(Some(code)),
-            description: description.into(),
+            description: format!("AADSTS{code}: refused.\r\nTrace ID: x").into(),
             trace_id: None,
             correlation_id: None,
+        };
+        let shape = SecretShape::of(&SecretString::from(secret.to_owned()));
+        ValidationFailure::Token {
+            explanation: Box::new(explain_refusal(&profile(), shape, &error, Utc::now())),
+            error: Box::new(error),
         }
+        .to_string()
     }
 
     #[test]
-    fn secret_id_sentence_only_for_a_guid_shaped_invalid_secret() {
-        let with_id = ValidationFailure::Token {
-            error: Box::new(rejected(
-                7_000_215,
-                "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x",
-            )),
-            secret_looks_like_id: true,
-        }
-        .to_string();
-        assert!(with_id.contains("Secret ID"), "{with_id}");
-        assert!(with_id.contains("AADSTS7000215: Invalid client secret provided."));
-        assert!(!with_id.contains("Trace ID"), "{with_id}");
-
-        let plain_wrong = ValidationFailure::Token {
-            error: Box::new(rejected(
-                7_000_215,
-                "AADSTS7000215: Invalid client secret provided.",
-            )),
-            secret_looks_like_id: false,
-        }
-        .to_string();
-        assert!(!plain_wrong.contains("Secret ID"), "{plain_wrong}");
-
-        let other_code = ValidationFailure::Token {
-            error: Box::new(rejected(7_000_222, "AADSTS7000222: expired")),
-            secret_looks_like_id: true,
-        }
-        .to_string();
-        assert!(!other_code.contains("Secret ID"), "{other_code}");
-    }
-
-    #[test]
-    fn descriptions_lose_control_characters() {
-        assert_eq!(
-            description_excerpt("AADSTS1: a\u{1b}[31mred\r\nTrace ID: 1").as_deref(),
-            Some("AADSTS1: a[31mred")
+    fn a_refusal_explains_itself_as_the_report_does() {
+        let pasted_id = refused(7_000_215, "cd962268-baec-4608-9dbf-bd4865271869");
+        assert!(
+            pasted_id.starts_with("token request rejected"),
+            "{pasted_id}"
         );
-        assert_eq!(description_excerpt(""), None);
+        assert!(
+            pasted_id.contains("almost certainly the \"Secret ID\""),
+            "{pasted_id}"
+        );
+        assert!(pasted_id.contains("Fix:"), "{pasted_id}");
+        let wrong = refused(7_000_215, "KJn~w4x8n.UrtZYKZsoL30l3L7dcDrJNCAOcDkp.");
+        assert!(wrong.contains("matches none of"), "{wrong}");
+        assert!(!wrong.contains("almost certainly"), "{wrong}");
+        let expired = refused(7_000_222, "cd962268-baec-4608-9dbf-bd4865271869");
+        assert!(expired.contains("expired"), "{expired}");
     }
 }
