@@ -223,7 +223,11 @@ fn bad_input_is_a_clear_error_and_a_failing_exit() {
         .args(["sim", "--listen", "not-an-address"])
         .output()
         .unwrap();
-    assert_eq!(address.status.code(), Some(2), "clap usage errors exit 2");
+    assert_eq!(
+        address.status.code(),
+        Some(64),
+        "usage errors exit 64 (EX_USAGE)"
+    );
 
     let ca = pilotwatch()
         .args([
