@@ -14,3 +14,4 @@ pub mod private_file;
 pub mod secret;
 pub mod severity;
 pub mod sim;
+pub mod store;
