@@ -117,10 +117,10 @@ impl Interactions {
                     if by_created.remove(key)?.is_none() {
                         continue;
                     }
-                    if let Some(id) = key.get(TIME_LEN..) {
-                        if by_id.remove(id)?.is_some() {
-                            removed += 1;
-                        }
+                    if let Some(id) = key.get(TIME_LEN..)
+                        && by_id.remove(id)?.is_some()
+                    {
+                        removed += 1;
                     }
                 }
                 adjust_count(meta, -removed)?;

@@ -35,8 +35,8 @@
 //! fresh one started; [`Store::moved_aside`] says so, an audit event records it, and the caller
 //! should backfill. A store written by a newer pilotwatch is refused, never moved.
 //!
-//! This module depends only on sled, hdrhistogram, `graph::model` (for the records) and the
-//! clock. It does no networking.
+//! This module depends only on sled, hdrhistogram, `graph::model` (for the records),
+//! `private_file` (the store marker) and the clock. It does no networking.
 
 mod codec;
 mod commit;
@@ -71,7 +71,7 @@ pub use lock::{PID_FILE, pid_file};
 pub use notifications::NotificationLog;
 pub use records::*;
 pub use retention::RetentionReport;
-pub use schema::SCHEMA_VERSION;
+pub use schema::{MARKER_FILE, SCHEMA_VERSION};
 pub use subscriptions::SubscriptionRegistry;
 
 use commit::{GroupCommit, Step};
@@ -183,7 +183,7 @@ struct Inner {
     trees: Trees,
     db: sled::Db,
     disk: DiskSync,
-    committer: GroupCommit,
+    committer: Arc<GroupCommit>,
     clock: SharedClock,
     retention: Retention,
     /// Serialises read-modify-write of latency histograms.
@@ -232,7 +232,11 @@ impl Store {
                     // Detached on purpose: it must record its result even if we are dropped.
                     drop(tokio::task::spawn_blocking(move || {
                         let result = inner.flush_to_disk();
-                        inner.committer.finish(target, result);
+                        let committer = Arc::clone(&inner.committer);
+                        // Let go of the store before waking the callers: once they return,
+                        // dropping their handles must close it (and free the directory).
+                        drop(inner);
+                        committer.finish(target, result);
                     }));
                 }
                 Step::Wait => {

@@ -113,7 +113,7 @@ fn assemble(
             trees: opened.trees,
             db: opened.db,
             disk,
-            committer: GroupCommit::new(),
+            committer: Arc::new(GroupCommit::new()),
             clock,
             retention: options.retention,
             latency_writes: Mutex::new(()),
