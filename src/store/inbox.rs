@@ -79,7 +79,7 @@ impl Inbox {
         Ok(())
     }
 
-    /// Number of batches waiting.
+    /// Number of batches waiting (counts them: O(n)).
     pub fn len(&self) -> usize {
         self.inner.trees.inbox.len()
     }

@@ -23,6 +23,11 @@
 //!   (reliability-notes §1.2). The writes survive a process kill (tested: `tests/store.rs`
 //!   kills a writer ten times and loses nothing committed), but not necessarily a power loss.
 //!
+//! Measured on the 2-vCPU VM (`benches/store_commit.rs`, 4 KiB inbox bodies, ext4 on a virtual
+//! disk, other builds running): one caller's put + commit takes p50 0.15–0.18 ms with `Flush`
+//! and 0.32–0.33 ms with `Fsync` (p99 4–5 ms either way); with 16 concurrent callers one flush
+//! serves about eight commits and the store takes 8–12k items/s with `Fsync`.
+//!
 //! Writes never committed are lost on a kill only if sled had not yet written them; its
 //! background flusher does so every `flush_every_ms`. Whatever a power loss takes is
 //! re-fetched from Graph by the poller: interactions are deduplicated by id.
