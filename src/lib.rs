@@ -14,4 +14,5 @@ pub mod private_file;
 pub mod secret;
 pub mod severity;
 pub mod sim;
+pub mod store;
 pub mod terminal_text;

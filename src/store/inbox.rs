@@ -1,0 +1,123 @@
+//! The inbox: raw notification POST bodies, written before the receiver answers 202 and
+//! removed once processed. Whatever a crash leaves here is processed at the next start.
+//!
+//! Keys are sled-generated ids (big-endian), increasing in arrival order and unique across
+//! restarts. Values are a small binary header and the body, because this is the hot path and a
+//! body must not be re-encoded: `version u8, endpoint u8, received_at (keys::time), profile
+//! length u16, profile, body`.
+//!
+//! Depends on sled and the records only.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::Inner;
+use super::error::StoreError;
+use super::keys::{self, TIME_LEN};
+use super::records::{Endpoint, RawBatch};
+
+const TREE: &str = "inbox";
+const FORMAT: u8 = 1;
+const HEADER_LEN: usize = 2 + TIME_LEN + 2;
+
+/// Handle on the inbox tree.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    inner: Arc<Inner>,
+}
+
+impl Inbox {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// Stores a POST body; returns its id. Not durable until [`super::Store::commit`].
+    pub fn put(
+        &self,
+        profile: &str,
+        endpoint: Endpoint,
+        received_at: DateTime<Utc>,
+        body: &[u8],
+    ) -> Result<u64, StoreError> {
+        let profile_len = u16::try_from(profile.len()).map_err(|_| StoreError::Encode {
+            what: "inbox entry",
+            reason: format!("the profile name is {} bytes long", profile.len()),
+        })?;
+        let mut value = Vec::with_capacity(HEADER_LEN + profile.len() + body.len());
+        value.push(FORMAT);
+        value.push(match endpoint {
+            Endpoint::Notification => 0,
+            Endpoint::Lifecycle => 1,
+        });
+        value.extend_from_slice(&keys::time(received_at)?);
+        value.extend_from_slice(&profile_len.to_be_bytes());
+        value.extend_from_slice(profile.as_bytes());
+        value.extend_from_slice(body);
+        let id = self.inner.db.generate_id()?;
+        self.inner.trees.inbox.insert(id.to_be_bytes(), value)?;
+        Ok(id)
+    }
+
+    /// Up to `limit` batches waiting to be processed, oldest first.
+    pub fn pending(&self, limit: usize) -> Result<Vec<RawBatch>, StoreError> {
+        self.inner
+            .trees
+            .inbox
+            .iter()
+            .take(limit)
+            .map(|entry| {
+                let (key, value) = entry?;
+                decode(&key, &value)
+            })
+            .collect()
+    }
+
+    /// Forgets a processed batch. Removing an id that is not there is not an error.
+    pub fn remove(&self, id: u64) -> Result<(), StoreError> {
+        self.inner.trees.inbox.remove(id.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Number of batches waiting (counts them: O(n)).
+    pub fn len(&self) -> usize {
+        self.inner.trees.inbox.len()
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.inner.trees.inbox.is_empty()
+    }
+}
+
+fn decode(key: &[u8], value: &[u8]) -> Result<RawBatch, StoreError> {
+    let bad = |reason: &str| StoreError::corrupt(TREE, reason);
+    let id = u64::from_be_bytes(key.try_into().map_err(|_| bad("a key is not 8 bytes"))?);
+    let (header, rest) = value
+        .split_at_checked(HEADER_LEN)
+        .ok_or_else(|| bad("an entry is shorter than its header"))?;
+    let [format, endpoint, received_at @ .., len_high, len_low]: [u8; HEADER_LEN] = header
+        .try_into()
+        .map_err(|_| bad("an entry is shorter than its header"))?;
+    if format != FORMAT {
+        return Err(bad("an entry has an unknown format"));
+    }
+    let endpoint = match endpoint {
+        0 => Endpoint::Notification,
+        1 => Endpoint::Lifecycle,
+        _ => return Err(bad("an entry names an unknown endpoint")),
+    };
+    let received_at = keys::time_of(&received_at).ok_or_else(|| bad("an entry has no time"))?;
+    let (profile, body) = rest
+        .split_at_checked(usize::from(u16::from_be_bytes([len_high, len_low])))
+        .ok_or_else(|| bad("an entry's profile is truncated"))?;
+    let profile =
+        std::str::from_utf8(profile).map_err(|_| bad("an entry's profile is not UTF-8"))?;
+    Ok(RawBatch {
+        id,
+        profile: profile.to_owned(),
+        endpoint,
+        received_at,
+        body: body.to_vec(),
+    })
+}

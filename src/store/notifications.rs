@@ -1,0 +1,127 @@
+//! The notification log: one record per notification item, keyed `received_at ++ sequence`,
+//! plus the `rejections` tree of per-minute counters by [`RejectReason`] so that "how many were
+//! rejected, and why, since T" never scans the log. A rejected record and its counter are
+//! written in one transaction.
+//!
+//! Depends on sled and the records only.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sled::Transactional as _;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::Inner;
+use super::codec::{decode, encode};
+use super::error::StoreError;
+use super::keys::{self, TIME_LEN};
+use super::records::{NotificationRecord, RejectReason};
+
+const TREE: &str = "notifications";
+const REJECTIONS: &str = "rejections";
+
+/// Handle on the notification log.
+#[derive(Debug, Clone)]
+pub struct NotificationLog {
+    inner: Arc<Inner>,
+}
+
+impl NotificationLog {
+    pub(super) fn new(inner: Arc<Inner>) -> Self {
+        Self { inner }
+    }
+
+    /// Appends a record; returns its sequence number.
+    pub fn append(&self, record: &NotificationRecord) -> Result<u64, StoreError> {
+        let sequence = self.inner.db.generate_id()?;
+        let key = keys::time_sequence(record.received_at, sequence)?;
+        let value = encode("notification record", record)?;
+        let trees = &self.inner.trees;
+        let Some(reason) = record.rejected else {
+            trees.notifications.insert(key, value)?;
+            return Ok(sequence);
+        };
+        let counter = rejection_key(record.received_at, reason)?;
+        (&trees.notifications, &trees.rejections)
+            .transaction(|(log, counters)| {
+                log.insert(&key, value.as_slice())?;
+                let count = counters
+                    .get(counter)?
+                    .map_or(0, |bytes| counter_value(&bytes));
+                counters.insert(&counter, &(count + 1).to_be_bytes())?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|error| match error {
+                TransactionError::Abort(error) => error,
+                TransactionError::Storage(error) => StoreError::Sled(error),
+            })?;
+        Ok(sequence)
+    }
+
+    /// The `limit` most recently received records, newest first.
+    pub fn recent(&self, limit: usize) -> Result<Vec<NotificationRecord>, StoreError> {
+        self.inner
+            .trees
+            .notifications
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|entry| decode(TREE, &entry?.1))
+            .collect()
+    }
+
+    /// Records received in `[from, to)`, oldest first, at most `limit`.
+    pub fn between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<NotificationRecord>, StoreError> {
+        self.inner
+            .trees
+            .notifications
+            .range(keys::time_bound(from)..keys::time_bound(to))
+            .take(limit)
+            .map(|entry| decode(TREE, &entry?.1))
+            .collect()
+    }
+
+    /// Rejected items by reason, received since the start of the minute holding `since`.
+    /// Reasons with no rejection are absent.
+    pub fn rejected_counts(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<BTreeMap<RejectReason, u64>, StoreError> {
+        let mut counts = BTreeMap::new();
+        let start = keys::time_bound(keys::minute_floor(since));
+        for entry in self.inner.trees.rejections.range(start..) {
+            let (key, value) = entry?;
+            let reason = key
+                .get(TIME_LEN)
+                .and_then(|index| RejectReason::ALL.get(usize::from(*index)))
+                .ok_or_else(|| StoreError::corrupt(REJECTIONS, "a counter names no reason"))?;
+            *counts.entry(*reason).or_insert(0) += counter_value(&value);
+        }
+        Ok(counts)
+    }
+}
+
+fn rejection_key(
+    at: DateTime<Utc>,
+    reason: RejectReason,
+) -> Result<[u8; TIME_LEN + 1], StoreError> {
+    let index = RejectReason::ALL
+        .iter()
+        .position(|known| *known == reason)
+        .and_then(|index| u8::try_from(index).ok())
+        .unwrap_or(u8::MAX);
+    let mut key = [0; TIME_LEN + 1];
+    key[..TIME_LEN].copy_from_slice(&keys::time(keys::minute_floor(at))?);
+    key[TIME_LEN] = index;
+    Ok(key)
+}
+
+fn counter_value(bytes: &[u8]) -> u64 {
+    bytes.try_into().map(u64::from_be_bytes).unwrap_or(0)
+}
