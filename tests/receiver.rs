@@ -33,20 +33,33 @@ async fn handshake_on_both_paths_echoes_the_decoded_token_as_plain_text() {
             .unwrap();
         assert_eq!(answer.status(), 200);
         let headers = answer.headers().clone();
-        assert!(headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(answer.text().await.unwrap(), "Validation: Testing <b>&+");
     }
     // The simulator's own handshakes (both URLs) pass: the subscription is created.
     h.subscribe(&sim).await;
-    assert!(h.ledger.lock().bodies.is_empty(), "handshakes store nothing");
+    assert!(
+        h.ledger.lock().bodies.is_empty(),
+        "handshakes store nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hardening_answers_method_type_size_and_unknown_paths() {
     let sim = sim().await;
     let h = harness(&sim, |config| config.max_body_bytes = 1024).await;
-    let get = h.http.get(format!("{}/notify", h.base)).send().await.unwrap();
+    let get = h
+        .http
+        .get(format!("{}/notify", h.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
     let plain = h
@@ -60,10 +73,21 @@ async fn hardening_answers_method_type_size_and_unknown_paths() {
     assert_eq!(plain.status(), 415);
     assert_eq!(h.post("/notify", vec![b' '; 2048]).await, 413);
     // A body larger than the limit without a Content-Length (chunked) is refused too.
-    assert!(raw_chunked_post(&h.base, 2048).await.starts_with("HTTP/1.1 413"));
+    assert!(
+        raw_chunked_post(&h.base, 2048)
+            .await
+            .starts_with("HTTP/1.1 413")
+    );
     assert_eq!(h.post("/elsewhere", "{}").await, 404);
-    assert!(h.ledger.lock().bodies.is_empty(), "nothing refused was stored");
-    assert_eq!(h.post("/notify", "{\"value\":[]}").await, 202, "still serving");
+    assert!(
+        h.ledger.lock().bodies.is_empty(),
+        "nothing refused was stored"
+    );
+    assert_eq!(
+        h.post("/notify", "{\"value\":[]}").await,
+        202,
+        "still serving"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,7 +97,10 @@ async fn acknowledged_only_after_the_commit_and_5xx_when_it_fails() {
     *h.ledger.commit_delay.lock().unwrap() = Some(Duration::from_millis(300));
     let started = Instant::now();
     assert_eq!(h.post("/notify", "{\"value\":[]}").await, 202);
-    assert!(started.elapsed() >= Duration::from_millis(300), "202 waited for the commit");
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "202 waited for the commit"
+    );
     assert!(h.ledger.lock().uncommitted.is_empty());
 
     *h.ledger.commit_delay.lock().unwrap() = None;
@@ -190,7 +217,10 @@ async fn genuine_rich_notifications_are_validated_decrypted_and_inserted_once() 
         assert_eq!(record.client_state, Check::Ok);
         assert_eq!(record.validation_tokens, TokenVerdict::Valid);
         assert_eq!(record.decryption, DecryptVerdict::Ok);
-        assert_eq!(record.tenant_id.as_deref(), Some(sim.sim.state.tenant.id.as_str()));
+        assert_eq!(
+            record.tenant_id.as_deref(),
+            Some(sim.sim.state.tenant.id.as_str())
+        );
         let latency = record.latency_ms.unwrap();
         assert!((0..60_000).contains(&latency), "latency {latency} ms");
         assert_eq!(
@@ -202,10 +232,17 @@ async fn genuine_rich_notifications_are_validated_decrypted_and_inserted_once() 
     for expected in &made {
         let id = expected["id"].as_str().unwrap();
         let stored = h.ledger.lock().interactions.get(id).cloned().unwrap();
-        assert_eq!(serde_json::to_value(stored).unwrap(), *expected, "decrypted intact");
+        assert_eq!(
+            serde_json::to_value(stored).unwrap(),
+            *expected,
+            "decrypted intact"
+        );
     }
     assert_eq!(h.ledger.lock().latencies.len(), 4);
-    assert!(h.ledger.lock().inbox.is_empty(), "processed batches are removed");
+    assert!(
+        h.ledger.lock().inbox.is_empty(),
+        "processed batches are removed"
+    );
 
     // Graph retrying a delivery: the same POST again is recorded as a duplicate, stored once.
     let (endpoint, body) = h.ledger.lock().bodies[0].clone();
@@ -253,7 +290,10 @@ async fn lifecycle_events_are_logged_and_signalled_only_when_authentic() {
         rejected[0].rejected,
         Some(pilotwatch::receiver::RejectReason::ClientStateMismatch)
     );
-    assert!(h.lifecycle.try_recv().is_err(), "no signal for the forged event");
+    assert!(
+        h.lifecycle.try_recv().is_err(),
+        "no signal for the forged event"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +322,9 @@ async fn https_from_pem_files() {
         .unwrap();
     let port = h.receiver.local_addr.port();
     let answer = client
-        .post(format!("https://localhost:{port}/notify?validationToken=hello"))
+        .post(format!(
+            "https://localhost:{port}/notify?validationToken=hello"
+        ))
         .send()
         .await
         .unwrap();

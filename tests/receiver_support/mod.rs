@@ -216,7 +216,10 @@ pub struct Harness {
 }
 
 pub async fn sim() -> TestSim {
-    TestSim::start_with(SimOptions::loopback(Scenario::parse(FAST, "inline").unwrap())).await
+    TestSim::start_with(SimOptions::loopback(
+        Scenario::parse(FAST, "inline").unwrap(),
+    ))
+    .await
 }
 
 /// Starts a receiver for `sim`'s app; `tweak` adjusts the configuration.
