@@ -70,20 +70,16 @@ impl<L: Ledger> Processor<L> {
             while let Ok(acked) = self.acked.try_recv() {
                 acked_at.insert(acked.id, acked.at);
             }
-            let backoff = match self.drain(&mut acked_at).await {
-                Ok(()) => IDLE_POLL,
-                Err(deferred) => {
-                    tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "notification processing deferred");
-                    IDLE_POLL
-                }
-            };
+            if let Err(deferred) = self.drain(&mut acked_at).await {
+                tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "notification processing deferred; retrying shortly");
+            }
             tokio::select! {
                 () = self.shutdown.cancelled() => return,
                 acked = self.acked.recv() => match acked {
                     Some(acked) => { acked_at.insert(acked.id, acked.at); }
-                    None => tokio::time::sleep(backoff).await,
+                    None => tokio::time::sleep(IDLE_POLL).await,
                 },
-                () = tokio::time::sleep(backoff) => {}
+                () = tokio::time::sleep(IDLE_POLL) => {}
             }
         }
     }
