@@ -11,6 +11,7 @@ pub mod config;
 pub mod creds;
 pub mod graph;
 pub mod private_file;
+pub mod receiver;
 pub mod secret;
 pub mod severity;
 pub mod sim;

@@ -1,0 +1,210 @@
+//! The notification receiver: the HTTP endpoints Graph posts change and lifecycle notifications
+//! to, and the processing that judges them after they are safely stored.
+//!
+//! Two halves joined by the durable inbox (DESIGN rule 1): the HTTP side (`server`,
+//! `listener`) answers the validation handshake and, for a notification, only persists the raw
+//! body and commits before answering 202; the processor (`processor`, pure core in `judge`)
+//! then checks `clientState`, the validation tokens (`validation`, `jwks`) and decrypts the
+//! content (`decrypt`, `keys`), and writes what it concluded. Lifecycle events reach the keeper
+//! as [`LifecycleSignal`]s.
+//!
+//! Storage is reached only through the [`Ledger`] trait. This module must not depend on the
+//! keeper, the poller or any UI; it never logs a secret (client states, keys, tokens).
+
+mod config;
+mod decrypt;
+mod judge;
+mod jwks;
+mod keys;
+mod ledger;
+mod listener;
+mod processor;
+mod server;
+mod validation;
+mod verdict;
+mod verifier;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{ReceiverConfig, TlsFiles};
+pub use decrypt::{DecryptFailure, decrypt};
+pub use judge::{BatchTokens, ItemJudgement, judge_client_state, judge_item, judge_tokens};
+pub use jwks::{JwksCache, JwksError, keys_url};
+pub use keys::{EncryptionKeys, KeyError};
+pub use ledger::{Endpoint, Ledger, LifecycleEntry, PendingBatch};
+pub use listener::{DRAIN_LIMIT, TlsSetupError, tls_config};
+pub use validation::{LEEWAY, TokenRejection, ValidToken, validate};
+pub use verdict::{Check, DecryptVerdict, NotificationRecord, RejectReason, TokenVerdict};
+pub use verifier::Verifier;
+
+use crate::clock::SharedClock;
+use crate::graph::model::LifecycleEvent;
+use processor::Processor;
+use server::Shared;
+
+/// Acknowledgements buffered between the HTTP side and the processor.
+const ACK_CHANNEL: usize = 4096;
+
+/// A lifecycle event for the keeper, sent once the event is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleSignal {
+    /// The profile whose endpoint received it.
+    pub profile: String,
+    /// The subscription concerned.
+    pub subscription_id: String,
+    /// What Graph asks for or reports.
+    pub event: LifecycleEvent,
+}
+
+/// The receiver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiverError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS files are unusable.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+    /// A path is not an absolute URL path, or the concurrency limit is zero.
+    #[error("invalid receiver configuration: {0}")]
+    Config(String),
+}
+
+/// Starts receivers.
+#[derive(Debug)]
+pub struct Receiver;
+
+impl Receiver {
+    /// Binds `config.bind`, starts serving and starts the processor, which first drains what
+    /// a previous run left in the inbox. Both stop when `shutdown` is cancelled: the listener
+    /// after draining requests in flight, the processor after the batch it is on.
+    pub async fn start<L: Ledger>(
+        config: ReceiverConfig,
+        ledger: Arc<L>,
+        verifier: Arc<Verifier>,
+        lifecycle_tx: mpsc::Sender<LifecycleSignal>,
+        clock: SharedClock,
+        shutdown: CancellationToken,
+    ) -> Result<RunningReceiver, ReceiverError> {
+        check(&config)?;
+        let tls = config.tls.as_ref().map(tls_config).transpose()?;
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| ReceiverError::Bind {
+                    addr: config.bind,
+                    source,
+                })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| ReceiverError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let (acked_tx, acked_rx) = mpsc::channel(ACK_CHANNEL);
+        let shared = Arc::new(Shared {
+            ledger: Arc::clone(&ledger),
+            profile: config.profile.clone(),
+            clock: Arc::clone(&clock),
+            permits: Arc::new(Semaphore::new(config.concurrency)),
+            acked: acked_tx,
+            max_body_bytes: config.max_body_bytes,
+            read_timeout: config.read_timeout,
+        });
+        let router = server::router(&config, shared);
+        let server = tokio::spawn(listener::serve(
+            listener,
+            router,
+            tls,
+            config.read_timeout,
+            shutdown.clone(),
+        ));
+        let processor = tokio::spawn(
+            Processor {
+                ledger,
+                verifier,
+                clock,
+                lifecycle_tx,
+                acked: acked_rx,
+                shutdown: shutdown.clone(),
+            }
+            .run(),
+        );
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(target: "pilotwatch::receiver", profile = %config.profile, %local_addr, scheme, "receiver listening");
+        Ok(RunningReceiver {
+            local_addr,
+            shutdown,
+            server,
+            processor,
+        })
+    }
+}
+
+fn check(config: &ReceiverConfig) -> Result<(), ReceiverError> {
+    for path in [&config.notification_path, &config.lifecycle_path] {
+        let plain = path.starts_with('/')
+            && !path.contains(['?', '#', '{', '}', '*'])
+            && !path.chars().any(char::is_whitespace);
+        if !plain {
+            return Err(ReceiverError::Config(format!(
+                "endpoint path {path:?} must start with '/' and hold no query, fragment, spaces or wildcards"
+            )));
+        }
+    }
+    if config.concurrency == 0 || config.max_body_bytes == 0 {
+        return Err(ReceiverError::Config(
+            "concurrency and max_body_bytes must be at least 1".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// A started receiver.
+#[derive(Debug)]
+pub struct RunningReceiver {
+    /// The address it listens on.
+    pub local_addr: SocketAddr,
+    shutdown: CancellationToken,
+    server: JoinHandle<()>,
+    processor: JoinHandle<()>,
+}
+
+impl RunningReceiver {
+    /// `http(s)://addr` plus `path`, for building notification URLs in tests and demos.
+    pub fn url(&self, scheme: &str, path: &str) -> String {
+        format!("{scheme}://{}{path}", self.local_addr)
+    }
+
+    /// Stops accepting, drains requests in flight and stops the processor.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.join().await;
+    }
+
+    /// Waits until both halves have stopped (after the shutdown token is cancelled).
+    pub async fn join(self) {
+        if let Err(error) = self.server.await {
+            tracing::error!(target: "pilotwatch::receiver", %error, "the receiver's listener failed");
+        }
+        if let Err(error) = self.processor.await {
+            tracing::error!(target: "pilotwatch::receiver", %error, "the receiver's processor failed");
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Shared by `tests/receiver.rs` and `tests/receiver_negative.rs`: an in-memory [`Ledger`]
+//! stand-in for the sled store (which is written in parallel; the lead swaps it in at merge),
+//! with switches for a failing or slow commit; a simulator scenario with near-instant delivery;
+//! and helpers that start a receiver for the simulator's app and subscribe it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use pilotwatch::clock::SharedClock;
+use pilotwatch::graph::model::AiInteraction;
+use pilotwatch::receiver::{
+    EncryptionKeys, Endpoint, Ledger, LifecycleEntry, LifecycleSignal, NotificationRecord,
+    PendingBatch, Receiver, ReceiverConfig, RunningReceiver, Verifier, keys_url,
+};
+use pilotwatch::sim::SimOptions;
+use pilotwatch::sim::scenario::Scenario;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::common::TestSim;
+
+/// `healthy`, with notifications following their interaction within milliseconds and no
+/// background activity or lifecycle noise.
+pub const FAST: &str = r#"
+name = "receiver-test"
+summary = "healthy, fast deterministic delivery, no background activity"
+[activity]
+pairs_per_hour = 0.0
+history_days = 0
+[lifecycle]
+reauthorization_required = false
+[delivery]
+latency_median = "20ms"
+latency_sigma = 0.0
+tail_fraction = 0.0
+"#;
+
+/// The client state the tests' subscriptions carry.
+pub const CLIENT_STATE: &str = "receiver-test-client-state-7f3a";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MemoryError(pub String);
+
+#[derive(Default)]
+pub struct Inner {
+    pub next_id: u64,
+    pub inbox: BTreeMap<u64, PendingBatch>,
+    /// Inbox ids written but not yet committed.
+    pub uncommitted: HashSet<u64>,
+    /// Every body ever put, in order (what the HTTP side stored).
+    pub bodies: Vec<(Endpoint, Vec<u8>)>,
+    pub client_states: BTreeMap<String, String>,
+    pub interactions: BTreeMap<String, AiInteraction>,
+    pub latencies: Vec<u64>,
+    pub notifications: Vec<NotificationRecord>,
+    pub lifecycle: Vec<LifecycleEntry>,
+}
+
+/// The in-memory stand-in.
+#[derive(Default)]
+pub struct MemoryLedger {
+    pub inner: Mutex<Inner>,
+    pub fail_commit: AtomicBool,
+    pub fail_put: AtomicBool,
+    pub commit_delay: Mutex<Option<Duration>>,
+}
+
+impl MemoryLedger {
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap()
+    }
+
+    pub fn register(&self, subscription_id: &str, client_state: &str) {
+        self.lock()
+            .client_states
+            .insert(subscription_id.to_owned(), client_state.to_owned());
+    }
+
+    pub fn notifications(&self) -> Vec<NotificationRecord> {
+        self.lock().notifications.clone()
+    }
+
+    pub fn interaction_count(&self) -> usize {
+        self.lock().interactions.len()
+    }
+
+    /// Waits until `probe` holds for the ledger, or panics after `limit`.
+    pub async fn wait_for(&self, what: &str, limit: Duration, probe: impl Fn(&Inner) -> bool) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if probe(&self.lock()) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Ledger for MemoryLedger {
+    type Error = MemoryError;
+
+    fn put(
+        &self,
+        profile: &str,
+        endpoint: Endpoint,
+        received_at: DateTime<Utc>,
+        body: &[u8],
+    ) -> Result<u64, MemoryError> {
+        if self.fail_put.load(Ordering::SeqCst) {
+            return Err(MemoryError("put failed (test)".into()));
+        }
+        let mut inner = self.lock();
+        inner.next_id += 1;
+        let id = inner.next_id;
+        inner.inbox.insert(
+            id,
+            PendingBatch {
+                id,
+                profile: profile.to_owned(),
+                endpoint,
+                received_at,
+                body: body.to_vec(),
+            },
+        );
+        inner.uncommitted.insert(id);
+        inner.bodies.push((endpoint, body.to_vec()));
+        Ok(id)
+    }
+
+    async fn commit(&self) -> Result<(), MemoryError> {
+        let delay = *self.commit_delay.lock().unwrap();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+        if self.fail_commit.load(Ordering::SeqCst) {
+            return Err(MemoryError("commit failed (test)".into()));
+        }
+        self.lock().uncommitted.clear();
+        Ok(())
+    }
+
+    fn pending(&self, limit: usize) -> Result<Vec<PendingBatch>, MemoryError> {
+        let inner = self.lock();
+        // Only what was committed is visible to the processor, as after a crash.
+        Ok(inner
+            .inbox
+            .values()
+            .filter(|batch| !inner.uncommitted.contains(&batch.id))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn remove(&self, id: u64) -> Result<(), MemoryError> {
+        self.lock().inbox.remove(&id);
+        Ok(())
+    }
+
+    fn client_state(&self, subscription_id: &str) -> Result<Option<SecretString>, MemoryError> {
+        Ok(self
+            .lock()
+            .client_states
+            .get(subscription_id)
+            .map(|state| SecretString::from(state.clone())))
+    }
+
+    fn insert_interaction(
+        &self,
+        _profile: &str,
+        interaction: &AiInteraction,
+        _seen_at: DateTime<Utc>,
+    ) -> Result<bool, MemoryError> {
+        let mut inner = self.lock();
+        if inner.interactions.contains_key(&interaction.id) {
+            return Ok(false);
+        }
+        inner
+            .interactions
+            .insert(interaction.id.clone(), interaction.clone());
+        Ok(true)
+    }
+
+    fn record_latency(&self, _at: DateTime<Utc>, latency_ms: u64) -> Result<(), MemoryError> {
+        self.lock().latencies.push(latency_ms);
+        Ok(())
+    }
+
+    fn append_notification(&self, record: &NotificationRecord) -> Result<(), MemoryError> {
+        self.lock().notifications.push(record.clone());
+        Ok(())
+    }
+
+    fn append_lifecycle(&self, entry: &LifecycleEntry) -> Result<(), MemoryError> {
+        self.lock().lifecycle.push(entry.clone());
+        Ok(())
+    }
+}
+
+/// A receiver for the simulator's app, with its own ledger and keys.
+pub struct Harness {
+    pub ledger: Arc<MemoryLedger>,
+    pub keys: Arc<EncryptionKeys>,
+    pub receiver: RunningReceiver,
+    pub lifecycle: mpsc::Receiver<LifecycleSignal>,
+    pub base: String,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn sim() -> TestSim {
+    TestSim::start_with(SimOptions::loopback(
+        Scenario::parse(FAST, "inline").unwrap(),
+    ))
+    .await
+}
+
+/// Starts a receiver for `sim`'s app; `tweak` adjusts the configuration.
+pub async fn harness(sim: &TestSim, tweak: impl FnOnce(&mut ReceiverConfig)) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let clock: SharedClock = sim.sim.state.clock.clone();
+    let keys = Arc::new(
+        EncryptionKeys::load_or_generate(
+            &dir.path().join("encryption.crt"),
+            &dir.path().join("encryption.key"),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
+    harness_with_keys(sim, keys, dir, tweak).await
+}
+
+pub async fn harness_with_keys(
+    sim: &TestSim,
+    keys: Arc<EncryptionKeys>,
+    dir: tempfile::TempDir,
+    tweak: impl FnOnce(&mut ReceiverConfig),
+) -> Harness {
+    let clock: SharedClock = sim.sim.state.clock.clone();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let verifier = Arc::new(Verifier::new(
+        sim.sim.state.tenant.app.client_id.clone(),
+        keys_url(&url::Url::parse(&sim.base).unwrap()).unwrap(),
+        Arc::clone(&keys),
+        http.clone(),
+    ));
+    let ledger = Arc::new(MemoryLedger::default());
+    let mut config = ReceiverConfig::new("test", "127.0.0.1:0".parse().unwrap());
+    tweak(&mut config);
+    let (lifecycle_tx, lifecycle) = mpsc::channel(16);
+    let receiver = Receiver::start(
+        config,
+        Arc::clone(&ledger),
+        verifier,
+        lifecycle_tx,
+        clock,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", receiver.local_addr);
+    Harness {
+        ledger,
+        keys,
+        receiver,
+        lifecycle,
+        base,
+        http,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    /// Creates a rich tenant-wide subscription pointing at this receiver and registers its
+    /// client state in the ledger, as the keeper would; returns the subscription id.
+    pub async fn subscribe(&self, sim: &TestSim) -> String {
+        let expiry = sim.sim.state.now() + chrono::Duration::hours(48);
+        let answer = sim
+            .http
+            .post(sim.url("/v1.0/subscriptions"))
+            .bearer_auth(sim.token())
+            .json(&json!({
+                "changeType": "created",
+                "notificationUrl": format!("{}/notify", self.base),
+                "lifecycleNotificationUrl": format!("{}/lifecycle", self.base),
+                "resource": "/copilot/interactionHistory/getAllEnterpriseInteractions",
+                "includeResourceData": true,
+                "encryptionCertificate": self.keys.current_certificate_base64(),
+                "encryptionCertificateId": self.keys.current_certificate_id(),
+                "expirationDateTime": expiry,
+                "clientState": CLIENT_STATE,
+            }))
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        let id = body["id"].as_str().unwrap().to_owned();
+        self.ledger.register(&id, CLIENT_STATE);
+        id
+    }
+
+    /// POSTs `body` as JSON to `path`; returns the status.
+    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> u16 {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json; charset=utf-8")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+/// Makes the simulator publish `pairs` prompt/response pairs now; returns them.
+pub async fn generate(sim: &TestSim, pairs: u32) -> Vec<Value> {
+    let made: Value = sim
+        .http
+        .post(sim.url("/_sim/interactions"))
+        .json(&json!({ "pairs": pairs }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    made["value"].as_array().unwrap().clone()
+}
