@@ -385,13 +385,19 @@ async fn missed_and_removed_subscriptions_trigger_gap_backfills_and_a_recreation
             .len()
             >= 2
     );
-    assert!(
-        running
-            .store
-            .keeper_events(KeeperAction::RequestBackfill, Outcome::Succeeded)
-            .iter()
-            .any(|event| event.message.contains("subscription removed"))
-    );
+    running
+        .store
+        .wait_until(
+            StdDuration::from_secs(2),
+            "the backfill request event",
+            |store| {
+                store
+                    .keeper_events(KeeperAction::RequestBackfill, Outcome::Succeeded)
+                    .iter()
+                    .any(|event| event.message.contains("subscription removed"))
+            },
+        )
+        .await;
     let (sim, _, _) = running.stop().await;
     sim.stop().await;
 }

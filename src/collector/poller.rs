@@ -18,6 +18,7 @@
 //! Depends on the Graph client, the config profile, the clock, the record types and the
 //! [`PollerStore`] seam; never on the keeper's logic, the TUI or the simulator.
 
+mod options;
 mod ports;
 mod report;
 mod users;
@@ -35,13 +36,14 @@ use tokio::sync::{Mutex, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::keeper::plan::backoff_delay;
-use super::keeper::records::{Event, EventKind, InteractionRecord, InteractionSource, StoreError};
+use super::keeper::records::{Event, EventKind, InteractionRecord, InteractionSource};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::http::{GraphClient, RequestError};
 use crate::graph::model::AiInteraction;
 
+pub use options::{PollError, PollOptions};
 pub use ports::PollerStore;
 pub use report::{Gap, GapReason, PollKind, PollReport, UserFailure};
 pub use users::has_copilot;
@@ -51,75 +53,6 @@ const MIN_NAP: StdDuration = StdDuration::from_millis(10);
 
 /// Longest real pause: the clock is re-read at least this often.
 const MAX_NAP: StdDuration = StdDuration::from_secs(1);
-
-/// How the poller behaves. Spans are in the injected clock's time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PollOptions {
-    /// The initial backfill reads `[now − initial_backfill, now)`.
-    pub initial_backfill: Duration,
-    /// Longest window one call chain covers; longer windows are cut into chunks.
-    pub chunk: Duration,
-    /// Reconciliation runs this often…
-    pub reconcile_every: Duration,
-    /// …over a window this long…
-    pub reconcile_window: Duration,
-    /// …ending this long ago, so notifications in flight (average under 10 s, at most 60
-    /// minutes, graph-facts §2) have had time to arrive.
-    pub reconcile_settle: Duration,
-    /// The licensed-user list is read again after this long.
-    pub users_refresh_every: Duration,
-    /// `$top` (the documentation recommends 100).
-    pub page_size: u32,
-    /// Pages read per user per chunk at most.
-    pub max_pages: usize,
-    /// Users read at once (all share the tenant's request budget).
-    pub concurrency: usize,
-    /// First retry delay after a failed or incomplete poll; doubles up to `retry_max`.
-    pub retry_first: Duration,
-    /// Longest retry delay.
-    pub retry_max: Duration,
-    /// Attempts per window before it is given up (and reported).
-    pub max_attempts: u32,
-}
-
-impl Default for PollOptions {
-    fn default() -> Self {
-        Self {
-            initial_backfill: Duration::days(1),
-            chunk: Duration::hours(6),
-            reconcile_every: Duration::hours(1),
-            reconcile_window: Duration::hours(1),
-            reconcile_settle: Duration::minutes(15),
-            users_refresh_every: Duration::hours(6),
-            page_size: 100,
-            max_pages: 200,
-            concurrency: 4,
-            retry_first: Duration::minutes(1),
-            retry_max: Duration::minutes(30),
-            max_attempts: 5,
-        }
-    }
-}
-
-/// Why a poll produced no report.
-#[derive(Debug, thiserror::Error)]
-pub enum PollError {
-    /// The licensed users could not be listed (and none were known). Boxed: the request
-    /// error is as large as clippy lets an error be.
-    #[error("cannot list the tenant's licensed users: {0}")]
-    Users(#[source] Box<RequestError>),
-    /// The window is empty or reversed.
-    #[error("nothing to poll: the window {from} to {to} is empty")]
-    EmptyWindow {
-        /// Start.
-        from: DateTime<Utc>,
-        /// End.
-        to: DateTime<Utc>,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
 
 /// Reads one profile's Copilot interactions from the export API.
 pub struct Poller {
