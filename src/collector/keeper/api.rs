@@ -1,0 +1,157 @@
+//! The `/subscriptions` calls the keeper makes (graph-facts §3.2), each one request through the
+//! shared [`GraphClient`] (budget, retries, typed errors), plus the random `clientState`.
+//!
+//! A subscription id from Graph or the store is percent-encoded as one path segment, so no
+//! value can change which URL is called. Depends on the Graph client and the model only.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::Method;
+
+use crate::graph::http::{GraphClient, RequestError};
+use crate::graph::model::{Subscription, SubscriptionCreate, SubscriptionPatch};
+
+/// Pages of `GET /subscriptions` read at most: an app has a handful of subscriptions.
+const MAX_LIST_PAGES: usize = 20;
+
+/// Random bytes in a `clientState`: 256 bits, 43 base64url characters (the limit is 128).
+const CLIENT_STATE_BYTES: usize = 32;
+
+/// Everything but RFC 3986 unreserved characters is escaped in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn subscription_path(id: &str) -> String {
+    format!("/subscriptions/{}", utf8_percent_encode(id, SEGMENT))
+}
+
+/// `POST /subscriptions` → `201` and the subscription. Graph validates the endpoints first.
+pub async fn create(
+    graph: &GraphClient,
+    body: &SubscriptionCreate,
+) -> Result<Subscription, RequestError> {
+    Ok(graph
+        .send(Method::POST, "/subscriptions", Some(body))
+        .await?
+        .body)
+}
+
+/// `PATCH /subscriptions/{id}` with a new expiry: renews and reauthorizes.
+pub async fn renew(
+    graph: &GraphClient,
+    id: &str,
+    expiry: DateTime<Utc>,
+) -> Result<Subscription, RequestError> {
+    let patch = SubscriptionPatch {
+        expiration_date_time: Some(expiry),
+        notification_url: None,
+    };
+    Ok(graph
+        .send(Method::PATCH, &subscription_path(id), Some(&patch))
+        .await?
+        .body)
+}
+
+/// `GET /subscriptions/{id}`.
+pub async fn get(graph: &GraphClient, id: &str) -> Result<Subscription, RequestError> {
+    Ok(graph.get(&subscription_path(id)).await?.body)
+}
+
+/// `GET /subscriptions`: this app's subscriptions, `clientState` withheld.
+pub async fn list(graph: &GraphClient) -> Result<Vec<Subscription>, RequestError> {
+    Ok(graph
+        .get_all::<Subscription>("/subscriptions", MAX_LIST_PAGES)
+        .await?
+        .items)
+}
+
+/// `DELETE /subscriptions/{id}` → `204`. A 404 means it is gone already, which is what was
+/// wanted.
+pub async fn delete(graph: &GraphClient, id: &str) -> Result<(), RequestError> {
+    match graph.delete(&subscription_path(id)).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.status() == Some(404) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+/// True when a create failed because Graph could not validate an endpoint (the receiver did
+/// not answer the handshake in time, or wrongly): `400` with `ValidationError`, or a
+/// validation message when the code is another.
+pub fn is_handshake_failure(error: &RequestError) -> bool {
+    match error {
+        RequestError::Graph {
+            status: 400,
+            code,
+            message,
+            ..
+        } => code == "ValidationError" || message.contains("validation request failed"),
+        _ => false,
+    }
+}
+
+/// A fresh `clientState`: 32 bytes from the operating system's CSPRNG, base64url.
+pub fn new_client_state() -> Result<String, aws_lc_rs::error::Unspecified> {
+    let mut bytes = [0_u8; CLIENT_STATE_BYTES];
+    aws_lc_rs::rand::fill(&mut bytes)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::model::well_known::MAX_CLIENT_STATE_LEN;
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(
+            subscription_path("7f105c7d-2dc5-4530-97cd-4e7ae6534c07"),
+            "/subscriptions/7f105c7d-2dc5-4530-97cd-4e7ae6534c07"
+        );
+        let hostile = subscription_path("../users?$top=1#x");
+        assert_eq!(hostile, "/subscriptions/..%2Fusers%3F%24top%3D1%23x");
+    }
+
+    #[test]
+    fn client_states_are_long_random_and_within_the_limit() {
+        let a = new_client_state().unwrap();
+        let b = new_client_state().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a.len() <= MAX_CLIENT_STATE_LEN);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[test]
+    fn handshake_failures_are_recognised_by_code_or_message() {
+        let graph = |status: u16, code: &str, message: &str| RequestError::Graph {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+            request_id: None,
+            client_request_id: "c".to_owned(),
+            date: None,
+            attempts: 1,
+        };
+        assert!(is_handshake_failure(&graph(400, "ValidationError", "x")));
+        assert!(is_handshake_failure(&graph(
+            400,
+            "InvalidRequest",
+            "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."
+        )));
+        assert!(!is_handshake_failure(&graph(
+            400,
+            "InvalidRequest",
+            "bad expiry"
+        )));
+        assert!(!is_handshake_failure(&graph(409, "ValidationError", "x")));
+    }
+}

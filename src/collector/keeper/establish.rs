@@ -1,0 +1,279 @@
+//! Getting a subscription in place: resuming the registry's one after a restart (checked with
+//! `GET /subscriptions/{id}`), creating one (`POST /subscriptions`), the 409 path (resume our
+//! own, or delete one whose `clientState` is unknown), and retiring subscriptions that no
+//! longer serve the configuration (a lifecycle URL or certificate cannot be PATCHed,
+//! graph-facts §3.1).
+//!
+//! Part of the keeper; uses its seams and `api`, never the poller's internals.
+
+use chrono::{DateTime, Utc};
+
+use super::api;
+use super::plan::{self, Desired};
+use super::records::{ClientState, KeeperAction, Outcome, SubscriptionRecord, SubscriptionState};
+use super::{CHANGE_TYPE, Keeper, Tracker};
+use crate::collector::poller::GapReason;
+use crate::graph::model::{Subscription, SubscriptionCreate};
+
+impl Keeper {
+    /// Picks up the registry's active subscription after a restart, checking it with Graph.
+    pub(super) async fn restore(&self, desired: &Desired, tracker: &mut Tracker) {
+        let mut active = match self.store.active_subscriptions(&self.profile.name) {
+            Ok(active) => active,
+            Err(error) => {
+                self.note(
+                    KeeperAction::Verify,
+                    Outcome::Failed,
+                    format!("cannot read the subscription registry ({error}); creating a subscription as if none existed"),
+                );
+                return;
+            }
+        };
+        active.sort_by_key(|record| std::cmp::Reverse(record.created_at));
+        let mut records = active.into_iter();
+        let Some(mut record) = records.next() else {
+            return;
+        };
+        for extra in records {
+            self.retire(
+                extra,
+                SubscriptionState::Replaced,
+                "a newer subscription is registered for this profile",
+            )
+            .await;
+        }
+        match api::get(&self.graph, &record.id).await {
+            Ok(found) => {
+                if let Some(why) = plan::mismatch(&record, desired) {
+                    let from = self.gap_from(record.created_at);
+                    self.retire(record, SubscriptionState::Replaced, &why).await;
+                    tracker.pending_gap = Some((from, GapReason::Replaced));
+                    return;
+                }
+                record.expires_at = found.expiration_date_time;
+                self.save(&record);
+                let due = self.schedule(&record);
+                self.note(
+                    KeeperAction::Verify,
+                    Outcome::Succeeded,
+                    format!(
+                        "resumed subscription {} from the registry; Graph has it expiring {}; renewal due {}",
+                        record.id, record.expires_at, due
+                    ),
+                );
+                tracker.next_at = due;
+                tracker.current = Some(record);
+            }
+            Err(error) if error.status() == Some(404) => {
+                self.lost(
+                    record,
+                    tracker,
+                    "no longer exists at Graph (it expired or was removed while pilotwatch was not running)",
+                );
+            }
+            Err(error) => {
+                self.note(
+                    KeeperAction::Verify,
+                    Outcome::Failed,
+                    format!(
+                        "cannot check subscription {} with Graph ({error}); keeping the registry's record and renewing it on schedule",
+                        record.id
+                    ),
+                );
+                tracker.next_at = self.schedule(&record);
+                tracker.current = Some(record);
+            }
+        }
+    }
+
+    /// `POST /subscriptions`, with the 409 and handshake paths.
+    pub(super) async fn establish(&self, desired: &Desired, tracker: &mut Tracker) {
+        let client_state = match api::new_client_state() {
+            Ok(state) => state,
+            Err(_) => {
+                self.fail(
+                    tracker,
+                    KeeperAction::Create,
+                    "the system random generator failed; no clientState could be made".to_owned(),
+                );
+                return;
+            }
+        };
+        let now = self.clock.now();
+        let body = SubscriptionCreate {
+            change_type: CHANGE_TYPE.to_owned(),
+            notification_url: desired.notification_url.clone(),
+            lifecycle_notification_url: Some(desired.lifecycle_url.clone()),
+            resource: desired.resource.clone(),
+            include_resource_data: Some(true),
+            encryption_certificate: Some(self.certificates.current_certificate_base64()),
+            encryption_certificate_id: Some(desired.certificate_id.clone()),
+            expiration_date_time: self.options.requested_expiry(now),
+            client_state: Some(client_state.clone()),
+            latest_supported_tls_version: None,
+            notification_url_app_id: None,
+        };
+        match api::create(&self.graph, &body).await {
+            Ok(created) => {
+                let record =
+                    self.record_for(created, ClientState::new(client_state), self.clock.now());
+                self.save(&record);
+                let due = self.schedule(&record);
+                self.note(
+                    KeeperAction::Create,
+                    Outcome::Succeeded,
+                    format!(
+                        "created subscription {} on {}, expiring {}; renewal due {}",
+                        record.id, record.resource, record.expires_at, due
+                    ),
+                );
+                tracker.failures = 0;
+                tracker.next_at = due;
+                tracker.current = Some(record);
+                if let Some((from, reason)) = tracker.pending_gap.take() {
+                    self.request_gap(from, reason);
+                }
+            }
+            Err(error) if error.status() == Some(409) => self.adopt(desired, tracker).await,
+            Err(error) => {
+                let why = if api::is_handshake_failure(&error) {
+                    format!(
+                        "Graph could not validate {} or {}: the receiver must answer Graph's validation request with 200, text/plain and the decoded token within 10 s ({error})",
+                        desired.notification_url, desired.lifecycle_url
+                    )
+                } else if error.status() == Some(403) {
+                    format!(
+                        "Graph refused the subscription: a licence, quota or permission is missing ({error})"
+                    )
+                } else {
+                    format!("cannot create the subscription: {error}")
+                };
+                self.fail(tracker, KeeperAction::Create, why);
+            }
+        }
+    }
+
+    /// After a 409: resume our own subscription, or delete one whose `clientState` we do not
+    /// know and let the loop create a fresh one.
+    pub(super) async fn adopt(&self, desired: &Desired, tracker: &mut Tracker) {
+        let listed = match api::list(&self.graph).await {
+            Ok(listed) => listed,
+            Err(error) => {
+                self.fail(tracker, KeeperAction::Adopt, format!("Graph answered 409 (a subscription already exists) but cannot list subscriptions: {error}"));
+                return;
+            }
+        };
+        let existing = listed.into_iter().find(|subscription| {
+            plan::same_resource(&subscription.resource, &desired.resource)
+                && subscription
+                    .change_type
+                    .split(',')
+                    .any(|kind| kind.trim().eq_ignore_ascii_case(CHANGE_TYPE))
+        });
+        let Some(existing) = existing else {
+            self.fail(tracker, KeeperAction::Adopt, format!("Graph answered 409 but lists no subscription on {}; it may just have expired, creating again", desired.resource));
+            return;
+        };
+        let known = self
+            .store
+            .subscription(&existing.id)
+            .ok()
+            .flatten()
+            .filter(|known| {
+                known.profile == self.profile.name
+                    && existing.notification_url == desired.notification_url
+                    && plan::mismatch(known, desired).is_none()
+            });
+        if let Some(mut known) = known {
+            known.state = SubscriptionState::Active;
+            known.expires_at = existing.expiration_date_time;
+            self.save(&known);
+            let due = self.schedule(&known);
+            self.note(
+                KeeperAction::Adopt,
+                Outcome::Succeeded,
+                format!(
+                    "resumed subscription {}: pilotwatch created it and knows its clientState; expiring {}, renewal due {}",
+                    known.id, known.expires_at, due
+                ),
+            );
+            tracker.failures = 0;
+            tracker.next_at = due;
+            tracker.current = Some(known);
+            return;
+        }
+        match api::delete(&self.graph, &existing.id).await {
+            Ok(()) => {
+                self.note(
+                    KeeperAction::Delete,
+                    Outcome::Succeeded,
+                    format!(
+                        "deleted subscription {} found after a 409: pilotwatch does not know its clientState (Graph never returns it), so its notifications could not be told from forgeries; creating one with a fresh clientState and backfilling the gap",
+                        existing.id
+                    ),
+                );
+                let from = self.gap_from(self.clock.now() - self.options.gap_overlap);
+                tracker
+                    .pending_gap
+                    .get_or_insert((from, GapReason::Replaced));
+                tracker.next_at = self.clock.now();
+            }
+            Err(error) => self.fail(
+                tracker,
+                KeeperAction::Delete,
+                format!(
+                    "cannot delete subscription {} whose clientState is unknown: {error}",
+                    existing.id
+                ),
+            ),
+        }
+    }
+
+    /// Deletes `record` at Graph (best effort) and marks it `state` in the registry.
+    pub(super) async fn retire(
+        &self,
+        mut record: SubscriptionRecord,
+        state: SubscriptionState,
+        why: &str,
+    ) {
+        let outcome = match api::delete(&self.graph, &record.id).await {
+            Ok(()) => (Outcome::Succeeded, String::new()),
+            Err(error) => (
+                Outcome::Failed,
+                format!(
+                    " (Graph: {error}; it expires by itself on {})",
+                    record.expires_at
+                ),
+            ),
+        };
+        record.state = state;
+        self.save(&record);
+        self.note(
+            KeeperAction::Delete,
+            outcome.0,
+            format!("retired subscription {}: {why}{}", record.id, outcome.1),
+        );
+    }
+
+    pub(super) fn record_for(
+        &self,
+        created: Subscription,
+        client_state: ClientState,
+        now: DateTime<Utc>,
+    ) -> SubscriptionRecord {
+        SubscriptionRecord {
+            id: created.id,
+            profile: self.profile.name.clone(),
+            resource: created.resource,
+            expires_at: created.expiration_date_time,
+            created_at: now,
+            client_state,
+            notification_url: created.notification_url,
+            lifecycle_url: created.lifecycle_notification_url,
+            certificate_id: created.encryption_certificate_id,
+            state: SubscriptionState::Active,
+            last_renewed_at: None,
+            last_reauthorized_at: None,
+        }
+    }
+}

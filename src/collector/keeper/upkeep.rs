@@ -1,0 +1,226 @@
+//! Keeping a subscription alive and reacting to Graph: scheduled renewals (PATCH), answers to
+//! lifecycle notifications (`reauthorizationRequired` → one PATCH; `subscriptionRemoved` →
+//! recreate and backfill; `missed` → backfill), gap requests to the poller, and the backoff
+//! after failures.
+//!
+//! Part of the keeper; uses its seams and `api`, never the poller's internals.
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use super::api;
+use super::plan::{self, ChallengeResponse};
+use super::records::{
+    KeeperAction, LifecycleSignal, Outcome, SubscriptionRecord, SubscriptionState,
+};
+use super::{Keeper, Tracker, lifecycle_name, span};
+use crate::collector::poller::{Gap, GapReason};
+use crate::graph::model::LifecycleEvent;
+
+impl Keeper {
+    /// PATCH a new expiry (on schedule, or answering a challenge).
+    pub(super) async fn renew(&self, action: KeeperAction, tracker: &mut Tracker) {
+        let Some(mut record) = tracker.current.clone() else {
+            return;
+        };
+        let expiry = self.options.requested_expiry(self.clock.now());
+        match api::renew(&self.graph, &record.id, expiry).await {
+            Ok(renewed) => {
+                record.expires_at = renewed.expiration_date_time;
+                record.last_renewed_at = Some(self.clock.now());
+                self.save(&record);
+                let due = self.schedule(&record);
+                self.note(
+                    action,
+                    Outcome::Succeeded,
+                    format!(
+                        "renewed subscription {} (which also reauthorizes it) until {}; next renewal due {}",
+                        record.id, record.expires_at, due
+                    ),
+                );
+                tracker.failures = 0;
+                tracker.next_at = due;
+                tracker.current = Some(record);
+            }
+            Err(error) if error.status() == Some(404) => {
+                self.lost(
+                    record,
+                    tracker,
+                    "answered 404 to the renewal: it expired or was removed",
+                );
+            }
+            Err(error) => self.fail(
+                tracker,
+                action,
+                format!(
+                    "cannot renew subscription {} (expiring {}): {error}",
+                    record.id, record.expires_at
+                ),
+            ),
+        }
+    }
+
+    /// Acts on one lifecycle notification.
+    pub(super) async fn on_lifecycle(&self, signal: LifecycleSignal, tracker: &mut Tracker) {
+        if signal.profile != self.profile.name {
+            tracing::debug!(profile = %signal.profile, "lifecycle signal for another profile ignored");
+            return;
+        }
+        let name = lifecycle_name(signal.event);
+        let current = tracker
+            .current
+            .as_ref()
+            .filter(|record| record.id == signal.subscription_id)
+            .cloned();
+        self.note_lifecycle(
+            &signal,
+            format!(
+                "Graph sent {name} for subscription {}",
+                signal.subscription_id
+            ),
+        );
+        match (signal.event, current) {
+            (LifecycleEvent::ReauthorizationRequired, Some(record)) => {
+                match plan::challenge_response(&record, self.clock.now()) {
+                    ChallengeResponse::Patch => {
+                        self.renew(KeeperAction::Reauthorize, tracker).await
+                    }
+                    ChallengeResponse::Skip(why) => self.note(
+                        KeeperAction::Reauthorize,
+                        Outcome::Skipped,
+                        format!("no PATCH for subscription {}: {why}", record.id),
+                    ),
+                }
+            }
+            (LifecycleEvent::SubscriptionRemoved, Some(record)) => {
+                self.lost(
+                    record,
+                    tracker,
+                    "was removed by Graph (subscriptionRemoved)",
+                );
+            }
+            (LifecycleEvent::Missed, Some(record)) => {
+                let now = self.clock.now();
+                let from = self
+                    .gap_from(record.created_at)
+                    .min(now - self.options.missed_lookback)
+                    .max(record.created_at - self.options.gap_overlap);
+                self.request_gap(from, GapReason::Missed);
+            }
+            (LifecycleEvent::SubscriptionRemoved, None) => {
+                if let Ok(Some(mut old)) = self.store.subscription(&signal.subscription_id)
+                    && old.profile == self.profile.name
+                    && old.state == SubscriptionState::Active
+                {
+                    old.state = SubscriptionState::Removed;
+                    self.save(&old);
+                }
+            }
+            (event, None) => self.note(
+                KeeperAction::Reauthorize,
+                Outcome::Skipped,
+                format!(
+                    "{} for {} ignored: it is not the subscription pilotwatch keeps for profile {}",
+                    lifecycle_name(event),
+                    signal.subscription_id,
+                    self.profile.name
+                ),
+            ),
+            (LifecycleEvent::Unknown, Some(record)) => self.note(
+                KeeperAction::Reauthorize,
+                Outcome::Skipped,
+                format!(
+                    "unknown lifecycle event for subscription {}; nothing to do",
+                    record.id
+                ),
+            ),
+        }
+    }
+
+    /// The subscription is gone: mark it, create a new one at once, backfill afterwards.
+    pub(super) fn lost(&self, mut record: SubscriptionRecord, tracker: &mut Tracker, why: &str) {
+        record.state = SubscriptionState::Removed;
+        self.save(&record);
+        let from = self.gap_from(record.created_at);
+        self.note(
+            KeeperAction::Create,
+            Outcome::Skipped,
+            format!(
+                "subscription {} {why}; creating a new one now, then backfilling from {from}",
+                record.id
+            ),
+        );
+        tracker.current = None;
+        tracker.pending_gap = Some((from, GapReason::SubscriptionRemoved));
+        tracker.next_at = self.clock.now();
+    }
+
+    /// Asks the poller to backfill `[from, now)`; never blocks the keeper.
+    pub(super) fn request_gap(&self, from: DateTime<Utc>, reason: GapReason) {
+        let gap = Gap {
+            from,
+            to: self.clock.now(),
+            reason,
+        };
+        let message = format!(
+            "asked the poller to backfill {} to {} ({reason})",
+            gap.from, gap.to
+        );
+        match self.gaps.try_send(gap) {
+            Ok(()) => self.note(KeeperAction::RequestBackfill, Outcome::Succeeded, message),
+            Err(mpsc::error::TrySendError::Full(gap)) => {
+                // The poller is busy: hand the gap over as soon as it takes one, without
+                // holding up renewals.
+                let gaps = self.gaps.clone();
+                tokio::spawn(async move {
+                    let _ = gaps.send(gap).await;
+                });
+                self.note(KeeperAction::RequestBackfill, Outcome::Succeeded, message);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => self.note(
+                KeeperAction::RequestBackfill,
+                Outcome::Failed,
+                format!("{message}: no poller is running for this profile"),
+            ),
+        }
+    }
+
+    /// Where a backfill after losing a subscription created at `fallback` starts.
+    pub(super) fn gap_from(&self, fallback: DateTime<Utc>) -> DateTime<Utc> {
+        let last = self
+            .store
+            .last_notification_at(&self.profile.name)
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the last notification time; backfilling from the subscription's creation");
+                None
+            });
+        plan::gap_start(last, fallback, self.options.gap_overlap, self.clock.now())
+    }
+
+    /// A failed action: count it, schedule the retry, record both.
+    pub(super) fn fail(&self, tracker: &mut Tracker, action: KeeperAction, why: String) {
+        tracker.failures = tracker.failures.saturating_add(1);
+        let wait = self.options.backoff(tracker.failures, &mut rand::rng());
+        tracker.next_at = self.clock.now() + wait;
+        self.note(
+            action,
+            Outcome::Failed,
+            format!(
+                "{why}; retrying in {} (failure {} in a row)",
+                span(wait),
+                tracker.failures
+            ),
+        );
+    }
+
+    /// The next renewal of `record`.
+    pub(super) fn schedule(&self, record: &SubscriptionRecord) -> DateTime<Utc> {
+        let fraction = self.options.renewal_fraction(&mut rand::rng());
+        plan::renewal_due(
+            plan::lifetime_base(record),
+            record.expires_at,
+            fraction,
+            record.last_reauthorized_at,
+        )
+    }
+}

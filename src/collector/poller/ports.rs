@@ -1,0 +1,18 @@
+//! What the poller needs from the store, as one small trait: de-duplicating inserts, lookups by
+//! id (to tell what notifications delivered), and the event log. The real store implements it
+//! at merge (`store.interactions().insert_if_absent/get`, `store.events().append`); tests
+//! implement it in memory. Depends on the record types only.
+
+use crate::collector::keeper::records::{Event, InteractionRecord, StoreError};
+
+/// The poller's view of the store.
+pub trait PollerStore: Send + Sync + 'static {
+    /// Inserts `record` unless an interaction with its id is stored; true when inserted.
+    fn insert_if_absent(&self, record: &InteractionRecord) -> Result<bool, StoreError>;
+
+    /// The stored interaction with this id.
+    fn interaction(&self, id: &str) -> Result<Option<InteractionRecord>, StoreError>;
+
+    /// Appends to the event log; returns the event's sequence number.
+    fn append_event(&self, event: &Event) -> Result<u64, StoreError>;
+}
