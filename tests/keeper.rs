@@ -13,20 +13,19 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use collector_support::{
-    CERTIFICATE_ID, MemoryStore, ReceiverCertificate, forward_lifecycle, profile, sim_clock,
+    CERTIFICATE_ID, ReceiverCertificate, TestStore, forward_lifecycle, profile, sim_clock,
     sim_graph,
 };
 use common::TestSim;
 use common::receiver::TestReceiver;
-use pilotwatch::collector::keeper::records::{
-    EventKind, KeeperAction, LifecycleSignal, Outcome, SubscriptionState,
-};
 use pilotwatch::collector::keeper::{Keeper, KeeperOptions};
 use pilotwatch::collector::poller::{Gap, GapReason};
 use pilotwatch::collector::update::Update;
 use pilotwatch::graph::model::well_known::TENANT_WIDE_RESOURCE;
+use pilotwatch::receiver::LifecycleSignal;
 use pilotwatch::sim::SimOptions;
 use pilotwatch::sim::scenario::Scenario;
+use pilotwatch::store::{EventKind, KeeperAction, Outcome, SubscriptionState};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -36,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 struct Running {
     sim: TestSim,
     receiver: Arc<TestReceiver>,
-    store: MemoryStore,
+    store: TestStore,
     gaps: mpsc::Receiver<Gap>,
     updates: broadcast::Receiver<Update>,
     shutdown: CancellationToken,
@@ -54,13 +53,14 @@ impl Running {
         sim_options.speed = speed;
         let sim = TestSim::start_with(sim_options).await;
         let receiver = Arc::new(TestReceiver::start().await);
-        Self::start_on(sim, receiver, MemoryStore::default(), options)
+        let store = TestStore::open(&sim);
+        Self::start_on(sim, receiver, store, options)
     }
 
     fn start_on(
         sim: TestSim,
         receiver: Arc<TestReceiver>,
-        store: MemoryStore,
+        store: TestStore,
         options: KeeperOptions,
     ) -> Self {
         let clock = sim_clock(&sim);
@@ -81,7 +81,7 @@ impl Running {
         let keeper = Keeper::new(
             profile,
             sim_graph(&sim),
-            store.clone(),
+            store.store(),
             certificate,
             clock,
             updates_tx,
@@ -103,7 +103,7 @@ impl Running {
     }
 
     /// Stops the keeper (bounded) and hands back the simulator, receiver and store.
-    async fn stop(self) -> (TestSim, Arc<TestReceiver>, MemoryStore) {
+    async fn stop(self) -> (TestSim, Arc<TestReceiver>, TestStore) {
         self.shutdown.cancel();
         tokio::time::timeout(StdDuration::from_secs(5), self.keeper)
             .await
@@ -430,12 +430,8 @@ async fn a_conflicting_subscription_with_an_unknown_client_state_is_replaced() {
         .unwrap()
         .to_owned();
 
-    let mut running = Running::start_on(
-        sim,
-        receiver,
-        MemoryStore::default(),
-        KeeperOptions::default(),
-    );
+    let store = TestStore::open(&sim);
+    let mut running = Running::start_on(sim, receiver, store, KeeperOptions::default());
     running
         .store
         .wait_until(StdDuration::from_secs(9), "the replacement", |store| {

@@ -12,24 +12,24 @@ use std::collections::BTreeSet;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, DurationRound as _, Utc};
-use collector_support::{MemoryStore, profile, sim_clock, sim_graph};
+use collector_support::{TestStore, profile, sim_clock, sim_graph};
 use common::TestSim;
-use pilotwatch::collector::keeper::records::{InteractionRecord, InteractionSource};
 use pilotwatch::collector::poller::{Gap, GapReason, PollKind, PollOptions, Poller};
 use pilotwatch::collector::update::Update;
+use pilotwatch::store::{InteractionRecord, InteractionSource};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 fn poller(
     sim: &TestSim,
-    store: &MemoryStore,
+    store: &TestStore,
     options: PollOptions,
 ) -> (Poller, broadcast::Receiver<Update>) {
     let (updates, receiver) = broadcast::channel(100_000);
     let poller = Poller::new(
         profile(sim, None),
         sim_graph(sim),
-        store.clone(),
+        store.store(),
         sim_clock(sim),
         updates,
         options,
@@ -71,7 +71,7 @@ fn licensed_users(sim: &TestSim) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_holds_exactly_the_windows_interactions_and_a_second_finds_nothing_new() {
     let sim = TestSim::start("healthy").await;
-    let store = MemoryStore::default();
+    let store = TestStore::open(&sim);
     // Several chunks per window, small pages: paging and chunk seams are exercised.
     let options = PollOptions {
         chunk: Duration::hours(2),
@@ -106,7 +106,7 @@ async fn a_backfill_holds_exactly_the_windows_interactions_and_a_second_finds_no
     let stored = store.interactions();
     let stored_pairs: BTreeSet<(String, String)> = stored
         .values()
-        .map(|record| (record.id.clone(), record.user_id.clone()))
+        .map(|record| (record.id.clone(), record.user_id.clone().unwrap()))
         .collect();
     let expected_pairs: BTreeSet<(String, String)> = expected.iter().cloned().collect();
     assert_eq!(
@@ -146,7 +146,7 @@ async fn a_backfill_holds_exactly_the_windows_interactions_and_a_second_finds_no
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gap_fill_covers_its_window_and_nothing_else() {
     let sim = TestSim::start("healthy").await;
-    let store = MemoryStore::default();
+    let store = TestStore::open(&sim);
     let (poller, _updates) = poller(&sim, &store, PollOptions::default());
     let (from, to) = window(&sim, Duration::minutes(90));
     let expected: BTreeSet<String> = truth(&sim, from, to)
@@ -181,7 +181,7 @@ async fn a_gap_fill_covers_its_window_and_nothing_else() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconciliation_counts_what_notifications_delivered() {
     let sim = TestSim::start("healthy").await;
-    let store = MemoryStore::default();
+    let store = TestStore::open(&sim);
     let options = PollOptions {
         reconcile_window: Duration::hours(3),
         reconcile_settle: Duration::minutes(10),
@@ -211,7 +211,7 @@ async fn reconciliation_counts_what_notifications_delivered() {
         let mut record =
             InteractionRecord::from_graph(&generated, InteractionSource::Notification, seen, false)
                 .unwrap();
-        record.user_id = user.clone();
+        record.user_id = Some(user.clone());
         store.put_interaction(record);
     }
 
@@ -241,7 +241,7 @@ async fn reconciliation_counts_what_notifications_delivered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_backfills_first_then_fills_queued_gaps() {
     let sim = TestSim::start("healthy").await;
-    let store = MemoryStore::default();
+    let store = TestStore::open(&sim);
     let options = PollOptions {
         initial_backfill: Duration::hours(2),
         ..PollOptions::default()

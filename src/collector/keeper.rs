@@ -26,17 +26,16 @@
 //!
 //! Files: this one holds the loop and the event plumbing; `establish` (restore, create, adopt,
 //! retire), `upkeep` (renew, lifecycle, gaps, backoff), [`plan`] (pure decisions), `api` (the
-//! `/subscriptions` calls), [`ports`] (store and certificate seams), [`records`] (stand-ins
-//! for the store's types until it lands).
+//! `/subscriptions` calls), [`ports`] (store and certificate seams).
 //!
-//! Depends on the Graph client, the config profile, the clock, the poller's `Gap` and the
-//! store/receiver seams in [`ports`]; never on the TUI or the simulator.
+//! Depends on the Graph client, the config profile, the clock, the poller's `Gap`, the store's
+//! record types, the receiver's `LifecycleSignal` and the seams in [`ports`]; never on the
+//! store's engine, the TUI or the simulator.
 
 mod api;
 mod establish;
 pub mod plan;
 pub mod ports;
-pub mod records;
 mod upkeep;
 
 use std::fmt;
@@ -48,14 +47,14 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use self::plan::Desired;
-use self::records::{Event, EventKind, KeeperAction, LifecycleSignal, Outcome, SubscriptionRecord};
 use super::poller::{Gap, GapReason};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::http::GraphClient;
-use crate::graph::model::LifecycleEvent;
 use crate::graph::model::well_known::TENANT_WIDE_RESOURCE;
+use crate::receiver::LifecycleSignal;
+use crate::store::records::{Event, EventKind, KeeperAction, Outcome, SubscriptionRecord};
 
 pub use plan::KeeperOptions;
 pub use ports::{CertificateSource, KeeperStore};
@@ -243,12 +242,15 @@ impl Keeper {
         let _ = self.updates.send(Update::Keeper(event));
     }
 
+    /// Tells watchers about a lifecycle event. Not appended: the receiver logged it before
+    /// signalling, and the keeper's answer is a keeper event of its own.
     fn note_lifecycle(&self, signal: &LifecycleSignal, message: String) {
-        let kind = EventKind::Lifecycle {
-            event: lifecycle_name(signal.event).to_owned(),
-            subscription_id: signal.subscription_id.clone(),
+        let event = Event {
+            at: self.clock.now(),
+            profile: self.profile.name.clone(),
+            kind: EventKind::lifecycle(signal.event, signal.subscription_id.clone()),
+            message,
         };
-        let event = self.event(kind, message);
         tracing::info!(target: "pilotwatch::collector::keeper", profile = %self.profile.name, "{}", event.message);
         let _ = self.updates.send(Update::Lifecycle(event));
     }
@@ -265,16 +267,6 @@ impl Keeper {
             tracing::warn!(%error, "cannot append a keeper event to the store");
         }
         event
-    }
-}
-
-/// Graph's name for a lifecycle event.
-fn lifecycle_name(event: LifecycleEvent) -> &'static str {
-    match event {
-        LifecycleEvent::ReauthorizationRequired => "reauthorizationRequired",
-        LifecycleEvent::SubscriptionRemoved => "subscriptionRemoved",
-        LifecycleEvent::Missed => "missed",
-        LifecycleEvent::Unknown => "unknown",
     }
 }
 

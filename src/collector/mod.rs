@@ -8,4 +8,5 @@
 
 pub mod keeper;
 pub mod poller;
+pub mod ports;
 pub mod update;

@@ -15,8 +15,9 @@
 //! plan enabled are read. Failures back off exponentially (never a tight loop), and a window is
 //! retried a bounded number of times.
 //!
-//! Depends on the Graph client, the config profile, the clock, the record types and the
-//! [`PollerStore`] seam; never on the keeper's logic, the TUI or the simulator.
+//! Depends on the Graph client, the config profile, the clock, the store's record types and the
+//! [`PollerStore`] seam; never on the keeper's logic, the store's engine, the TUI or the
+//! simulator.
 
 mod options;
 mod ports;
@@ -36,12 +37,12 @@ use tokio::sync::{Mutex, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::keeper::plan::backoff_delay;
-use super::keeper::records::{Event, EventKind, InteractionRecord, InteractionSource};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::http::{GraphClient, RequestError};
 use crate::graph::model::AiInteraction;
+use crate::store::records::{Event, EventKind, InteractionRecord, InteractionSource, Outcome};
 
 pub use options::{PollError, PollOptions};
 pub use ports::PollerStore;
@@ -239,6 +240,7 @@ impl Poller {
             new: 0,
             via_notifications: 0,
             missing: 0,
+            skipped: 0,
             failed_users: Vec::new(),
             truncated: false,
         };
@@ -280,15 +282,25 @@ impl Poller {
             }
             Some(_) => report.missing += 1,
             None => {
-                let mut record = InteractionRecord::from_graph(
+                let mut record = match InteractionRecord::from_graph(
                     item,
                     InteractionSource::Poll,
                     seen_at,
                     self.profile.store_bodies,
-                )?;
+                ) {
+                    Ok(record) => record,
+                    Err(error) => {
+                        // Counted as fetched, never stored: one unusable item must not fail
+                        // the whole window (which would be retried and given up).
+                        tracing::warn!(target: "pilotwatch::collector::poller", profile = %self.profile.name, user = owner, %error, "export item skipped");
+                        report.skipped += 1;
+                        report.missing += 1;
+                        return Ok(());
+                    }
+                };
                 // The export API is per user: the mailbox read is the owner, also for
                 // responses, whose `from` is the Copilot application.
-                owner.clone_into(&mut record.user_id);
+                record.user_id = Some(owner.to_owned());
                 if self.store.insert_if_absent(&record)? {
                     report.new += 1;
                     report.missing += 1;
@@ -368,11 +380,21 @@ impl Poller {
         if report.truncated {
             message.push_str("; some histories had more pages than read");
         }
+        if report.skipped > 0 {
+            message.push_str(&format!("; {} unusable items skipped", report.skipped));
+        }
         let kind = EventKind::Poll {
-            kind: report.kind.to_string(),
+            trigger: report.kind.trigger(),
+            from: report.from,
+            to: report.to,
             fetched: report.fetched,
             new: report.new,
             missing: report.missing,
+            outcome: if report.complete() {
+                Outcome::Succeeded
+            } else {
+                Outcome::Failed
+            },
         };
         self.append(kind, message);
         let _ = self.updates.send(Update::Poll(report.clone()));
@@ -391,10 +413,13 @@ impl Poller {
             job.attempts + 1
         );
         let kind = EventKind::Poll {
-            kind: job.kind.to_string(),
+            trigger: job.kind.trigger(),
+            from: job.from,
+            to: job.to,
             fetched: 0,
             new: 0,
             missing: 0,
+            outcome: Outcome::Failed,
         };
         self.append(kind, message);
     }

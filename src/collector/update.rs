@@ -2,15 +2,12 @@
 //! happens, on a `tokio::sync::broadcast` channel. Every variant is also in the store, so a
 //! watcher that lags or joins late rebuilds from there; the channel is only for immediacy.
 //!
-//! Depends on the record types and the poller's report only.
+//! Depends on the store's record types and the poller's report only.
 
-use super::keeper::records::{Event, InteractionRecord};
 use super::poller::PollReport;
+use crate::store::records::{Event, InteractionRecord, NotificationRecord};
 
 /// One thing that happened in the collector.
-///
-/// CONTRACT: the processor's `Notification(NotificationRecord)` variant is added at merge,
-/// with the store's record type.
 #[derive(Debug, Clone)]
 pub enum Update {
     /// The subscription keeper acted (create, renew, reauthorize, adopt, delete, backfill
@@ -20,6 +17,8 @@ pub enum Update {
     Lifecycle(Event),
     /// A backfill, gap fill or reconciliation finished.
     Poll(PollReport),
-    /// An interaction entered the feed.
+    /// An interaction entered the feed (from a notification or the export API).
     Interaction(InteractionRecord),
+    /// The receiver judged a notification item (accepted, duplicate or rejected, and why).
+    Notification(NotificationRecord),
 }

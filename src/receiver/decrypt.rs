@@ -7,75 +7,24 @@
 //! Every failure is a [`DecryptFailure`] naming the step, never a panic: the input is whatever
 //! reached the endpoint. aws-lc-rs only — never the `rsa` crate (RUSTSEC-2023-0071).
 //!
-//! Depends on `keys` and the wire model; nothing here does I/O.
+//! Depends on `keys`, the wire model and the store's `DecryptFailure` record; nothing here
+//! does I/O.
 
+use super::keys::EncryptionKeys;
+use crate::graph::model::EncryptedContent;
+use crate::store::records::DecryptFailure;
 use aws_lc_rs::cipher::{AES_256, DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey};
 use aws_lc_rs::hmac;
 use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Serialize};
-
-use super::keys::EncryptionKeys;
-use crate::graph::model::EncryptedContent;
 
 /// AES-256 key length, which is also the length of the unwrapped symmetric key.
 const SYMMETRIC_KEY_LEN: usize = 32;
 
 /// AES block length: the IV is this prefix of the symmetric key.
 const IV_LEN: usize = 16;
-
-/// Why `encryptedContent` could not be turned into the resource's JSON. The serialised names
-/// are stable (they are counted and stored).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    thiserror::Error,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum DecryptFailure {
-    /// The HMAC-SHA256 of `data` does not match `dataSignature`: altered or not for us.
-    #[error("the content's HMAC-SHA256 does not match dataSignature")]
-    HmacMismatch,
-    /// No kept key has this certificate id and thumbprint.
-    #[error("no encryption key has this certificate id and thumbprint")]
-    UnknownCertificate,
-    /// `data`, `dataKey` or `dataSignature` is not base64.
-    #[error("data, dataKey or dataSignature is not valid base64")]
-    BadBase64,
-    /// RSA-OAEP could not unwrap `dataKey`, or it did not hold a 32-byte key.
-    #[error("dataKey does not unwrap to an AES-256 key with our private key")]
-    KeyUnwrapFailed,
-    /// AES-CBC decryption failed (bad padding or a ciphertext that is not whole blocks).
-    #[error("the content does not decrypt (AES-256-CBC padding)")]
-    BadPadding,
-    /// The plaintext is not the JSON of the resource.
-    #[error("the decrypted content is not the expected JSON")]
-    BadJson,
-}
-
-impl DecryptFailure {
-    /// The stable kebab-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::HmacMismatch => "hmac-mismatch",
-            Self::UnknownCertificate => "unknown-certificate",
-            Self::BadBase64 => "bad-base64",
-            Self::KeyUnwrapFailed => "key-unwrap-failed",
-            Self::BadPadding => "bad-padding",
-            Self::BadJson => "bad-json",
-        }
-    }
-}
 
 /// Decrypts `content` with the matching kept key and returns the plaintext bytes.
 pub fn decrypt(
@@ -220,22 +169,5 @@ mod tests {
             Err(DecryptFailure::HmacMismatch),
             "the HMAC is checked before the padding"
         );
-    }
-
-    #[test]
-    fn names_match_their_serde_form() {
-        for failure in [
-            DecryptFailure::HmacMismatch,
-            DecryptFailure::UnknownCertificate,
-            DecryptFailure::BadBase64,
-            DecryptFailure::KeyUnwrapFailed,
-            DecryptFailure::BadPadding,
-            DecryptFailure::BadJson,
-        ] {
-            assert_eq!(
-                serde_json::to_value(failure).unwrap(),
-                serde_json::Value::from(failure.name())
-            );
-        }
     }
 }

@@ -7,7 +7,8 @@
 //! batch must be valid and one must vouch for the item's tenant; only then is the content
 //! decrypted (HMAC first) and parsed. The first failure names the reason.
 //!
-//! Depends on `validation`, `decrypt`, `keys`, `verdict` and the wire model; no I/O, no clock.
+//! Depends on `validation`, `decrypt`, `keys`, the store's verdict records and the wire model;
+//! no I/O, no clock.
 
 use std::collections::HashMap;
 
@@ -15,11 +16,13 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::decrypt::{DecryptFailure, decrypt};
+use super::decrypt::decrypt;
 use super::keys::EncryptionKeys;
-use super::validation::{self, TokenRejection};
-use super::verdict::{Check, DecryptVerdict, RejectReason, TokenVerdict};
+use super::validation;
 use crate::graph::model::{AiInteraction, ChangeNotification, ValidationTokens};
+use crate::store::records::{
+    Check, DecryptFailure, DecryptVerdict, RejectReason, TokenRejection, TokenVerdict,
+};
 
 /// The batch's `validationTokens`, judged once for all its items.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,10 +6,13 @@
 //! body and commits before answering 202; the processor (`processor`, pure core in `judge`)
 //! then checks `clientState`, the validation tokens (`validation`, `jwks`) and decrypts the
 //! content (`decrypt`, `keys`), and writes what it concluded. Lifecycle events reach the keeper
-//! as [`LifecycleSignal`]s.
+//! as [`LifecycleSignal`]s; everything a processed batch produced is offered to whoever
+//! subscribed with [`RunningReceiver::processed`] (the collector turns it into UI updates).
 //!
-//! Storage is reached only through the [`Ledger`] trait. This module must not depend on the
-//! keeper, the poller or any UI; it never logs a secret (client states, keys, tokens).
+//! Storage is reached only through the [`Ledger`] trait; what it stores are the store's record
+//! types (`crate::store::records`, re-exported here). This module must not depend on the
+//! store's engine, the collector (keeper, poller) or any UI; it never logs a secret (client
+//! states, keys, tokens).
 
 mod config;
 mod decrypt;
@@ -21,27 +24,32 @@ mod listener;
 mod processor;
 mod server;
 mod validation;
-mod verdict;
 mod verifier;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{ReceiverConfig, TlsFiles};
-pub use decrypt::{DecryptFailure, decrypt};
+pub use decrypt::decrypt;
 pub use judge::{BatchTokens, ItemJudgement, judge_client_state, judge_item, judge_tokens};
 pub use jwks::{JwksCache, JwksError, keys_url};
 pub use keys::{EncryptionKeys, KeyError};
-pub use ledger::{Endpoint, Ledger, LifecycleEntry, PendingBatch};
+pub use ledger::Ledger;
 pub use listener::{DRAIN_LIMIT, TlsSetupError, tls_config};
-pub use validation::{LEEWAY, TokenRejection, ValidToken, validate};
-pub use verdict::{Check, DecryptVerdict, NotificationRecord, RejectReason, TokenVerdict};
+pub use processor::ProcessedBatch;
+pub use validation::{LEEWAY, ValidToken, validate};
 pub use verifier::Verifier;
+
+/// The record types the receiver writes through its [`Ledger`], from the store.
+pub use crate::store::records::{
+    Check, DecryptFailure, DecryptVerdict, Endpoint, Event, InteractionRecord, NotificationRecord,
+    RawBatch, RejectReason, TokenRejection, TokenVerdict,
+};
 
 use crate::clock::SharedClock;
 use crate::graph::model::LifecycleEvent;
@@ -50,6 +58,9 @@ use server::Shared;
 
 /// Acknowledgements buffered between the HTTP side and the processor.
 const ACK_CHANNEL: usize = 4096;
+
+/// Processed batches buffered for each slow subscriber before it starts missing some.
+const PROCESSED_CHANNEL: usize = 1024;
 
 /// A lifecycle event for the keeper, sent once the event is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +125,7 @@ impl Receiver {
                 source,
             })?;
         let (acked_tx, acked_rx) = mpsc::channel(ACK_CHANNEL);
+        let (processed, _) = broadcast::channel(PROCESSED_CHANNEL);
         let shared = Arc::new(Shared {
             ledger: Arc::clone(&ledger),
             profile: config.profile.clone(),
@@ -137,6 +149,7 @@ impl Receiver {
                 verifier,
                 clock,
                 lifecycle_tx,
+                processed: processed.clone(),
                 acked: acked_rx,
                 shutdown: shutdown.clone(),
             }
@@ -150,6 +163,7 @@ impl Receiver {
         tracing::info!(target: "pilotwatch::receiver", profile = %config.profile, %local_addr, scheme, "receiver listening");
         Ok(RunningReceiver {
             local_addr,
+            processed,
             shutdown,
             server,
             processor,
@@ -181,6 +195,7 @@ fn check(config: &ReceiverConfig) -> Result<(), ReceiverError> {
 pub struct RunningReceiver {
     /// The address it listens on.
     pub local_addr: SocketAddr,
+    processed: broadcast::Sender<ProcessedBatch>,
     shutdown: CancellationToken,
     server: JoinHandle<()>,
     processor: JoinHandle<()>,
@@ -190,6 +205,14 @@ impl RunningReceiver {
     /// `http(s)://addr` plus `path`, for building notification URLs in tests and demos.
     pub fn url(&self, scheme: &str, path: &str) -> String {
         format!("{scheme}://{}{path}", self.local_addr)
+    }
+
+    /// What every batch processed from now on produced (its notification records and the
+    /// interactions that entered the feed), for watchers such as the UI. Best effort: a
+    /// subscriber that falls more than 1024 batches behind misses the oldest (`Lagged`), and
+    /// batches processed before subscribing are not replayed — the store has them all.
+    pub fn processed(&self) -> broadcast::Receiver<ProcessedBatch> {
+        self.processed.subscribe()
     }
 
     /// Stops accepting, drains requests in flight and stops the processor.

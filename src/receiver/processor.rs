@@ -4,36 +4,58 @@
 //! lifecycle POSTs, then removes the batch and commits. Lifecycle signals go to the keeper only
 //! after that commit.
 //!
+//! Once a batch is committed, what it produced goes out as a [`ProcessedBatch`] to whoever
+//! subscribed (best effort; the store is the record).
+//!
 //! A batch is removed only once everything it produced is written, so a crash mid-batch means
 //! it is processed again: interactions stay single (insert-if-absent), the repeated notification
 //! records say `duplicate`. A batch whose tokens cannot be checked because the identity
 //! platform's keys are unreachable stays in the inbox and is retried; a storage error backs off
 //! and retries. Nothing here panics on input.
 //!
-//! Depends on `ledger`, `judge`, `verifier` and the clock.
+//! Depends on `ledger`, `judge`, `verifier`, the store's record types and the clock.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::LifecycleSignal;
 use super::judge::{self, BatchTokens, ItemJudgement};
-use super::ledger::{Endpoint, Ledger, LifecycleEntry, PendingBatch};
-use super::validation::TokenRejection;
-use super::verdict::{Check, DecryptVerdict, NotificationRecord, RejectReason, TokenVerdict};
+use super::ledger::Ledger;
 use super::verifier::Verifier;
 use crate::clock::SharedClock;
 use crate::graph::model::{ChangeNotification, ChangeNotificationCollection, ValidationTokens};
+use crate::store::records::{
+    Check, DecryptVerdict, Endpoint, Event, EventKind, InteractionRecord, NotificationRecord,
+    RawBatch, RejectReason, TokenRejection, TokenVerdict, lifecycle_event_name,
+};
 
 /// Inbox entries read per round.
 const BATCHES_PER_ROUND: usize = 64;
 
 /// How often the inbox is looked at with no wake-up (retries of deferred batches).
 const IDLE_POLL: Duration = Duration::from_secs(5);
+
+/// What one inbox entry produced, once it is committed: a record per item and the
+/// interactions that entered the feed for the first time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessedBatch {
+    /// The inbox id of the batch.
+    pub batch_id: u64,
+    /// The profile whose endpoint received it.
+    pub profile: String,
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// One record per item (one for the whole batch when it could not be parsed), in order.
+    /// Lifecycle items that were accepted have none: they are events, sent to the keeper.
+    pub notifications: Vec<NotificationRecord>,
+    /// Interactions new to the store (a reprocessed batch has none).
+    pub interactions: Vec<InteractionRecord>,
+}
 
 /// The acknowledgement of one inbox entry, sent by the HTTP side after its 202.
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +80,7 @@ pub(crate) struct Processor<L: Ledger> {
     pub(crate) verifier: Arc<Verifier>,
     pub(crate) clock: SharedClock,
     pub(crate) lifecycle_tx: mpsc::Sender<LifecycleSignal>,
+    pub(crate) processed: broadcast::Sender<ProcessedBatch>,
     pub(crate) acked: mpsc::Receiver<Acked>,
     pub(crate) shutdown: CancellationToken,
 }
@@ -103,17 +126,27 @@ impl<L: Ledger> Processor<L> {
         }
     }
 
-    async fn process(&self, batch: PendingBatch, acked_at: DateTime<Utc>) -> Result<(), Deferred> {
+    async fn process(&self, batch: RawBatch, acked_at: DateTime<Utc>) -> Result<(), Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
+        let mut produced = ProcessedBatch {
+            batch_id: batch.id,
+            profile: batch.profile.clone(),
+            endpoint: batch.endpoint,
+            notifications: Vec::new(),
+            interactions: Vec::new(),
+        };
         let signals = match batch.endpoint {
             Endpoint::Notification => {
-                self.process_changes(&batch, acked_at).await?;
+                self.process_changes(&batch, acked_at, &mut produced)
+                    .await?;
                 Vec::new()
             }
-            Endpoint::Lifecycle => self.process_lifecycle(&batch, acked_at)?,
+            Endpoint::Lifecycle => self.process_lifecycle(&batch, acked_at, &mut produced)?,
         };
         self.ledger.remove(batch.id).map_err(storage)?;
         self.ledger.commit().await.map_err(storage)?;
+        // No subscriber is not an error: the store holds everything.
+        let _ = self.processed.send(produced);
         for signal in signals {
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
@@ -127,8 +160,9 @@ impl<L: Ledger> Processor<L> {
 
     async fn process_changes(
         &self,
-        batch: &PendingBatch,
+        batch: &RawBatch,
         acked_at: DateTime<Utc>,
+        produced: &mut ProcessedBatch,
     ) -> Result<(), Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
         let base = self.blank_record(batch, acked_at);
@@ -136,7 +170,7 @@ impl<L: Ledger> Processor<L> {
             Some(collection) => collection,
             None => {
                 let record = rejected(base, RejectReason::MalformedNotification);
-                return self.ledger.append_notification(&record).map_err(storage);
+                return self.append(record, produced);
             }
         };
         let tokens = self.judge_tokens(&collection).await?;
@@ -158,9 +192,22 @@ impl<L: Ledger> Processor<L> {
         .await
         .map_err(|_| Deferred::Judge)?;
         for (item, judgement) in judged {
-            let record = self.record_item(&base, batch, &item, judgement)?;
-            self.ledger.append_notification(&record).map_err(storage)?;
+            let record = self.record_item(&base, batch, &item, judgement, produced)?;
+            self.append(record, produced)?;
         }
+        Ok(())
+    }
+
+    /// Writes a notification record and keeps it for the [`ProcessedBatch`].
+    fn append(
+        &self,
+        record: NotificationRecord,
+        produced: &mut ProcessedBatch,
+    ) -> Result<(), Deferred> {
+        self.ledger
+            .append_notification(&record)
+            .map_err(|e| Deferred::Storage(e.to_string()))?;
+        produced.notifications.push(record);
         Ok(())
     }
 
@@ -200,9 +247,10 @@ impl<L: Ledger> Processor<L> {
     fn record_item(
         &self,
         base: &NotificationRecord,
-        batch: &PendingBatch,
+        batch: &RawBatch,
         item: &ChangeNotification,
         judgement: ItemJudgement,
+        produced: &mut ProcessedBatch,
     ) -> Result<NotificationRecord, Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
         let mut record = NotificationRecord {
@@ -217,7 +265,15 @@ impl<L: Ledger> Processor<L> {
             rejected: judgement.rejected,
             ..base.clone()
         };
-        if let Some(interaction) = judgement.interaction {
+        let authentic = judgement.interaction.is_some();
+        let storable = judgement
+            .interaction
+            .filter(|interaction| InteractionRecord::check_id(&interaction.id).is_ok());
+        if authentic && storable.is_none() {
+            // Authentic, but its id cannot be a key: kept out, not retried forever.
+            record.rejected = Some(RejectReason::MalformedNotification);
+        }
+        if let Some(interaction) = storable {
             let latency = (batch.received_at - interaction.created_date_time).num_milliseconds();
             if let Ok(sample) = u64::try_from(latency) {
                 self.ledger
@@ -231,22 +287,24 @@ impl<L: Ledger> Processor<L> {
             record.interaction_id = Some(interaction.id.clone());
             record.created_at = Some(interaction.created_date_time);
             record.latency_ms = Some(latency);
-            record.duplicate = !new;
+            record.duplicate = new.is_none();
             record.accepted = true;
+            produced.interactions.extend(new);
         }
         Ok(record)
     }
 
     fn process_lifecycle(
         &self,
-        batch: &PendingBatch,
+        batch: &RawBatch,
         acked_at: DateTime<Utc>,
+        produced: &mut ProcessedBatch,
     ) -> Result<Vec<LifecycleSignal>, Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
         let base = self.blank_record(batch, acked_at);
         let Some(collection) = parse(&batch.body) else {
             let record = rejected(base, RejectReason::MalformedNotification);
-            self.ledger.append_notification(&record).map_err(storage)?;
+            self.append(record, produced)?;
             return Ok(Vec::new());
         };
         let mut signals = Vec::new();
@@ -263,13 +321,13 @@ impl<L: Ledger> Processor<L> {
                 .then_some(RejectReason::MalformedNotification));
             match (rejection, item.lifecycle_event) {
                 (None, Some(event)) => {
-                    let entry = LifecycleEntry {
+                    let entry = Event {
                         at: self.clock.now(),
                         profile: batch.profile.clone(),
-                        subscription_id: item.subscription_id.clone(),
-                        event,
+                        kind: EventKind::lifecycle(event, item.subscription_id.clone()),
                         message: format!(
-                            "Graph sent {event:?} for subscription {}",
+                            "Graph sent {} for subscription {}",
+                            lifecycle_event_name(event),
                             item.subscription_id
                         ),
                     };
@@ -288,14 +346,14 @@ impl<L: Ledger> Processor<L> {
                         rejected: reason.or(Some(RejectReason::MalformedNotification)),
                         ..base.clone()
                     };
-                    self.ledger.append_notification(&record).map_err(storage)?;
+                    self.append(record, produced)?;
                 }
             }
         }
         Ok(signals)
     }
 
-    fn blank_record(&self, batch: &PendingBatch, acked_at: DateTime<Utc>) -> NotificationRecord {
+    fn blank_record(&self, batch: &RawBatch, acked_at: DateTime<Utc>) -> NotificationRecord {
         NotificationRecord {
             received_at: batch.received_at,
             acked_at,

@@ -25,9 +25,10 @@ use futures_util::StreamExt as _;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::config::ReceiverConfig;
-use super::ledger::{Endpoint, Ledger};
+use super::ledger::Ledger;
 use super::processor::Acked;
 use crate::clock::SharedClock;
+use crate::store::records::Endpoint;
 
 /// Longest validation token echoed; Graph's are a few dozen characters.
 const MAX_VALIDATION_TOKEN_LEN: usize = 4096;

@@ -8,84 +8,23 @@
 //! which read the wall clock, are off).
 //!
 //! Pure: the key set and `now` are arguments; fetching and caching keys is `jwks`.
-//! Depends on the wire model's constants only.
+//! Depends on the wire model's constants and the store's `TokenRejection` record only.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::graph::model::well_known::CHANGE_TRACKING_APP_ID;
+use crate::store::records::TokenRejection;
 
 /// Clock skew tolerated on `nbf` and `exp`.
 pub const LEEWAY: Duration = Duration::minutes(5);
 
 /// Largest token examined; real ones are under 2 KiB.
 const MAX_TOKEN_LEN: usize = 16 * 1024;
-
-/// Why a validation token is not accepted. The serialised names are stable (stored, counted).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    thiserror::Error,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum TokenRejection {
-    /// The RS256 signature does not verify with the key its `kid` names.
-    #[error("the signature does not verify")]
-    BadSignature,
-    /// `aud` is not this app's client id.
-    #[error("aud is not this app")]
-    WrongAudience,
-    /// `appid`/`azp` is not the Microsoft Graph Change Tracking app.
-    #[error("the caller is not the Microsoft Graph Change Tracking app")]
-    WrongAppId,
-    /// `exp` has passed (beyond the leeway).
-    #[error("the token has expired")]
-    Expired,
-    /// `nbf` is in the future (beyond the leeway).
-    #[error("the token is not valid yet")]
-    NotYetValid,
-    /// `iss` is not the identity platform's for a tenant of the batch.
-    #[error("the issuer is not the identity platform for this tenant")]
-    WrongIssuer,
-    /// The header names an algorithm other than RS256.
-    #[error("the algorithm is not RS256")]
-    AlgNotAllowed,
-    /// No published key has the token's `kid` (after a refresh).
-    #[error("no published signing key has this kid")]
-    UnknownKey,
-    /// Not a JWT, or claims missing or of the wrong type.
-    #[error("the token is not a well-formed JWT")]
-    Malformed,
-}
-
-impl TokenRejection {
-    /// The stable kebab-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BadSignature => "bad-signature",
-            Self::WrongAudience => "wrong-audience",
-            Self::WrongAppId => "wrong-app-id",
-            Self::Expired => "expired",
-            Self::NotYetValid => "not-yet-valid",
-            Self::WrongIssuer => "wrong-issuer",
-            Self::AlgNotAllowed => "alg-not-allowed",
-            Self::UnknownKey => "unknown-key",
-            Self::Malformed => "malformed",
-        }
-    }
-}
 
 /// The claims this module reads; others are ignored.
 #[derive(Debug, Deserialize)]
@@ -259,25 +198,5 @@ mod tests {
             tid
         ));
         assert!(!issuer_names("https://sts.windows.net/other/", tid));
-    }
-
-    #[test]
-    fn names_match_their_serde_form() {
-        for rejection in [
-            TokenRejection::BadSignature,
-            TokenRejection::WrongAudience,
-            TokenRejection::WrongAppId,
-            TokenRejection::Expired,
-            TokenRejection::NotYetValid,
-            TokenRejection::WrongIssuer,
-            TokenRejection::AlgNotAllowed,
-            TokenRejection::UnknownKey,
-            TokenRejection::Malformed,
-        ] {
-            assert_eq!(
-                serde_json::to_value(rejection).unwrap(),
-                serde_json::Value::from(rejection.name())
-            );
-        }
     }
 }

@@ -73,6 +73,22 @@ impl Inbox {
             .collect()
     }
 
+    /// Up to `limit` of `profile`'s batches waiting to be processed, oldest first. Each
+    /// profile's receiver drains its own, so one profile's backlog never hides another's.
+    pub fn pending_for(&self, profile: &str, limit: usize) -> Result<Vec<RawBatch>, StoreError> {
+        let mut batches = Vec::new();
+        for entry in self.inner.trees.inbox.iter() {
+            if batches.len() >= limit {
+                break;
+            }
+            let (key, value) = entry?;
+            if profile_of(&value) == Some(profile.as_bytes()) {
+                batches.push(decode(&key, &value)?);
+            }
+        }
+        Ok(batches)
+    }
+
     /// Forgets a processed batch. Removing an id that is not there is not an error.
     pub fn remove(&self, id: u64) -> Result<(), StoreError> {
         self.inner.trees.inbox.remove(id.to_be_bytes())?;
@@ -88,6 +104,14 @@ impl Inbox {
     pub fn is_empty(&self) -> bool {
         self.inner.trees.inbox.is_empty()
     }
+}
+
+/// The profile bytes of an entry, without copying its body; `None` when the entry is too
+/// short (then [`decode`] says what is wrong with it).
+fn profile_of(value: &[u8]) -> Option<&[u8]> {
+    let len_at = HEADER_LEN - 2;
+    let len = u16::from_be_bytes([*value.get(len_at)?, *value.get(len_at + 1)?]);
+    value.get(HEADER_LEN..HEADER_LEN + usize::from(len))
 }
 
 fn decode(key: &[u8], value: &[u8]) -> Result<RawBatch, StoreError> {

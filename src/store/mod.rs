@@ -6,8 +6,8 @@
 //! counters by reason), `interactions` (the privacy-minimal projection, by id) with
 //! `interactions-by-created` (its time index), `latency` (per-minute HDR histograms),
 //! `subscriptions` (pilotwatch's own registry), `events` (keeper actions, lifecycle events, poll
-//! runs, audit) and `meta` (schema version, interaction count). Keys are big-endian so byte order
-//! is time order (see `keys`).
+//! runs, audit) and `meta` (schema version, interaction count, each profile's latest accepted
+//! notification time). Keys are big-endian so byte order is time order (see `keys`).
 //!
 //! # Durability
 //!

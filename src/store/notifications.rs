@@ -1,7 +1,8 @@
 //! The notification log: one record per notification item, keyed `received_at ++ sequence`,
 //! plus the `rejections` tree of per-minute counters by [`RejectReason`] so that "how many were
 //! rejected, and why, since T" never scans the log. A rejected record and its counter are
-//! written in one transaction.
+//! written in one transaction. Each profile's latest accepted `received_at` is kept in `meta`
+//! so "when did this profile last get a genuine notification" never scans either.
 //!
 //! Depends on sled and the records only.
 
@@ -20,6 +21,9 @@ use super::records::{NotificationRecord, RejectReason};
 
 const TREE: &str = "notifications";
 const REJECTIONS: &str = "rejections";
+
+/// Prefix of the per-profile "latest accepted notification" keys in `meta`.
+const LAST_ACCEPTED_PREFIX: &[u8] = b"last-accepted-notification/";
 
 /// Handle on the notification log.
 #[derive(Debug, Clone)]
@@ -40,6 +44,9 @@ impl NotificationLog {
         let trees = &self.inner.trees;
         let Some(reason) = record.rejected else {
             trees.notifications.insert(key, value)?;
+            if record.accepted {
+                self.note_accepted(&record.profile, record.received_at)?;
+            }
             return Ok(sequence);
         };
         let counter = rejection_key(record.received_at, reason)?;
@@ -87,6 +94,33 @@ impl NotificationLog {
             .collect()
     }
 
+    /// When `profile` last received a notification that entered the feed (its `received_at`),
+    /// if ever. Forgeries and rejected items do not count: they must not move the start of a
+    /// gap backfill forward.
+    pub fn last_accepted_at(&self, profile: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let Some(bytes) = self.inner.trees.meta.get(last_accepted_key(profile))? else {
+            return Ok(None);
+        };
+        keys::time_of(&bytes)
+            .map(Some)
+            .ok_or_else(|| StoreError::corrupt("meta", "a last-notification time is not 8 bytes"))
+    }
+
+    /// Raises the profile's latest accepted time to `at`. Written after the record and not in
+    /// its transaction: a crash in between leaves the time older than the log, which only
+    /// makes a later gap backfill start earlier.
+    fn note_accepted(&self, profile: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let encoded = keys::time(at)?;
+        self.inner.trees.meta.fetch_and_update(
+            last_accepted_key(profile),
+            |current| match current {
+                Some(current) if current >= encoded.as_slice() => Some(current.to_vec()),
+                _ => Some(encoded.to_vec()),
+            },
+        )?;
+        Ok(())
+    }
+
     /// Rejected items by reason, received since the start of the minute holding `since`.
     /// Reasons with no rejection are absent.
     pub fn rejected_counts(
@@ -105,6 +139,10 @@ impl NotificationLog {
         }
         Ok(counts)
     }
+}
+
+fn last_accepted_key(profile: &str) -> Vec<u8> {
+    [LAST_ACCEPTED_PREFIX, profile.as_bytes()].concat()
 }
 
 fn rejection_key(

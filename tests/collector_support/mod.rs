@@ -1,49 +1,65 @@
-//! Harness for the keeper and poller tests: an in-memory store implementing their store seams
-//! (STAND-IN until `crate::store` lands; at merge the lead may swap in a real `Store` on a temp
-//! dir), a Graph client on the simulator's own scaled clock, a profile pointing at a test
-//! receiver, and a forwarder that turns the receiver's lifecycle POSTs into `LifecycleSignal`s
-//! as the real receiver will.
+//! Harness for the keeper and poller tests: the real sled [`Store`] on a temporary directory
+//! (with readers for what the tests look at), a Graph client on the simulator's own scaled
+//! clock, a profile pointing at a test receiver, and a forwarder that turns the test
+//! receiver's POSTs into what the real receiver would produce: lifecycle events logged and
+//! signalled, change notifications recorded as accepted.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use pilotwatch::clock::SharedClock;
-use pilotwatch::collector::keeper::records::{
-    Event, EventKind, InteractionRecord, KeeperAction, LifecycleSignal, Outcome, StoreError,
-    SubscriptionRecord, SubscriptionState,
-};
-use pilotwatch::collector::keeper::{CertificateSource, KeeperStore};
-use pilotwatch::collector::poller::PollerStore;
+use pilotwatch::collector::keeper::CertificateSource;
 use pilotwatch::config::{Cloud, Profile};
 use pilotwatch::graph::auth::{TokenProvider, token_endpoint};
 use pilotwatch::graph::http::{EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudget, RetryPolicy};
 use pilotwatch::graph::model::ChangeNotificationCollection;
+use pilotwatch::receiver::LifecycleSignal;
 use pilotwatch::secret::SecretSource;
+use pilotwatch::store::{
+    Check, DecryptVerdict, Durability, Event, EventKind, InteractionRecord, KeeperAction,
+    NotificationRecord, Outcome, Store, StoreOptions, SubscriptionRecord, SubscriptionState,
+    TokenVerdict,
+};
 use tokio::sync::mpsc;
 
 use crate::common::TestSim;
 use crate::common::receiver::TestReceiver;
 
-/// The store, in memory. Clones share it.
-#[derive(Clone, Default)]
-pub struct MemoryStore {
-    inner: Arc<Mutex<Inner>>,
+/// The real store on a temporary directory. Clones share both.
+#[derive(Clone)]
+pub struct TestStore {
+    store: Store,
+    _dir: Arc<tempfile::TempDir>,
 }
 
-#[derive(Default)]
-struct Inner {
-    subscriptions: BTreeMap<String, SubscriptionRecord>,
-    events: Vec<Event>,
-    interactions: BTreeMap<String, InteractionRecord>,
-    last_notification: Option<DateTime<Utc>>,
-}
+impl TestStore {
+    /// A fresh store on `sim`'s clock. Flush durability: nothing here survives the test.
+    pub fn open(sim: &TestSim) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            durability: Durability::Flush,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&dir.path().join("store"), options, sim_clock(sim)).unwrap();
+        Self {
+            store,
+            _dir: Arc::new(dir),
+        }
+    }
 
-impl MemoryStore {
+    /// The store, to hand to a keeper or poller.
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// Every event, oldest first.
     pub fn events(&self) -> Vec<Event> {
-        self.inner.lock().unwrap().events.clone()
+        let mut events = self.store.events().recent(usize::MAX).unwrap();
+        events.reverse();
+        events
     }
 
     /// Keeper events of `action` with `outcome`.
@@ -55,13 +71,7 @@ impl MemoryStore {
     }
 
     pub fn subscriptions(&self) -> Vec<SubscriptionRecord> {
-        self.inner
-            .lock()
-            .unwrap()
-            .subscriptions
-            .values()
-            .cloned()
-            .collect()
+        self.store.subscriptions().all().unwrap()
     }
 
     pub fn active(&self) -> Vec<SubscriptionRecord> {
@@ -71,20 +81,44 @@ impl MemoryStore {
             .collect()
     }
 
+    /// Every stored interaction, by id.
     pub fn interactions(&self) -> BTreeMap<String, InteractionRecord> {
-        self.inner.lock().unwrap().interactions.clone()
+        self.store
+            .interactions()
+            .recent(usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|record| (record.id.clone(), record))
+            .collect()
     }
 
     pub fn put_interaction(&self, record: InteractionRecord) {
-        self.inner
-            .lock()
-            .unwrap()
-            .interactions
-            .insert(record.id.clone(), record);
+        assert!(self.store.interactions().insert_if_absent(&record).unwrap());
     }
 
-    pub fn set_last_notification(&self, at: DateTime<Utc>) {
-        self.inner.lock().unwrap().last_notification = Some(at);
+    /// Records an accepted change notification for `profile` received at `at`, as the
+    /// receiver does.
+    pub fn note_notification(&self, profile: &str, at: DateTime<Utc>) {
+        let record = NotificationRecord {
+            received_at: at,
+            acked_at: at,
+            processed_at: at,
+            profile: profile.to_owned(),
+            subscription_id: String::new(),
+            tenant_id: None,
+            change_type: Some("created".to_owned()),
+            resource: None,
+            client_state: Check::Ok,
+            validation_tokens: TokenVerdict::Valid,
+            decryption: DecryptVerdict::Ok,
+            interaction_id: None,
+            created_at: None,
+            latency_ms: None,
+            duplicate: false,
+            accepted: true,
+            rejected: None,
+        };
+        self.store.notifications().append(&record).unwrap();
     }
 
     /// Waits until `predicate` holds for the store, or panics after `limit` naming `what`.
@@ -101,58 +135,6 @@ impl MemoryStore {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-}
-
-impl KeeperStore for MemoryStore {
-    fn put_subscription(&self, record: &SubscriptionRecord) -> Result<(), StoreError> {
-        self.inner
-            .lock()
-            .unwrap()
-            .subscriptions
-            .insert(record.id.clone(), record.clone());
-        Ok(())
-    }
-
-    fn subscription(&self, id: &str) -> Result<Option<SubscriptionRecord>, StoreError> {
-        Ok(self.inner.lock().unwrap().subscriptions.get(id).cloned())
-    }
-
-    fn active_subscriptions(&self, profile: &str) -> Result<Vec<SubscriptionRecord>, StoreError> {
-        Ok(self
-            .active()
-            .into_iter()
-            .filter(|record| record.profile == profile)
-            .collect())
-    }
-
-    fn append_event(&self, event: &Event) -> Result<u64, StoreError> {
-        let mut inner = self.inner.lock().unwrap();
-        inner.events.push(event.clone());
-        Ok(inner.events.len() as u64)
-    }
-
-    fn last_notification_at(&self, _profile: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(self.inner.lock().unwrap().last_notification)
-    }
-}
-
-impl PollerStore for MemoryStore {
-    fn insert_if_absent(&self, record: &InteractionRecord) -> Result<bool, StoreError> {
-        let mut inner = self.inner.lock().unwrap();
-        if inner.interactions.contains_key(&record.id) {
-            return Ok(false);
-        }
-        inner.interactions.insert(record.id.clone(), record.clone());
-        Ok(true)
-    }
-
-    fn interaction(&self, id: &str) -> Result<Option<InteractionRecord>, StoreError> {
-        Ok(self.inner.lock().unwrap().interactions.get(id).cloned())
-    }
-
-    fn append_event(&self, event: &Event) -> Result<u64, StoreError> {
-        KeeperStore::append_event(self, event)
     }
 }
 
@@ -228,12 +210,12 @@ pub fn profile(sim: &TestSim, receiver: Option<&TestReceiver>) -> Profile {
     }
 }
 
-/// Forwards every lifecycle item the receiver gets to `signals` (as the real receiver does
-/// after checking it), and notes change notifications' arrival in `store`. Stops with the
-/// receiver's owner (abort the handle).
+/// Does for every POST the test receiver gets what the real receiver does once it has checked
+/// it: a lifecycle item is logged and sent to `signals`, a change notification is recorded as
+/// accepted in `store`. Stops with the receiver's owner (abort the handle).
 pub fn forward_lifecycle(
     receiver: Arc<TestReceiver>,
-    store: MemoryStore,
+    store: TestStore,
     clock: SharedClock,
     profile: String,
     signals: mpsc::Sender<LifecycleSignal>,
@@ -251,6 +233,13 @@ pub fn forward_lifecycle(
                 for item in batch.value {
                     match item.lifecycle_event {
                         Some(event) => {
+                            let logged = Event {
+                                at: clock.now(),
+                                profile: profile.clone(),
+                                kind: EventKind::lifecycle(event, item.subscription_id.clone()),
+                                message: "lifecycle event (test forwarder)".to_owned(),
+                            };
+                            store.store.events().append(&logged).unwrap();
                             let signal = LifecycleSignal {
                                 profile: profile.clone(),
                                 subscription_id: item.subscription_id,
@@ -260,7 +249,7 @@ pub fn forward_lifecycle(
                                 return;
                             }
                         }
-                        None => store.set_last_notification(clock.now()),
+                        None => store.note_notification(&profile, clock.now()),
                     }
                 }
             }

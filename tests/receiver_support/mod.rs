@@ -1,7 +1,8 @@
 //! Shared by `tests/receiver.rs` and `tests/receiver_negative.rs`: an in-memory [`Ledger`]
-//! stand-in for the sled store (which is written in parallel; the lead swaps it in at merge),
-//! with switches for a failing or slow commit; a simulator scenario with near-instant delivery;
-//! and helpers that start a receiver for the simulator's app and subscribe it.
+//! with switches for a failing or slow commit (which the sled store cannot be made to do on
+//! demand) that also keeps each decrypted interaction whole, to prove decryption intact; a
+//! simulator scenario with near-instant delivery; and helpers that start a receiver for the
+//! simulator's app on any ledger — the in-memory one or the real store — and subscribe it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, HashSet};
@@ -11,13 +12,15 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use pilotwatch::clock::SharedClock;
+use pilotwatch::collector::ports::ProfileLedger;
 use pilotwatch::graph::model::AiInteraction;
 use pilotwatch::receiver::{
-    EncryptionKeys, Endpoint, Ledger, LifecycleEntry, LifecycleSignal, NotificationRecord,
-    PendingBatch, Receiver, ReceiverConfig, RunningReceiver, Verifier, keys_url,
+    EncryptionKeys, Endpoint, Event, InteractionRecord, Ledger, LifecycleSignal,
+    NotificationRecord, RawBatch, Receiver, ReceiverConfig, RunningReceiver, Verifier, keys_url,
 };
 use pilotwatch::sim::SimOptions;
 use pilotwatch::sim::scenario::Scenario;
+use pilotwatch::store::{ClientState, InteractionSource, SubscriptionRecord, SubscriptionState};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -51,7 +54,7 @@ pub struct MemoryError(pub String);
 #[derive(Default)]
 pub struct Inner {
     pub next_id: u64,
-    pub inbox: BTreeMap<u64, PendingBatch>,
+    pub inbox: BTreeMap<u64, RawBatch>,
     /// Inbox ids written but not yet committed.
     pub uncommitted: HashSet<u64>,
     /// Every body ever put, in order (what the HTTP side stored).
@@ -60,10 +63,10 @@ pub struct Inner {
     pub interactions: BTreeMap<String, AiInteraction>,
     pub latencies: Vec<u64>,
     pub notifications: Vec<NotificationRecord>,
-    pub lifecycle: Vec<LifecycleEntry>,
+    pub lifecycle: Vec<Event>,
 }
 
-/// The in-memory stand-in.
+/// The in-memory ledger.
 #[derive(Default)]
 pub struct MemoryLedger {
     pub inner: Mutex<Inner>,
@@ -122,7 +125,7 @@ impl Ledger for MemoryLedger {
         let id = inner.next_id;
         inner.inbox.insert(
             id,
-            PendingBatch {
+            RawBatch {
                 id,
                 profile: profile.to_owned(),
                 endpoint,
@@ -147,7 +150,7 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<PendingBatch>, MemoryError> {
+    fn pending(&self, limit: usize) -> Result<Vec<RawBatch>, MemoryError> {
         let inner = self.lock();
         // Only what was committed is visible to the processor, as after a crash.
         Ok(inner
@@ -176,16 +179,23 @@ impl Ledger for MemoryLedger {
         &self,
         _profile: &str,
         interaction: &AiInteraction,
-        _seen_at: DateTime<Utc>,
-    ) -> Result<bool, MemoryError> {
+        seen_at: DateTime<Utc>,
+    ) -> Result<Option<InteractionRecord>, MemoryError> {
         let mut inner = self.lock();
         if inner.interactions.contains_key(&interaction.id) {
-            return Ok(false);
+            return Ok(None);
         }
         inner
             .interactions
             .insert(interaction.id.clone(), interaction.clone());
-        Ok(true)
+        let record = InteractionRecord::from_graph(
+            interaction,
+            InteractionSource::Notification,
+            seen_at,
+            false,
+        )
+        .map_err(|error| MemoryError(error.to_string()))?;
+        Ok(Some(record))
     }
 
     fn record_latency(&self, _at: DateTime<Utc>, latency_ms: u64) -> Result<(), MemoryError> {
@@ -198,15 +208,52 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
-    fn append_lifecycle(&self, entry: &LifecycleEntry) -> Result<(), MemoryError> {
-        self.lock().lifecycle.push(entry.clone());
+    fn append_lifecycle(&self, event: &Event) -> Result<(), MemoryError> {
+        self.lock().lifecycle.push(event.clone());
         Ok(())
     }
 }
 
+/// Where a test registers a subscription's `clientState`, as the keeper would.
+pub trait Registry {
+    fn register(&self, subscription_id: &str, client_state: &str);
+}
+
+impl Registry for MemoryLedger {
+    fn register(&self, subscription_id: &str, client_state: &str) {
+        MemoryLedger::register(self, subscription_id, client_state);
+    }
+}
+
+impl Registry for ProfileLedger {
+    fn register(&self, subscription_id: &str, client_state: &str) {
+        let now = chrono::Utc::now();
+        self.store()
+            .subscriptions()
+            .put(&SubscriptionRecord {
+                id: subscription_id.to_owned(),
+                profile: PROFILE.to_owned(),
+                resource: "/copilot/interactionHistory/getAllEnterpriseInteractions".to_owned(),
+                expires_at: now + chrono::Duration::hours(48),
+                created_at: now,
+                client_state: ClientState::new(client_state),
+                notification_url: String::new(),
+                lifecycle_url: None,
+                certificate_id: None,
+                state: SubscriptionState::Active,
+                last_renewed_at: None,
+                last_reauthorized_at: None,
+            })
+            .unwrap();
+    }
+}
+
+/// The profile every test receiver serves.
+pub const PROFILE: &str = "test";
+
 /// A receiver for the simulator's app, with its own ledger and keys.
-pub struct Harness {
-    pub ledger: Arc<MemoryLedger>,
+pub struct Harness<L = MemoryLedger> {
+    pub ledger: Arc<L>,
     pub keys: Arc<EncryptionKeys>,
     pub receiver: RunningReceiver,
     pub lifecycle: mpsc::Receiver<LifecycleSignal>,
@@ -243,6 +290,17 @@ pub async fn harness_with_keys(
     dir: tempfile::TempDir,
     tweak: impl FnOnce(&mut ReceiverConfig),
 ) -> Harness {
+    harness_on(sim, Arc::new(MemoryLedger::default()), keys, dir, tweak).await
+}
+
+/// Starts a receiver for `sim`'s app that stores through `ledger`.
+pub async fn harness_on<L: Ledger>(
+    sim: &TestSim,
+    ledger: Arc<L>,
+    keys: Arc<EncryptionKeys>,
+    dir: tempfile::TempDir,
+    tweak: impl FnOnce(&mut ReceiverConfig),
+) -> Harness<L> {
     let clock: SharedClock = sim.sim.state.clock.clone();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let verifier = Arc::new(Verifier::new(
@@ -251,8 +309,7 @@ pub async fn harness_with_keys(
         Arc::clone(&keys),
         http.clone(),
     ));
-    let ledger = Arc::new(MemoryLedger::default());
-    let mut config = ReceiverConfig::new("test", "127.0.0.1:0".parse().unwrap());
+    let mut config = ReceiverConfig::new(PROFILE, "127.0.0.1:0".parse().unwrap());
     tweak(&mut config);
     let (lifecycle_tx, lifecycle) = mpsc::channel(16);
     let receiver = Receiver::start(
@@ -277,7 +334,7 @@ pub async fn harness_with_keys(
     }
 }
 
-impl Harness {
+impl<L: Registry> Harness<L> {
     /// Creates a rich tenant-wide subscription pointing at this receiver and registers its
     /// client state in the ledger, as the keeper would; returns the subscription id.
     pub async fn subscribe(&self, sim: &TestSim) -> String {

@@ -1,11 +1,9 @@
 //! The `/subscriptions` calls the keeper makes (graph-facts §3.2), each one request through the
-//! shared [`GraphClient`] (budget, retries, typed errors), plus the random `clientState`.
+//! shared [`GraphClient`] (budget, retries, typed errors).
 //!
 //! A subscription id from Graph or the store is percent-encoded as one path segment, so no
 //! value can change which URL is called. Depends on the Graph client and the model only.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
@@ -15,9 +13,6 @@ use crate::graph::model::{Subscription, SubscriptionCreate, SubscriptionPatch};
 
 /// Pages of `GET /subscriptions` read at most: an app has a handful of subscriptions.
 const MAX_LIST_PAGES: usize = 20;
-
-/// Random bytes in a `clientState`: 256 bits, 43 base64url characters (the limit is 128).
-const CLIENT_STATE_BYTES: usize = 32;
 
 /// Everything but RFC 3986 unreserved characters is escaped in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -95,17 +90,9 @@ pub fn is_handshake_failure(error: &RequestError) -> bool {
     }
 }
 
-/// A fresh `clientState`: 32 bytes from the operating system's CSPRNG, base64url.
-pub fn new_client_state() -> Result<String, aws_lc_rs::error::Unspecified> {
-    let mut bytes = [0_u8; CLIENT_STATE_BYTES];
-    aws_lc_rs::rand::fill(&mut bytes)?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::model::well_known::MAX_CLIENT_STATE_LEN;
 
     #[test]
     fn ids_stay_one_path_segment() {
@@ -115,19 +102,6 @@ mod tests {
         );
         let hostile = subscription_path("../users?$top=1#x");
         assert_eq!(hostile, "/subscriptions/..%2Fusers%3F%24top%3D1%23x");
-    }
-
-    #[test]
-    fn client_states_are_long_random_and_within_the_limit() {
-        let a = new_client_state().unwrap();
-        let b = new_client_state().unwrap();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 43);
-        assert!(a.len() <= MAX_CLIENT_STATE_LEN);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
     }
 
     #[test]

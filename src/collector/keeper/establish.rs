@@ -10,10 +10,12 @@ use chrono::{DateTime, Utc};
 
 use super::api;
 use super::plan::{self, Desired};
-use super::records::{ClientState, KeeperAction, Outcome, SubscriptionRecord, SubscriptionState};
 use super::{CHANGE_TYPE, Keeper, Tracker};
 use crate::collector::poller::GapReason;
 use crate::graph::model::{Subscription, SubscriptionCreate};
+use crate::store::records::{
+    ClientState, KeeperAction, Outcome, SubscriptionRecord, SubscriptionState,
+};
 
 impl Keeper {
     /// Picks up the registry's active subscription after a restart, checking it with Graph.
@@ -88,14 +90,10 @@ impl Keeper {
 
     /// `POST /subscriptions`, with the 409 and handshake paths.
     pub(super) async fn establish(&self, desired: &Desired, tracker: &mut Tracker) {
-        let client_state = match api::new_client_state() {
+        let client_state = match ClientState::random() {
             Ok(state) => state,
-            Err(_) => {
-                self.fail(
-                    tracker,
-                    KeeperAction::Create,
-                    "the system random generator failed; no clientState could be made".to_owned(),
-                );
+            Err(error) => {
+                self.fail(tracker, KeeperAction::Create, error.to_string());
                 return;
             }
         };
@@ -109,14 +107,13 @@ impl Keeper {
             encryption_certificate: Some(self.certificates.current_certificate_base64()),
             encryption_certificate_id: Some(desired.certificate_id.clone()),
             expiration_date_time: self.options.requested_expiry(now),
-            client_state: Some(client_state.clone()),
+            client_state: Some(client_state.expose().to_owned()),
             latest_supported_tls_version: None,
             notification_url_app_id: None,
         };
         match api::create(&self.graph, &body).await {
             Ok(created) => {
-                let record =
-                    self.record_for(created, ClientState::new(client_state), self.clock.now());
+                let record = self.record_for(created, client_state, self.clock.now());
                 self.save(&record);
                 let due = self.schedule(&record);
                 self.note(

@@ -10,8 +10,8 @@
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 
-use super::records::SubscriptionRecord;
 use crate::graph::model::well_known::{MAX_SUBSCRIPTION_MINUTES, MIN_SUBSCRIPTION_MINUTES};
+use crate::store::records::SubscriptionRecord;
 
 /// Graph's window between a reauthorize and a PATCH of the same subscription (§3.2).
 pub const REAUTHORIZE_PATCH_SPACING: Duration = Duration::minutes(10);
@@ -228,8 +228,8 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    use super::super::records::{ClientState, SubscriptionState};
     use super::*;
+    use crate::store::records::{ClientState, SubscriptionState};
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
@@ -242,7 +242,7 @@ mod tests {
             resource: "/copilot/interactionHistory/getAllEnterpriseInteractions".into(),
             expires_at: at("2026-11-25T08:00:00Z"),
             created_at: at("2026-11-22T08:00:00Z"),
-            client_state: ClientState::new("x".into()),
+            client_state: ClientState::new("x"),
             notification_url: "https://n.test/notify".into(),
             lifecycle_url: Some("https://n.test/lifecycle".into()),
             certificate_id: Some("cert-1".into()),

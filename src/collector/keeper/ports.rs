@@ -2,14 +2,14 @@
 //! (its subscription registry, the event log, the time of the last notification) and
 //! [`CertificateSource`] (the certificate Graph encrypts rich notifications for).
 //!
-//! The real store and the receiver's `EncryptionKeys` implement them at merge (one-line
-//! delegations to `store.subscriptions()`, `store.events()`, `store.notifications()` and
-//! `EncryptionKeys::current_certificate_*`); tests implement them in memory. Depends on the
-//! record types only.
+//! The real `Store` and the receiver's `EncryptionKeys` implement them in
+//! `collector::ports`; tests may implement them in memory to inject failures. Depends on the
+//! store's record types and error only.
 
 use chrono::{DateTime, Utc};
 
-use super::records::{Event, StoreError, SubscriptionRecord};
+use crate::store::StoreError;
+use crate::store::records::{Event, SubscriptionRecord};
 
 /// The keeper's view of the store.
 pub trait KeeperStore: Send + Sync + 'static {
@@ -25,7 +25,8 @@ pub trait KeeperStore: Send + Sync + 'static {
     /// Appends to the event log; returns the event's sequence number.
     fn append_event(&self, event: &Event) -> Result<u64, StoreError>;
 
-    /// When the profile last received a change notification (its `received_at`), if ever.
+    /// When the profile last received a genuine change notification (its `received_at`), if
+    /// ever.
     fn last_notification_at(&self, profile: &str) -> Result<Option<DateTime<Utc>>, StoreError>;
 }
 

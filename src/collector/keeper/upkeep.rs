@@ -10,12 +10,13 @@ use tokio::sync::mpsc;
 
 use super::api;
 use super::plan::{self, ChallengeResponse};
-use super::records::{
-    KeeperAction, LifecycleSignal, Outcome, SubscriptionRecord, SubscriptionState,
-};
-use super::{Keeper, Tracker, lifecycle_name, span};
+use super::{Keeper, Tracker, span};
 use crate::collector::poller::{Gap, GapReason};
 use crate::graph::model::LifecycleEvent;
+use crate::receiver::LifecycleSignal;
+use crate::store::records::{
+    KeeperAction, Outcome, SubscriptionRecord, SubscriptionState, lifecycle_event_name,
+};
 
 impl Keeper {
     /// PATCH a new expiry (on schedule, or answering a challenge).
@@ -66,7 +67,7 @@ impl Keeper {
             tracing::debug!(profile = %signal.profile, "lifecycle signal for another profile ignored");
             return;
         }
-        let name = lifecycle_name(signal.event);
+        let name = lifecycle_event_name(signal.event);
         let current = tracker
             .current
             .as_ref()
@@ -121,7 +122,7 @@ impl Keeper {
                 Outcome::Skipped,
                 format!(
                     "{} for {} ignored: it is not the subscription pilotwatch keeps for profile {}",
-                    lifecycle_name(event),
+                    lifecycle_event_name(event),
                     signal.subscription_id,
                     self.profile.name
                 ),

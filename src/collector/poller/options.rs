@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::collector::keeper::records::StoreError;
 use crate::graph::http::RequestError;
+use crate::store::StoreError;
 
 /// How the poller behaves. Spans are in the injected clock's time.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,10 @@
 //! What the poller needs from the store, as one small trait: de-duplicating inserts, lookups by
-//! id (to tell what notifications delivered), and the event log. The real store implements it
-//! at merge (`store.interactions().insert_if_absent/get`, `store.events().append`); tests
-//! implement it in memory. Depends on the record types only.
+//! id (to tell what notifications delivered), and the event log. The real `Store` implements
+//! it in `collector::ports`; tests may implement it in memory to inject failures. Depends on
+//! the store's record types and error only.
 
-use crate::collector::keeper::records::{Event, InteractionRecord, StoreError};
+use crate::store::StoreError;
+use crate::store::records::{Event, InteractionRecord};
 
 /// The poller's view of the store.
 pub trait PollerStore: Send + Sync + 'static {

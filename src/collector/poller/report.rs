@@ -4,12 +4,14 @@
 //! The reconciliation report carries the key fact for "the push path is broken while users are
 //! active": the export API has interactions in a settled window that no notification delivered.
 //! Deciding when that is a finding is `diagnose`'s business; [`PollReport::push_coverage`]
-//! gives it the ratio. Depends on nothing else in the crate.
+//! gives it the ratio. Depends only on the store's `PollTrigger` record.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::store::records::PollTrigger;
 
 /// Why a window needs filling from the export API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,6 +67,18 @@ pub enum PollKind {
     Reconcile,
 }
 
+impl PollKind {
+    /// How the event log names why the poll ran.
+    pub fn trigger(self) -> PollTrigger {
+        match self {
+            Self::Backfill => PollTrigger::Backfill,
+            Self::Gap(GapReason::Requested) => PollTrigger::Operator,
+            Self::Gap(_) => PollTrigger::GapFill,
+            Self::Reconcile => PollTrigger::Reconcile,
+        }
+    }
+}
+
 impl fmt::Display for PollKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -107,6 +121,9 @@ pub struct PollReport {
     pub via_notifications: u64,
     /// Of those, never delivered by a notification (`fetched − via_notifications`).
     pub missing: u64,
+    /// Of those, items that cannot be stored (an empty or oversized id); counted in
+    /// `fetched` and `missing`, never stored.
+    pub skipped: u64,
     /// Users whose history could not be read (all of them are retried on the next poll).
     pub failed_users: Vec<UserFailure>,
     /// True when a user's history had more pages than the poller reads per window.
@@ -145,6 +162,7 @@ mod tests {
             new: 0,
             via_notifications: 0,
             missing: 0,
+            skipped: 0,
             failed_users: Vec::new(),
             truncated: false,
         };

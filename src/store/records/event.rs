@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::graph::model::LifecycleEvent;
+
 /// One entry of the event log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -49,6 +51,9 @@ pub enum EventKind {
         fetched: u64,
         /// Of those, how many the store did not have yet.
         new: u64,
+        /// Of those, how many no change notification delivered: what reconciliation measures
+        /// the push path by.
+        missing: u64,
         /// How it went.
         outcome: Outcome,
     },
@@ -59,42 +64,57 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// A lifecycle event as Graph named it.
+    pub fn lifecycle(event: LifecycleEvent, subscription_id: impl Into<String>) -> Self {
+        Self::Lifecycle {
+            event: lifecycle_event_name(event).to_owned(),
+            subscription_id: subscription_id.into(),
+        }
+    }
+}
+
+/// Graph's spelling of a `lifecycleEvent` (`unknown` for values this build does not know).
+pub fn lifecycle_event_name(event: LifecycleEvent) -> &'static str {
+    match event {
+        LifecycleEvent::ReauthorizationRequired => "reauthorizationRequired",
+        LifecycleEvent::SubscriptionRemoved => "subscriptionRemoved",
+        LifecycleEvent::Missed => "missed",
+        LifecycleEvent::Unknown => "unknown",
+    }
+}
+
 /// Actions of the subscription keeper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum KeeperAction {
-    /// `POST /subscriptions`.
+    /// `POST /subscriptions` (also when recreating one Graph removed).
     Create,
     /// Took over an existing subscription after a 409.
     Adopt,
-    /// `PATCH` with a new expiry.
+    /// `PATCH` with a new expiry, on schedule.
     Renew,
-    /// `POST /subscriptions/{id}/reauthorize`.
+    /// `PATCH` (renew and reauthorize in one call) answering `reauthorizationRequired`.
     Reauthorize,
-    /// Created a new subscription because the old one is gone.
-    Recreate,
+    /// `GET /subscriptions/{id}`: checked that a registered subscription still exists, or
+    /// kept the registry up to date.
+    Verify,
     /// `DELETE /subscriptions/{id}`.
     Delete,
-    /// Switched to a new encryption certificate.
-    RotateCertificate,
+    /// Asked the poller to backfill a gap.
+    RequestBackfill,
 }
 
-/// How an action went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
+/// How an action went. The event's message says why it failed or was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// It worked.
     Succeeded,
     /// It failed; it may be retried.
-    Failed {
-        /// Why, free of secrets.
-        error: String,
-    },
-    /// It was not attempted.
-    Skipped {
-        /// Why not.
-        reason: String,
-    },
+    Failed,
+    /// It was deliberately not attempted.
+    Skipped,
 }
 
 /// Why the poller ran.
@@ -140,16 +160,36 @@ mod tests {
             profile: "contoso".into(),
             kind: EventKind::Keeper {
                 action: KeeperAction::Reauthorize,
-                outcome: Outcome::Failed {
-                    error: "403".into(),
-                },
+                outcome: Outcome::Failed,
             },
             message: "reauthorize failed".into(),
         };
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["kind"]["kind"], "keeper");
         assert_eq!(json["kind"]["action"], "reauthorize");
-        assert_eq!(json["kind"]["outcome"]["outcome"], "failed");
+        assert_eq!(json["kind"]["outcome"], "failed");
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+    }
+
+    #[test]
+    fn lifecycle_events_keep_graphs_spelling() {
+        let kind = EventKind::lifecycle(LifecycleEvent::ReauthorizationRequired, "sub-1");
+        assert_eq!(
+            kind,
+            EventKind::Lifecycle {
+                event: "reauthorizationRequired".into(),
+                subscription_id: "sub-1".into()
+            }
+        );
+        for event in [
+            LifecycleEvent::ReauthorizationRequired,
+            LifecycleEvent::SubscriptionRemoved,
+            LifecycleEvent::Missed,
+        ] {
+            assert_eq!(
+                serde_json::to_value(event).unwrap(),
+                serde_json::Value::from(lifecycle_event_name(event))
+            );
+        }
     }
 }

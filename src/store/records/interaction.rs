@@ -70,6 +70,18 @@ impl InteractionRecord {
     /// Longest id accepted. Graph's ids are epoch milliseconds; this leaves ample room.
     pub const MAX_ID_BYTES: usize = 512;
 
+    /// Whether `id` can be an interaction's key: what [`InteractionRecord::from_graph`]
+    /// checks, for callers that must judge an item before projecting it.
+    pub fn check_id(id: &str) -> Result<(), InvalidInteraction> {
+        if id.is_empty() {
+            return Err(InvalidInteraction::EmptyId);
+        }
+        if id.len() > Self::MAX_ID_BYTES {
+            return Err(InvalidInteraction::IdTooLong(id.len()));
+        }
+        Ok(())
+    }
+
     /// Projects `item` to what the store keeps: bodies only when `store_bodies`.
     pub fn from_graph(
         item: &AiInteraction,
@@ -77,12 +89,7 @@ impl InteractionRecord {
         seen_at: DateTime<Utc>,
         store_bodies: bool,
     ) -> Result<Self, InvalidInteraction> {
-        if item.id.is_empty() {
-            return Err(InvalidInteraction::EmptyId);
-        }
-        if item.id.len() > Self::MAX_ID_BYTES {
-            return Err(InvalidInteraction::IdTooLong(item.id.len()));
-        }
+        Self::check_id(&item.id)?;
         let from = item.from.as_ref();
         let from_display_name = from.and_then(|from| {
             [from.user.as_ref(), from.application.as_ref()]

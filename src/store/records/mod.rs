@@ -12,7 +12,9 @@ mod latency;
 mod notification;
 mod subscription;
 
-pub use event::{AuditAction, Event, EventKind, KeeperAction, Outcome, PollTrigger};
+pub use event::{
+    AuditAction, Event, EventKind, KeeperAction, Outcome, PollTrigger, lifecycle_event_name,
+};
 pub use inbox::{Endpoint, RawBatch};
 pub use interaction::{InteractionRecord, InteractionSource, InvalidInteraction};
 pub use latency::LatencySummary;
@@ -20,4 +22,4 @@ pub use notification::{
     Check, DecryptFailure, DecryptVerdict, NotificationRecord, RejectReason, TokenRejection,
     TokenVerdict,
 };
-pub use subscription::{ClientState, SubscriptionRecord, SubscriptionState};
+pub use subscription::{ClientState, RandomUnavailable, SubscriptionRecord, SubscriptionState};

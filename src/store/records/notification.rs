@@ -73,37 +73,79 @@ pub enum TokenVerdict {
     },
 }
 
-/// Which validation-token check failed (graph-facts §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Which validation-token check failed (graph-facts §4). Its `Display` is a sentence for
+/// people; [`TokenRejection::as_str`] is the stable name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    thiserror::Error,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum TokenRejection {
-    /// The RS256 signature does not verify.
+    /// The RS256 signature does not verify with the key its `kid` names.
+    #[error("the signature does not verify")]
     BadSignature,
-    /// `aud` is not this app.
+    /// `aud` is not this app's client id.
+    #[error("aud is not this app")]
     WrongAudience,
-    /// `appid`/`azp` is not the Change Tracking app.
+    /// `appid`/`azp` is not the Microsoft Graph Change Tracking app.
+    #[error("the caller is not the Microsoft Graph Change Tracking app")]
     WrongAppId,
     /// `exp` has passed (beyond the leeway).
+    #[error("the token has expired")]
     Expired,
     /// `nbf` is in the future (beyond the leeway).
+    #[error("the token is not valid yet")]
     NotYetValid,
-    /// `iss` is neither accepted issuer form.
+    /// `iss` is not the identity platform's for a tenant of the batch.
+    #[error("the issuer is not the identity platform for this tenant")]
     WrongIssuer,
-    /// `alg` is not RS256 (`none`, HS256, …).
+    /// The header names an algorithm other than RS256 (`none`, HS256, …).
+    #[error("the algorithm is not RS256")]
     AlgNotAllowed,
-    /// No key with that `kid`, even after refreshing the key set.
+    /// No published key has the token's `kid`, even after refreshing the key set.
+    #[error("no published signing key has this kid")]
     UnknownKey,
-    /// Not a JWT.
+    /// Not a JWT, or claims missing or of the wrong type.
+    #[error("the token is not a well-formed JWT")]
     Malformed,
+}
+
+impl TokenRejection {
+    /// The stable name (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadSignature => "bad-signature",
+            Self::WrongAudience => "wrong-audience",
+            Self::WrongAppId => "wrong-app-id",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not-yet-valid",
+            Self::WrongIssuer => "wrong-issuer",
+            Self::AlgNotAllowed => "alg-not-allowed",
+            Self::UnknownKey => "unknown-key",
+            Self::Malformed => "malformed",
+        }
+    }
 }
 
 /// What became of the item's `encryptedContent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
 pub enum DecryptVerdict {
-    /// The item carried no `encryptedContent`.
+    /// The item carried no `encryptedContent` (a basic or lifecycle notification).
     NotEncrypted,
-    /// Decrypted and parsed.
+    /// Not attempted: the item had already failed the `clientState` or token checks, and the
+    /// private key is not an oracle for forged input.
+    Skipped,
+    /// Decrypted, authenticated and parsed.
     Ok,
     /// Decryption failed.
     Failed {
@@ -112,22 +154,55 @@ pub enum DecryptVerdict {
     },
 }
 
-/// Which decryption step failed (graph-facts §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Which decryption step failed (graph-facts §5). Its `Display` is a sentence for people;
+/// [`DecryptFailure::as_str`] is the stable name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    thiserror::Error,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum DecryptFailure {
-    /// `dataSignature` does not match the ciphertext.
+    /// The HMAC-SHA256 of `data` does not match `dataSignature`: altered or not for us.
+    #[error("the content's HMAC-SHA256 does not match dataSignature")]
     HmacMismatch,
-    /// No key for that certificate id and thumbprint.
+    /// No kept key has this certificate id and thumbprint.
+    #[error("no encryption key has this certificate id and thumbprint")]
     UnknownCertificate,
-    /// A field is not valid base64.
+    /// `data`, `dataKey` or `dataSignature` is not base64.
+    #[error("data, dataKey or dataSignature is not valid base64")]
     BadBase64,
-    /// RSA-OAEP unwrap of `dataKey` failed.
+    /// RSA-OAEP could not unwrap `dataKey`, or it did not hold a 32-byte key.
+    #[error("dataKey does not unwrap to an AES-256 key with our private key")]
     KeyUnwrapFailed,
-    /// AES-CBC padding is wrong.
+    /// AES-CBC decryption failed (bad padding or a ciphertext that is not whole blocks).
+    #[error("the content does not decrypt (AES-256-CBC padding)")]
     BadPadding,
-    /// The plaintext is not an aiInteraction.
+    /// The plaintext is not the JSON of the resource.
+    #[error("the decrypted content is not the expected JSON")]
     BadJson,
+}
+
+impl DecryptFailure {
+    /// The stable name (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacMismatch => "hmac-mismatch",
+            Self::UnknownCertificate => "unknown-certificate",
+            Self::BadBase64 => "bad-base64",
+            Self::KeyUnwrapFailed => "key-unwrap-failed",
+            Self::BadPadding => "bad-padding",
+            Self::BadJson => "bad-json",
+        }
+    }
 }
 
 /// Why an item was kept out of the feed. Used as a counter key.
@@ -198,7 +273,7 @@ mod tests {
                 .map(|v| v.as_str().unwrap().to_owned())
                 .collect()
         };
-        let token = serde_json::to_value([
+        let token_rejections = [
             TokenRejection::BadSignature,
             TokenRejection::WrongAudience,
             TokenRejection::WrongAppId,
@@ -208,8 +283,12 @@ mod tests {
             TokenRejection::AlgNotAllowed,
             TokenRejection::UnknownKey,
             TokenRejection::Malformed,
-        ])
-        .unwrap();
+        ];
+        for rejection in token_rejections {
+            let json = serde_json::to_string(&rejection).unwrap();
+            assert_eq!(json, format!("\"{}\"", rejection.as_str()));
+        }
+        let token = serde_json::to_value(token_rejections).unwrap();
         assert_eq!(
             names(token.as_array().unwrap()),
             [
@@ -224,15 +303,19 @@ mod tests {
                 "malformed"
             ]
         );
-        let decrypt = serde_json::to_value([
+        let decrypt_failures = [
             DecryptFailure::HmacMismatch,
             DecryptFailure::UnknownCertificate,
             DecryptFailure::BadBase64,
             DecryptFailure::KeyUnwrapFailed,
             DecryptFailure::BadPadding,
             DecryptFailure::BadJson,
-        ])
-        .unwrap();
+        ];
+        for failure in decrypt_failures {
+            let json = serde_json::to_string(&failure).unwrap();
+            assert_eq!(json, format!("\"{}\"", failure.as_str()));
+        }
+        let decrypt = serde_json::to_value(decrypt_failures).unwrap();
         assert_eq!(
             names(decrypt.as_array().unwrap()),
             [

@@ -5,9 +5,10 @@ use std::fmt;
 
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use rand::RngCore as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::graph::model::well_known::MAX_CLIENT_STATE_LEN;
 
 /// One subscription pilotwatch created or adopted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,20 +61,32 @@ pub enum SubscriptionState {
 #[derive(Clone)]
 pub struct ClientState(SecretString);
 
+/// The operating system's random generator failed, so no `clientState` could be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the system random generator failed; no clientState could be made")]
+pub struct RandomUnavailable;
+
 impl ClientState {
     /// Graph's documented maximum length of `clientState` (graph-facts §3.1).
-    pub const MAX_LEN: usize = 128;
+    pub const MAX_LEN: usize = MAX_CLIENT_STATE_LEN;
+
+    /// Random bytes in a fresh value: 256 bits, as base64url (43 characters).
+    const RANDOM_BYTES: usize = 32;
 
     /// Wraps a value.
     pub fn new(value: impl Into<String>) -> Self {
         Self(SecretString::from(value.into()))
     }
 
-    /// A fresh random value: 32 bytes from the OS generator, base64url (43 characters).
-    pub fn random() -> Self {
-        let mut bytes = [0_u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        Self::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    /// A fresh random value from the operating system's CSPRNG, base64url (43 characters:
+    /// within Graph's limit and safe in JSON). Fails, rather than panics, when the generator
+    /// does.
+    pub fn random() -> Result<Self, RandomUnavailable> {
+        let mut bytes = [0_u8; Self::RANDOM_BYTES];
+        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| RandomUnavailable)?;
+        Ok(Self::new(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes),
+        ))
     }
 
     /// True when `offered` (as echoed in a notification) equals this value, in constant time.
@@ -134,8 +147,17 @@ mod tests {
 
     #[test]
     fn random_client_states_fit_graph_and_differ() {
-        let (a, b) = (ClientState::random(), ClientState::random());
+        let (a, b) = (
+            ClientState::random().unwrap(),
+            ClientState::random().unwrap(),
+        );
+        assert_eq!(a.expose().len(), 43);
         assert!(a.expose().len() <= ClientState::MAX_LEN);
+        assert!(
+            a.expose()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(a, b);
     }
 }
