@@ -2,18 +2,24 @@
 //! both paths, the hardening answers (405, 413, 415, 503 when saturated), acknowledgement only
 //! after a successful commit (and draining on shutdown), genuine rich notifications validated,
 //! decrypted, recorded with latency and inserted once, lifecycle events signalled to the keeper,
-//! and HTTPS from PEM files.
+//! HTTPS from PEM files, and the whole path on the real sled store through the collector's
+//! `ProfileLedger`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 mod receiver_support;
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use pilotwatch::clock::SharedClock;
+use pilotwatch::collector::ports::ProfileLedger;
 use pilotwatch::graph::model::LifecycleEvent;
-use pilotwatch::receiver::{Check, DecryptVerdict, Endpoint, TokenVerdict};
-use receiver_support::{CLIENT_STATE, generate, harness, sim};
+use pilotwatch::receiver::{Check, DecryptVerdict, EncryptionKeys, Endpoint, TokenVerdict};
+use pilotwatch::store::{EventKind, InteractionSource, Store, StoreOptions};
+use receiver_support::{CLIENT_STATE, PROFILE, generate, harness, harness_on, sim};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +262,106 @@ async fn genuine_rich_notifications_are_validated_decrypted_and_inserted_once() 
     let last = h.ledger.notifications().pop().unwrap();
     assert!(last.duplicate && last.accepted, "{last:?}");
     assert_eq!(h.ledger.interaction_count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_real_store_notifications_become_stored_interactions_and_processed_batches() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock: SharedClock = sim.sim.state.clock.clone();
+    let store = Store::open(
+        &dir.path().join("store"),
+        StoreOptions::default(),
+        clock.clone(),
+    )
+    .unwrap();
+    let keys = Arc::new(
+        EncryptionKeys::load_or_generate(
+            &dir.path().join("encryption.crt"),
+            &dir.path().join("encryption.key"),
+            clock,
+        )
+        .unwrap(),
+    );
+    let ledger = Arc::new(ProfileLedger::new(store.clone(), PROFILE, false));
+    let mut h = harness_on(&sim, ledger, keys, dir, |_| {}).await;
+    let mut processed = h.receiver.processed();
+    let subscription = h.subscribe(&sim).await;
+
+    let made = generate(&sim, 1).await;
+    let made_ids: BTreeSet<String> = made
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(made_ids.len(), 2);
+    let mut announced = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while announced.len() < 2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let batch = tokio::time::timeout(left, processed.recv())
+            .await
+            .expect("both interactions announced in time")
+            .unwrap();
+        assert_eq!(batch.profile, PROFILE);
+        assert_eq!(batch.endpoint, Endpoint::Notification);
+        assert!(batch.notifications.iter().all(|record| record.accepted));
+        announced.extend(batch.interactions.into_iter().map(|record| record.id));
+    }
+    assert_eq!(announced, made_ids, "each new interaction announced once");
+
+    // What was announced is in the store, committed, as the privacy-minimal projection.
+    assert_eq!(store.interactions().count().unwrap(), 2);
+    for item in &made {
+        let id = item["id"].as_str().unwrap();
+        let stored = store.interactions().get(id).unwrap().unwrap();
+        assert_eq!(stored.source, InteractionSource::Notification);
+        assert_eq!(stored.body, None, "store_bodies is off");
+        let created: chrono::DateTime<chrono::Utc> =
+            item["createdDateTime"].as_str().unwrap().parse().unwrap();
+        assert_eq!(stored.created_at, created);
+    }
+    let records = store.notifications().recent(10).unwrap();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    for record in &records {
+        assert!(record.accepted && !record.duplicate, "{record:?}");
+        assert_eq!(record.subscription_id, subscription);
+        assert_eq!(record.decryption, DecryptVerdict::Ok);
+    }
+    assert!(store.inbox().is_empty(), "processed batches are removed");
+    let newest = records.iter().map(|record| record.received_at).max();
+    assert_eq!(
+        store.notifications().last_accepted_at(PROFILE).unwrap(),
+        newest
+    );
+    let latency = store
+        .latency()
+        .summary(
+            newest.unwrap() - chrono::Duration::hours(1),
+            newest.unwrap() + chrono::Duration::hours(1),
+        )
+        .unwrap();
+    assert_eq!(latency.count, 2);
+
+    // An authentic lifecycle event is logged in the store before the keeper hears of it.
+    let event = json!({"value": [{
+        "subscriptionId": subscription,
+        "subscriptionExpirationDateTime": "2026-11-25T09:00:00Z",
+        "tenantId": sim.sim.state.tenant.id,
+        "clientState": CLIENT_STATE,
+        "lifecycleEvent": "missed"
+    }]});
+    assert_eq!(h.post("/lifecycle", event.to_string()).await, 202);
+    let signal = tokio::time::timeout(Duration::from_secs(5), h.lifecycle.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(signal.event, LifecycleEvent::Missed);
+    let logged = store.events().recent(10).unwrap();
+    assert!(
+        logged.iter().any(|event| event.kind
+            == EventKind::lifecycle(LifecycleEvent::Missed, subscription.clone())),
+        "{logged:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

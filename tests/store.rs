@@ -161,6 +161,13 @@ async fn the_inbox_keeps_raw_bodies_in_arrival_order_until_removed() {
     assert_eq!(pending[1].endpoint, Endpoint::Lifecycle);
     assert_eq!(pending[1].body, binary);
     assert_eq!(store.inbox().pending(1).unwrap().len(), 1);
+    // Each profile's receiver drains only its own batches.
+    let fabrikam = store.inbox().pending_for("fabrikam", 10).unwrap();
+    assert_eq!(fabrikam, [pending[1].clone()]);
+    let contoso = store.inbox().pending_for("contoso", 10).unwrap();
+    assert_eq!(contoso, [pending[0].clone()]);
+    assert!(store.inbox().pending_for("contos", 10).unwrap().is_empty());
+    assert!(store.inbox().pending_for("fabrikam", 0).unwrap().is_empty());
 
     store.inbox().remove(first).unwrap();
     store.inbox().remove(first).unwrap();
@@ -224,6 +231,16 @@ async fn the_notification_log_reads_newest_first_and_counts_rejections() {
 
     let window = log.between(times[1], times[3], 10).unwrap();
     assert_eq!(window.len(), 2);
+
+    // The latest accepted notification, per profile: rejected ones (times[4]) do not count,
+    // and an earlier one appended later (times[1]) does not move it back.
+    assert_eq!(log.last_accepted_at("contoso").unwrap(), Some(times[2]));
+    assert_eq!(log.last_accepted_at("fabrikam").unwrap(), None);
+    let mut other = notification(times[3], None);
+    other.profile = "fabrikam".into();
+    log.append(&other).unwrap();
+    assert_eq!(log.last_accepted_at("fabrikam").unwrap(), Some(times[3]));
+    assert_eq!(log.last_accepted_at("contoso").unwrap(), Some(times[2]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -781,21 +798,26 @@ fn nothing_committed_is_lost_when_the_writer_is_killed() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first_ack, first_acked) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut acked = Vec::new();
             for line in std::io::BufReader::new(stdout).lines() {
                 if let Some(id) = line.unwrap().strip_prefix("acked ") {
                     acked.push(id.parse::<u64>().unwrap());
+                    let _ = first_ack.send(());
                 }
             }
             acked
         });
-        std::thread::sleep(StdDuration::from_millis(rng.random_range(150..400)));
+        // Kill at a random point once the writer is under way (its start-up time varies with
+        // the machine's load; the kill must land mid-write, not before the first one).
+        let started = first_acked.recv_timeout(StdDuration::from_secs(10)).is_ok();
+        std::thread::sleep(StdDuration::from_millis(rng.random_range(20..250)));
         child.kill().unwrap();
         child.wait().unwrap();
         let acked = reader.join().unwrap();
         assert!(
-            !acked.is_empty(),
+            started && !acked.is_empty(),
             "round {round}: the writer acknowledged nothing"
         );
         total_acked += acked.len();

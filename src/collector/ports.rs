@@ -32,13 +32,19 @@ pub struct ProfileLedger {
 }
 
 impl ProfileLedger {
-    /// The ledger for `profile`'s receiver.
-    pub fn new(store: Store, profile: &Profile) -> Self {
+    /// The ledger for the receiver of the profile named `profile`; interaction bodies are
+    /// kept only when `store_bodies`.
+    pub fn new(store: Store, profile: impl Into<String>, store_bodies: bool) -> Self {
         Self {
             store,
-            profile: profile.name.clone(),
-            store_bodies: profile.store_bodies,
+            profile: profile.into(),
+            store_bodies,
         }
+    }
+
+    /// The ledger for `profile`'s receiver, as configured.
+    pub fn for_profile(store: Store, profile: &Profile) -> Self {
+        Self::new(store, profile.name.clone(), profile.store_bodies)
     }
 
     /// The store behind it.
