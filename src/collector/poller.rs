@@ -15,10 +15,14 @@
 //! plan enabled are read. Failures back off exponentially (never a tight loop), and a window is
 //! retried a bounded number of times.
 //!
+//! Files: this one holds the loop and the poll itself; `journal` (events and updates),
+//! `window` (chunks and paths), `users` (licensed users), `report`, `options`, `ports`.
+//!
 //! Depends on the Graph client, the config profile, the clock, the store's record types and the
 //! [`PollerStore`] seam; never on the keeper's logic, the store's engine, the TUI or the
 //! simulator.
 
+mod journal;
 mod options;
 mod ports;
 mod report;
@@ -42,7 +46,7 @@ use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::http::{GraphClient, RequestError};
 use crate::graph::model::AiInteraction;
-use crate::store::records::{Event, EventKind, InteractionRecord, InteractionSource, Outcome};
+use crate::store::records::{InteractionRecord, InteractionSource};
 
 pub use options::{PollError, PollOptions};
 pub use ports::PollerStore;
@@ -355,85 +359,6 @@ impl Poller {
                 }
                 None => Err(PollError::Users(Box::new(error))),
             },
-        }
-    }
-
-    /// Records and broadcasts a report.
-    fn record(&self, report: &PollReport) {
-        let mut message = format!(
-            "{} of {} to {}: {} users, {} interactions, {} new, {} delivered by notifications, {} never notified",
-            report.kind,
-            report.from,
-            report.to,
-            report.users_polled,
-            report.fetched,
-            report.new,
-            report.via_notifications,
-            report.missing
-        );
-        if !report.failed_users.is_empty() {
-            message.push_str(&format!(
-                "; {} users could not be read",
-                report.failed_users.len()
-            ));
-        }
-        if report.truncated {
-            message.push_str("; some histories had more pages than read");
-        }
-        if report.skipped > 0 {
-            message.push_str(&format!("; {} unusable items skipped", report.skipped));
-        }
-        let kind = EventKind::Poll {
-            trigger: report.kind.trigger(),
-            from: report.from,
-            to: report.to,
-            fetched: report.fetched,
-            new: report.new,
-            missing: report.missing,
-            outcome: if report.complete() {
-                Outcome::Succeeded
-            } else {
-                Outcome::Failed
-            },
-        };
-        self.append(kind, message);
-        let _ = self.updates.send(Update::Poll(report.clone()));
-    }
-
-    fn give_up(&self, job: &Job, result: &Result<PollReport, PollError>) {
-        let why = match result {
-            Ok(report) => format!("{} users could not be read", report.failed_users.len()),
-            Err(error) => error.to_string(),
-        };
-        let message = format!(
-            "gave up the {} of {} to {} after {} attempts: {why}; the next reconciliation or a manual backfill covers it",
-            job.kind,
-            job.from,
-            job.to,
-            job.attempts + 1
-        );
-        let kind = EventKind::Poll {
-            trigger: job.kind.trigger(),
-            from: job.from,
-            to: job.to,
-            fetched: 0,
-            new: 0,
-            missing: 0,
-            outcome: Outcome::Failed,
-        };
-        self.append(kind, message);
-    }
-
-    fn append(&self, kind: EventKind, message: String) {
-        tracing::info!(target: "pilotwatch::collector::poller", profile = %self.profile.name, "{message}");
-        let event = Event {
-            at: self.clock.now(),
-            profile: self.profile.name.clone(),
-            kind,
-            message,
-        };
-        if let Err(error) = self.store.append_event(&event) {
-            tracing::warn!(%error, "cannot append a poller event to the store");
         }
     }
 
