@@ -29,6 +29,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the collector headless: receiver, subscription keeper, poller and store.
+    Serve(ServeArgs),
     /// Run the Microsoft Graph simulator alone (identity platform, Graph, notification pusher).
     Sim(SimArgs),
     /// Manage credential profiles: add, list, test, remove.
@@ -185,4 +187,26 @@ pub struct CredsAddArgs {
     /// Save even when the credentials cannot be validated.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `pilotwatch serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Collect for these profiles only (repeatable; default: every profile).
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+
+    /// Start the Graph simulator in-process with this scenario and point the collector at it
+    /// instead of the configured profiles (no configuration needed).
+    #[arg(long, value_name = "SCENARIO")]
+    pub sim: Option<String>,
+
+    /// With --sim: run simulated time N times faster than real time.
+    #[arg(long, value_name = "N", default_value_t = 1.0, requires = "sim")]
+    pub speed: f64,
+
+    /// Keep the store, keys and secret files here (default: the XDG data directory; with --sim,
+    /// a fresh temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }

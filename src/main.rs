@@ -9,9 +9,9 @@ use clap::Parser as _;
 use pilotwatch::cli::{Cli, Command, CredsCommand};
 use pilotwatch::clock::SystemClock;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
+use pilotwatch::commands::logging;
 use pilotwatch::config::Paths;
 use pilotwatch::terminal_text::printable_lines;
-use tracing_subscriber::EnvFilter;
 
 /// Exit code of a command line that does not parse (sysexits' EX_USAGE).
 const EXIT_USAGE: u8 = 64;
@@ -60,14 +60,17 @@ fn main() -> ExitCode {
 /// Runs the command; `Ok` carries the exit code of a command that finished (a report's
 /// severity, for the Nagios-style checks).
 fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
-    let filter = EnvFilter::try_new(&cli.log)
-        .map_err(|error| format!("invalid --log filter {:?}: {error}", cli.log))?;
-    let ansi = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .init();
+    let paths = match &cli.config {
+        Some(config_file) => Paths::with_config(config_file),
+        None => Paths::discover(),
+    };
+    // The collector also logs to a rolling file under the state directory; every other
+    // command logs to standard error only.
+    let log_dir = match (&cli.command, &paths) {
+        (Command::Serve(_), Ok(paths)) => paths.state_dir.as_ref().map(|dir| dir.join("logs")),
+        _ => None,
+    };
+    let _log_guard = logging::init(&cli.log, log_dir.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -77,13 +80,12 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
                 pilotwatch::commands::sim::run(args).await?;
                 Ok(0)
             }
+            Command::Serve(args) => {
+                pilotwatch::commands::serve::run(args, &paths?).await?;
+                Ok(0)
+            }
             Command::Creds(args) => {
-                let paths = match cli.config {
-                    Some(config_file) => Paths::with_config(config_file),
-                    None => Paths::discover(),
-                }
-                .map_err(CredsError::from);
-                let paths = match paths {
+                let paths = match paths.map_err(CredsError::from) {
                     Ok(paths) => paths,
                     // A check that cannot even find its files is UNKNOWN, not WARNING.
                     Err(error) if matches!(args.command, CredsCommand::Test { .. }) => {

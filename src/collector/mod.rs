@@ -1,12 +1,16 @@
 //! The collector: the engine that keeps each profile's Copilot subscription alive
-//! ([`keeper`]), fills gaps and reconciles push against the export API ([`poller`]), and tells
-//! the UI what happened ([`update`]).
+//! ([`keeper`]), receives its notifications (`crate::receiver`), fills gaps and reconciles push
+//! against the export API ([`poller`]), persists everything (`crate::store`) and tells the UI
+//! what happened ([`update`]). [`engine`] wires them per profile; [`ports`] adapts the store and
+//! the key pair to the narrow traits the parts are written against.
 //!
-//! Minimal module list written by the keeper engineer so the keeper and poller compile; the
-//! lead owns this file (wiring, `serve`) and replaces it at merge. Depends on `graph`,
-//! `config`, `clock` and the store; never on `tui` or `sim`.
+//! Depends on `graph`, `config`, `clock`, `secret`, `store` and `receiver`; never on `tui` or
+//! `sim`.
 
+pub mod engine;
 pub mod keeper;
 pub mod poller;
 pub mod ports;
 pub mod update;
+
+pub use engine::{Collector, CollectorError, CollectorOptions};

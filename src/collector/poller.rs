@@ -138,6 +138,23 @@ impl Poller {
             .await
     }
 
+    /// Reconciles everything since `since` (at least the usual window), up to the settled
+    /// present. Returns the report and where the next reconciliation may start: the window's
+    /// end when it completed, else `since` again.
+    async fn reconcile_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> (Result<PollReport, PollError>, DateTime<Utc>) {
+        let to = self.clock.now() - self.options.reconcile_settle;
+        let from = since.min(to - self.options.reconcile_window);
+        let result = self.poll(PollKind::Reconcile, from, to).await;
+        let next = match &result {
+            Ok(report) if report.complete() => to,
+            _ => since,
+        };
+        (result, next)
+    }
+
     /// Runs until `shutdown`: the initial backfill, then gap fills as they arrive and a
     /// reconciliation every `reconcile_every`.
     pub async fn run(self, mut gaps: mpsc::Receiver<Gap>, shutdown: CancellationToken) {
@@ -149,6 +166,10 @@ impl Poller {
             attempts: 0,
         }]);
         let mut next_reconcile = now + self.options.reconcile_every;
+        // Reconciliation windows are contiguous from the end of the initial backfill: a slow
+        // backfill, a subscription created late (a Graph outage at start) or a failed
+        // reconciliation leaves no hour that is neither backfilled nor reconciled.
+        let mut reconciled_to = now;
         let mut gaps_open = true;
         loop {
             let mut arrived = Vec::new();
@@ -188,13 +209,13 @@ impl Poller {
             let now = self.clock.now();
             if next_reconcile <= now {
                 next_reconcile = now + self.options.reconcile_every;
-                if shutdown
-                    .run_until_cancelled(self.reconcile())
+                let Some((_, next)) = shutdown
+                    .run_until_cancelled(self.reconcile_since(reconciled_to))
                     .await
-                    .is_none()
-                {
+                else {
                     return;
-                }
+                };
+                reconciled_to = next;
                 continue;
             }
             let nap = self

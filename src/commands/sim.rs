@@ -83,17 +83,11 @@ pub async fn run(args: SimArgs) -> Result<(), SimCommandError> {
     );
     let _ = out.flush();
     drop(out);
-    wait_for_stop().await.map_err(SimCommandError::Signal)?;
+    super::wait_for_stop()
+        .await
+        .map_err(SimCommandError::Signal)?;
     running.stop().await;
     Ok(())
-}
-
-async fn wait_for_stop() -> std::io::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = terminate.recv() => Ok(()),
-    }
 }
 
 /// Writes the CA (public) or the tenant document (it holds the simulated secret: owner-only).

@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use super::http_error::RequestMeta;
 use super::state::SimState;
 use super::{control, directory, export, login, subscriptions};
+use crate::clock::Clock as _;
 
 /// Largest request body any simulated endpoint reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -181,6 +182,18 @@ async fn answer_in_time(State(limit): State<Duration>, request: Request, next: N
     }
 }
 
+/// What an outage's `Retry-After` asks for, in simulated time.
+const OUTAGE_RETRY_AFTER_SIM_SECS: i64 = 30;
+
+/// `Retry-After` is in real seconds (a client sleeps on its own clock), so at `--speed` the
+/// simulated 30 s shrink; never below 1 s, the header's smallest value.
+fn outage_retry_after(state: &SimState) -> u64 {
+    let real = state
+        .clock
+        .real_duration(chrono::Duration::seconds(OUTAGE_RETRY_AFTER_SIM_SECS));
+    super::throttle::retry_after_secs(real)
+}
+
 /// During a scenario's outage window every Graph call answers 503 with `Retry-After`.
 async fn graph_outage(
     State(state): State<Arc<SimState>>,
@@ -196,7 +209,7 @@ async fn graph_outage(
                     "serviceNotAvailable",
                     "The service is temporarily unavailable. Please retry after the period in the Retry-After header.",
                 )
-                .retry_after(30)
+                .retry_after(outage_retry_after(&state))
                 .into_response();
         }
     }

@@ -1,0 +1,186 @@
+//! `pilotwatch serve`: the collector headless, as a systemd service runs it. Opens the store,
+//! starts every profile, tells systemd it is ready (sd-notify; a no-op elsewhere), and on SIGTERM
+//! or Ctrl-C drains the receivers' requests in flight and commits before exiting.
+//!
+//! `--sim SCENARIO` starts the simulator in-process and collects from it instead of the
+//! configured profiles: one profile pointed at the simulator, its secret in a 0600 file under the
+//! data directory (a temporary one unless `--data-dir`), the simulator's clock for everything.
+//! That and the CLI wiring are the only places the simulator and the collector meet.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use crate::cli::ServeArgs;
+use crate::clock::{SharedClock, SystemClock};
+use crate::collector::{Collector, CollectorError, CollectorOptions};
+use crate::config::{Cloud, Config, ConfigError, Paths, Profile, Thresholds};
+use crate::secret::{SecretError, SecretSource, default_secret_path, store_secret_file};
+use crate::sim::scenario::{Scenario, ScenarioError};
+use crate::sim::{self, RunningSim, SimError, SimOptions};
+
+/// The profile name `serve --sim` collects under.
+pub const SIM_PROFILE: &str = "sim";
+
+/// Why `pilotwatch serve` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration could not be read.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// `--profile` named a profile that does not exist.
+    #[error("no profile named {name}; known profiles: {}", known.join(", "))]
+    UnknownProfile {
+        /// The name asked for.
+        name: String,
+        /// The profiles that exist.
+        known: Vec<String>,
+    },
+    /// The collector could not start.
+    #[error(transparent)]
+    Collector(#[from] CollectorError),
+    /// The simulator's scenario could not be loaded.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The simulator could not start.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// The simulated tenant's secret could not be written.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The simulator's own address did not parse (a bug).
+    #[error("the simulator's address is not a URL: {0}")]
+    SimUrl(String),
+    /// A temporary data directory could not be created.
+    #[error("cannot create a temporary data directory: {0}")]
+    TempDir(std::io::Error),
+    /// Waiting for the stop signal failed.
+    #[error("cannot wait for a stop signal: {0}")]
+    Signal(std::io::Error),
+}
+
+/// Runs the collector until SIGTERM or Ctrl-C.
+pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
+    let mut temporary = None;
+    let mut simulator = None;
+    let (profiles, clock, data_dir): (Vec<Profile>, SharedClock, PathBuf) = match &args.sim {
+        Some(scenario) => {
+            let data_dir = match &args.data_dir {
+                Some(dir) => dir.clone(),
+                None => {
+                    let dir = tempfile::Builder::new()
+                        .prefix("pilotwatch-serve-")
+                        .tempdir()
+                        .map_err(ServeError::TempDir)?;
+                    let path = dir.path().to_path_buf();
+                    temporary = Some(dir);
+                    path
+                }
+            };
+            let running = start_sim(scenario, args.speed).await?;
+            let profile = sim_profile(&running, &data_dir)?;
+            let clock: SharedClock = running.state.clock.clone();
+            simulator = Some(running);
+            (vec![profile], clock, data_dir)
+        }
+        None => {
+            let config = Config::load(&paths.config_file)?;
+            let profiles = select(config.profiles, &args.profiles)?;
+            let data_dir = args
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| paths.data_dir.clone());
+            (profiles, Arc::new(SystemClock), data_dir)
+        }
+    };
+    tracing::info!(data_dir = %data_dir.display(), profiles = profiles.len(), "starting the collector");
+    let collector = Collector::start(&profiles, clock, CollectorOptions::new(&data_dir)).await?;
+    // Not under systemd: NOTIFY_SOCKET is unset and this does nothing.
+    if let Err(error) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+        tracing::warn!(%error, "cannot tell systemd the service is ready");
+    }
+    tracing::info!("collector running; stop with Ctrl-C or SIGTERM");
+    let stopped = super::wait_for_stop().await;
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    tracing::info!("stopping: draining requests in flight and committing");
+    collector.shutdown().await;
+    if let Some(running) = simulator {
+        running.stop().await;
+    }
+    drop(temporary);
+    stopped.map_err(ServeError::Signal)
+}
+
+/// The configured profiles, or those `--profile` names.
+fn select(profiles: Vec<Profile>, wanted: &[String]) -> Result<Vec<Profile>, ServeError> {
+    if wanted.is_empty() {
+        return Ok(profiles);
+    }
+    if let Some(missing) = wanted
+        .iter()
+        .find(|w| profiles.iter().all(|p| &p.name != *w))
+    {
+        return Err(ServeError::UnknownProfile {
+            name: missing.clone(),
+            known: profiles.iter().map(|p| p.name.clone()).collect(),
+        });
+    }
+    Ok(profiles
+        .into_iter()
+        .filter(|p| wanted.contains(&p.name))
+        .collect())
+}
+
+/// The simulator on an ephemeral loopback port (HTTP only: nothing leaves the machine).
+async fn start_sim(scenario: &str, speed: f64) -> Result<RunningSim, ServeError> {
+    let options = SimOptions {
+        speed,
+        ..SimOptions::loopback(Scenario::load(scenario)?)
+    };
+    let running = sim::start(options).await?;
+    let scenario = running.state.scenario();
+    tracing::info!(
+        scenario = %scenario.name,
+        summary = %scenario.summary,
+        graph = %running.base_url(),
+        "simulator started"
+    );
+    Ok(running)
+}
+
+/// A profile for the simulated tenant, as an operator would configure it under the scenario
+/// (its client id and secret may be the scenario's mistake), with its secret stored like any
+/// other: a 0600 file.
+pub fn sim_profile(
+    running: &RunningSim,
+    data_dir: &std::path::Path,
+) -> Result<Profile, ServeError> {
+    let state = &running.state;
+    let secret_file = default_secret_path(data_dir, SIM_PROFILE)?;
+    let secret: SecretString = state.configured_secret();
+    store_secret_file(&secret_file, &secret)?;
+    let base: url::Url = running
+        .base_url()
+        .parse()
+        .map_err(|error: url::ParseError| ServeError::SimUrl(error.to_string()))?;
+    Ok(Profile {
+        name: SIM_PROFILE.to_owned(),
+        tenant: state.tenant.id.clone(),
+        client_id: state.configured_client_id(),
+        secret: SecretSource::File { path: secret_file },
+        cloud: Cloud::Custom {
+            authority: base.clone(),
+            graph: base,
+        },
+        ca_file: None,
+        notification_url: None,
+        lifecycle_notification_url: None,
+        receiver_bind: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        encryption_certificate: None,
+        encryption_key: None,
+        store_bodies: false,
+        secret_expires: None,
+        thresholds: Thresholds::default(),
+    })
+}
