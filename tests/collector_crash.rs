@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use common::TestSim;
 use pilotwatch::clock::SystemClock;
-use pilotwatch::sim::SimOptions;
+use pilotwatch::sim::activity::{GenerateRequest, generate_now};
 use pilotwatch::sim::ledger::{DeliveryKind, DeliveryOutcome};
-use pilotwatch::sim::scenario::Scenario;
 use pilotwatch::store::{Store, StoreOptions};
 use rand::Rng as _;
 
@@ -77,12 +76,23 @@ fn serve(config: &Path, data: &Path, home: &Path) -> Child {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_notification_survives_sigkill() {
-    // 240 Copilot exchanges an hour at 60× is about eight notifications a second.
-    let sim = TestSim::start_with(SimOptions {
-        speed: 60.0,
-        ..SimOptions::loopback(Scenario::load("healthy").unwrap())
-    })
-    .await;
+    // Real time: the collector runs on the system clock, as in production.
+    let sim = TestSim::start("healthy").await;
+    // Activity at about ten Copilot exchanges a second, for as long as the collector is killed.
+    let state = sim.sim.state.clone();
+    let generating = tokio_util::sync::CancellationToken::new();
+    let stop_generating = generating.clone();
+    let mut generator = Some(tokio::spawn(async move {
+        let request = GenerateRequest {
+            pairs: 1,
+            user_id: None,
+            app_class: None,
+        };
+        while !stop_generating.is_cancelled() {
+            generate_now(&state, &request).unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }));
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("data");
     let config = write_config(&sim, home.path(), free_port());
@@ -102,6 +112,10 @@ async fn every_acknowledged_notification_survives_sigkill() {
             child.wait().unwrap();
         } else {
             // The last run processes what the killed ones acknowledged, then stops cleanly.
+            generating.cancel();
+            if let Some(generator) = generator.take() {
+                generator.await.unwrap();
+            }
             tokio::time::sleep(Duration::from_secs(2)).await;
             let pid = child.id().to_string();
             Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -147,12 +161,38 @@ async fn every_acknowledged_notification_survives_sigkill() {
             }
         }
     }
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged interactions are not in the store: {:?}",
-        lost.len(),
-        lost.iter().take(5).collect::<Vec<_>>()
-    );
+    if !lost.is_empty() {
+        let rejected = store
+            .notifications()
+            .rejected_counts(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+            .unwrap();
+        let mut events = store.events().recent(1000).unwrap();
+        events.reverse();
+        let journal: Vec<String> = events
+            .iter()
+            .map(|e| format!("{} {:?} {}", e.at, e.kind, e.message))
+            .collect();
+        let verdicts: Vec<String> = store
+            .notifications()
+            .recent(100_000)
+            .unwrap()
+            .iter()
+            .filter(|n| n.rejected.is_some())
+            .take(3)
+            .map(|n| {
+                format!(
+                    "{:?} received {} created {:?}",
+                    n.validation_tokens, n.received_at, n.created_at
+                )
+            })
+            .collect();
+        panic!(
+            "{} acknowledged interactions are not in the store: {:?}\nrejected: {rejected:?} {verdicts:?}\n{}",
+            lost.len(),
+            lost.iter().take(5).collect::<Vec<_>>(),
+            journal.join("\n")
+        );
+    }
     assert!(store.inbox().is_empty(), "batches were left unprocessed");
     sim.stop().await;
 }

@@ -100,7 +100,8 @@ pub struct Receiver;
 impl Receiver {
     /// Binds `config.bind`, starts serving and starts the processor, which first drains what
     /// a previous run left in the inbox. Both stop when `shutdown` is cancelled: the listener
-    /// after draining requests in flight, the processor after the batch it is on.
+    /// after draining requests in flight, the processor once the inbox is empty
+    /// (bounded by `DRAIN_LIMIT`; what is left waits, durable, for the next start).
     pub async fn start<L: Ledger>(
         config: ReceiverConfig,
         ledger: Arc<L>,

@@ -15,6 +15,7 @@
 //!
 //! Depends on `ledger`, `judge`, `verifier`, the store's record types and the clock.
 
+use super::listener::DRAIN_LIMIT;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,9 @@ const BATCHES_PER_ROUND: usize = 64;
 
 /// How often the inbox is looked at with no wake-up (retries of deferred batches).
 const IDLE_POLL: Duration = Duration::from_secs(5);
+
+/// At shutdown, the acknowledgements have stopped once none came for this long.
+const FINAL_QUIET: Duration = Duration::from_millis(250);
 
 /// What one inbox entry produced, once it is committed: a record per item and the
 /// interactions that entered the feed for the first time.
@@ -93,11 +97,14 @@ impl<L: Ledger> Processor<L> {
             while let Ok(acked) = self.acked.try_recv() {
                 acked_at.insert(acked.id, acked.at);
             }
-            if let Err(deferred) = self.drain(&mut acked_at).await {
+            if let Err(deferred) = self.drain(&mut acked_at, true).await {
                 tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "notification processing deferred; retrying shortly");
             }
             tokio::select! {
-                () = self.shutdown.cancelled() => return,
+                () = self.shutdown.cancelled() => {
+                    self.finish(&mut acked_at).await;
+                    return;
+                }
                 acked = self.acked.recv() => match acked {
                     Some(acked) => { acked_at.insert(acked.id, acked.at); }
                     None => tokio::time::sleep(IDLE_POLL).await,
@@ -107,7 +114,39 @@ impl<L: Ledger> Processor<L> {
         }
     }
 
-    async fn drain(&self, acked_at: &mut HashMap<u64, DateTime<Utc>>) -> Result<(), Deferred> {
+    /// At shutdown: processes what is in the inbox, including batches the listener acknowledges
+    /// while it drains its last requests, until the acknowledgements have been quiet for
+    /// [`FINAL_QUIET`] or [`DRAIN_LIMIT`] has passed. Whatever is left stays in the inbox
+    /// (it is durable) for the next start.
+    async fn finish(&mut self, acked_at: &mut HashMap<u64, DateTime<Utc>>) {
+        let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+        loop {
+            if let Err(deferred) = self.drain(acked_at, false).await {
+                tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "left in the inbox for the next start");
+                return;
+            }
+            let quiet = (tokio::time::Instant::now() + FINAL_QUIET).min(deadline);
+            match tokio::time::timeout_at(quiet, self.acked.recv()).await {
+                Ok(Some(acked)) => {
+                    acked_at.insert(acked.id, acked.at);
+                }
+                Ok(None) | Err(_) => {
+                    if let Err(deferred) = self.drain(acked_at, false).await {
+                        tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "left in the inbox for the next start");
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Processes pending batches until the inbox is empty (or, with `stop_on_shutdown`, until
+    /// shutdown begins).
+    async fn drain(
+        &self,
+        acked_at: &mut HashMap<u64, DateTime<Utc>>,
+        stop_on_shutdown: bool,
+    ) -> Result<(), Deferred> {
         loop {
             let batches = self
                 .ledger
@@ -117,7 +156,7 @@ impl<L: Ledger> Processor<L> {
                 return Ok(());
             }
             for batch in batches {
-                if self.shutdown.is_cancelled() {
+                if stop_on_shutdown && self.shutdown.is_cancelled() {
                     return Ok(());
                 }
                 let acked = acked_at.remove(&batch.id).unwrap_or(batch.received_at);
