@@ -1,9 +1,10 @@
-//! Logging for every command: tracing to standard error (colour unless `NO_COLOR` or not wanted)
-//! and, for the long-running collector, also to a daily-rolling file under the XDG state
-//! directory, without colour. Log lines never carry secrets: nothing in the crate logs one.
+//! Logging for every command: tracing to standard error (colour only on a terminal and without
+//! `NO_COLOR`) and, for the long-running collector, also to a daily-rolling file under the XDG
+//! state directory, without colour. Log lines never carry secrets: nothing in the crate logs one.
 //!
 //! Depends on nothing else in the crate.
 
+use std::io::IsTerminal as _;
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
@@ -42,7 +43,9 @@ pub fn init(filter: &str, file_dir: Option<&Path>) -> Result<Option<WorkerGuard>
         filter: filter.to_owned(),
         reason: error.to_string(),
     })?;
-    let ansi = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
+    // Colour only for a person at a terminal, and never under NO_COLOR.
+    let ansi = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ansi);
