@@ -7,10 +7,13 @@
 //! Depends on `graph`, `config`, `clock`, `secret`, `store` and `receiver`; never on `tui` or
 //! `sim`.
 
+mod background;
 pub mod engine;
 pub mod keeper;
 pub mod poller;
 pub mod ports;
+mod setup;
 pub mod update;
 
-pub use engine::{Collector, CollectorError, CollectorOptions};
+pub use engine::{Collector, CollectorOptions};
+pub use setup::{CollectorError, DEFAULT_RECEIVER_BIND};

@@ -1,6 +1,6 @@
 //! `pilotwatch serve`: the collector headless, as a systemd service runs it. Opens the store,
-//! starts every profile, tells systemd it is ready (sd-notify; a no-op elsewhere), and on SIGTERM
-//! or Ctrl-C drains the receivers' requests in flight and commits before exiting.
+//! starts every profile, tells systemd it is ready (sd-notify; a no-op elsewhere), and on SIGTERM,
+//! SIGHUP or Ctrl-C drains the receivers' requests in flight and commits before exiting.
 //!
 //! `--sim SCENARIO` starts the simulator in-process and collects from it instead of the
 //! configured profiles: one profile pointed at the simulator, its secret in a 0600 file under the
@@ -52,8 +52,8 @@ pub enum ServeError {
     /// The simulator's own address did not parse (a bug).
     #[error("the simulator's address is not a URL: {0}")]
     SimUrl(String),
-    /// A temporary data directory could not be created.
-    #[error("cannot create a temporary data directory: {0}")]
+    /// A temporary data directory or a free port could not be had.
+    #[error("cannot set up the simulated profile: {0}")]
     TempDir(std::io::Error),
     /// Waiting for the stop signal failed.
     #[error("cannot wait for a stop signal: {0}")]
@@ -62,6 +62,8 @@ pub enum ServeError {
 
 /// Runs the collector until SIGTERM or Ctrl-C.
 pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
+    // Before anything starts: a SIGTERM or hang-up during start-up still stops cleanly.
+    let stop = super::stop_signal().map_err(ServeError::Signal)?;
     let mut temporary = None;
     let mut simulator = None;
     let (profiles, clock, data_dir): (Vec<Profile>, SharedClock, PathBuf) = match &args.sim {
@@ -101,7 +103,7 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
         tracing::warn!(%error, "cannot tell systemd the service is ready");
     }
     tracing::info!("collector running; stop with Ctrl-C or SIGTERM");
-    let stopped = super::wait_for_stop().await;
+    stop.await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("stopping: draining requests in flight and committing");
     collector.shutdown().await;
@@ -109,7 +111,7 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
         running.stop().await;
     }
     drop(temporary);
-    stopped.map_err(ServeError::Signal)
+    Ok(())
 }
 
 /// The configured profiles, or those `--profile` names.
@@ -160,6 +162,11 @@ pub fn sim_profile(
     let secret_file = default_secret_path(data_dir, SIM_PROFILE)?;
     let secret: SecretString = state.configured_secret();
     store_secret_file(&secret_file, &secret)?;
+    // The receiver's address must be in the subscription before it listens: a free loopback
+    // port, released just before the collector binds it.
+    let bind = free_loopback_port().map_err(ServeError::TempDir)?;
+    let url_error = |error: url::ParseError| ServeError::SimUrl(error.to_string());
+    let receiver: url::Url = format!("http://{bind}/").parse().map_err(url_error)?;
     let base: url::Url = running
         .base_url()
         .parse()
@@ -174,13 +181,18 @@ pub fn sim_profile(
             graph: base,
         },
         ca_file: None,
-        notification_url: None,
-        lifecycle_notification_url: None,
-        receiver_bind: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        notification_url: Some(receiver.join("notify").map_err(url_error)?),
+        lifecycle_notification_url: Some(receiver.join("lifecycle").map_err(url_error)?),
+        receiver_bind: Some(bind),
         encryption_certificate: None,
         encryption_key: None,
         store_bodies: false,
         secret_expires: None,
         thresholds: Thresholds::default(),
     })
+}
+
+/// A loopback address with a port nobody listens on right now.
+fn free_loopback_port() -> std::io::Result<std::net::SocketAddr> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()
 }

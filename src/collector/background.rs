@@ -1,0 +1,104 @@
+//! The collector's background tasks besides the per-profile parts: forwarding the receivers'
+//! processed batches as [`Update`]s, committing the keeper's and poller's writes, and retention.
+//! Each stops when its cancellation token fires. Depends on the store, the receiver's batch
+//! type and the update enum.
+
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::update::Update;
+use crate::clock::SharedClock;
+use crate::receiver::ProcessedBatch;
+use crate::store::Store;
+
+/// How often retention runs.
+const RETENTION_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// A receiver's processed batches as updates: each notification, and each interaction that
+/// entered the feed.
+pub(super) fn spawn_forwarding(
+    tasks: &mut JoinSet<()>,
+    mut processed: broadcast::Receiver<ProcessedBatch>,
+    updates: broadcast::Sender<Update>,
+    shutdown: CancellationToken,
+) {
+    tasks.spawn(async move {
+        loop {
+            let batch = tokio::select! {
+                () = shutdown.cancelled() => return,
+                batch = processed.recv() => batch,
+            };
+            match batch {
+                Ok(batch) => {
+                    // No subscriber is not an error: the updates are for whoever listens.
+                    for record in batch.notifications {
+                        let _ = updates.send(Update::Notification(record));
+                    }
+                    for record in batch.interactions {
+                        let _ = updates.send(Update::Interaction(record));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "update forwarding lagged; the store has them");
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// The keeper and poller write through sled without committing (their writes are not
+/// acknowledgements to anyone); this commits after each of their actions, so a crash right
+/// after Graph created a subscription does not lose its clientState (which would cost a
+/// delete, a new subscription and a backfill on restart).
+pub(super) fn spawn_committer(
+    tasks: &mut JoinSet<()>,
+    mut updates: broadcast::Receiver<Update>,
+    store: Store,
+    shutdown: CancellationToken,
+) {
+    tasks.spawn(async move {
+        loop {
+            let update = tokio::select! {
+                () = shutdown.cancelled() => return,
+                update = updates.recv() => update,
+            };
+            let commit = match update {
+                Ok(Update::Keeper(_) | Update::Lifecycle(_) | Update::Poll(_)) => true,
+                Ok(_) => false,
+                Err(broadcast::error::RecvError::Lagged(_)) => true,
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            if commit && let Err(error) = store.commit().await {
+                tracing::error!(%error, "committing the keeper's and poller's writes failed");
+            }
+        }
+    });
+}
+
+/// Retention every [`RETENTION_EVERY`] of the collector's clock.
+pub(super) fn spawn_retention(
+    tasks: &mut JoinSet<()>,
+    store: Store,
+    clock: SharedClock,
+    shutdown: CancellationToken,
+) {
+    let every = chrono::Duration::from_std(RETENTION_EVERY).unwrap_or_default();
+    tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(clock.real_duration(every)) => {}
+            }
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || store.apply_retention()).await {
+                Ok(Ok(report)) => tracing::debug!(?report, "retention"),
+                Ok(Err(error)) => tracing::warn!(%error, "retention failed"),
+                Err(error) => tracing::warn!(%error, "retention stopped"),
+            }
+        }
+    });
+}
