@@ -244,3 +244,23 @@ fn directory_objects_parse() {
     let skus: Collection<SubscribedSku> = parse("subscribed-skus.json");
     assert_eq!(skus.value[0].service_plans.len(), 6);
 }
+
+#[test]
+fn client_state_never_reaches_debug_output() {
+    let mut subscription: Subscription = parse("subscription.json");
+    subscription.client_state = Some("s3cr3t-client-state".to_owned());
+    let mut create: SubscriptionCreate = parse("subscription-create.json");
+    create.client_state = Some("s3cr3t-client-state".to_owned());
+    let mut batch: ChangeNotificationCollection = parse("notification-rich.json");
+    batch.value[0].client_state = Some("s3cr3t-client-state".to_owned());
+    for debug in [
+        format!("{subscription:?}"),
+        format!("{create:?}"),
+        format!("{batch:?}"),
+    ] {
+        assert!(!debug.contains("s3cr3t"), "{debug}");
+        assert!(debug.contains("[redacted]"), "{debug}");
+    }
+    // The rest stays visible for diagnosis.
+    assert!(format!("{subscription:?}").contains(&subscription.id));
+}

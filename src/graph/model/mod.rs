@@ -11,6 +11,7 @@ mod error;
 mod identity;
 mod interaction;
 mod notification;
+mod redacted_debug;
 mod subscription;
 pub mod well_known;
 

@@ -67,7 +67,7 @@ impl<'de> Deserialize<'de> for ValidationTokens {
 
 /// One item of a notification POST: a change (`changeType`) or a lifecycle event
 /// (`lifecycleEvent`), never both.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeNotification {
     /// Optional notification id.
@@ -148,4 +148,10 @@ pub struct EncryptedContent {
     pub encryption_certificate_id: String,
     /// Hex SHA-1 of that certificate's DER.
     pub encryption_certificate_thumbprint: String,
+}
+
+impl std::fmt::Debug for ChangeNotification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        super::redacted_debug::fmt_redacted(f, "ChangeNotification", self)
+    }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A change-notification subscription as Graph returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     /// `@odata.context` on single-entity answers.
@@ -60,7 +60,7 @@ pub struct Subscription {
 }
 
 /// Body of `POST /subscriptions`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionCreate {
     /// Comma-separated `created`, `updated`, `deleted`.
@@ -104,4 +104,16 @@ pub struct SubscriptionPatch {
     /// New notification URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_url: Option<String>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        super::redacted_debug::fmt_redacted(f, "Subscription", self)
+    }
+}
+
+impl std::fmt::Debug for SubscriptionCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        super::redacted_debug::fmt_redacted(f, "SubscriptionCreate", self)
+    }
 }
