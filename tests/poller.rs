@@ -22,8 +22,7 @@ use pilotwatch::collector::update::Update;
 use pilotwatch::sim::SimOptions;
 use pilotwatch::sim::scenario::Scenario;
 use pilotwatch::store::{
-    Event, EventKind, InteractionRecord, InteractionSource, Outcome, PollTrigger, Store,
-    StoreError,
+    Event, EventKind, InteractionRecord, InteractionSource, Outcome, PollTrigger, Store, StoreError,
 };
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -430,7 +429,10 @@ async fn incomplete_reconciliations_are_retried_then_given_up_and_windows_never_
     );
     let windows = distinct(&reports);
     for pair in windows.windows(2) {
-        assert_eq!(pair[1].0, pair[0].1, "contiguous, always advancing: {windows:?}");
+        assert_eq!(
+            pair[1].0, pair[0].1,
+            "contiguous, always advancing: {windows:?}"
+        );
     }
     for (from, to) in &windows {
         assert!(
@@ -447,7 +449,11 @@ async fn incomplete_reconciliations_are_retried_then_given_up_and_windows_never_
         .filter(|report| (report.from, report.to) == (first_from, first_to))
         .collect();
     assert_eq!(first.len(), 2, "{reconciliations:#?}");
-    assert!(first.iter().all(|report| report.truncated && !report.complete()));
+    assert!(
+        first
+            .iter()
+            .all(|report| report.truncated && !report.complete())
+    );
     let given_up: Vec<Event> = store
         .events()
         .into_iter()
@@ -531,6 +537,10 @@ async fn an_item_the_store_refuses_is_skipped_and_the_window_completes() {
     let mut others = expected.clone();
     others.remove(&refused);
     assert_eq!(stored, others, "everything else is stored");
-    assert!(store.events()[0].message.contains("1 unusable items skipped"));
+    assert!(
+        store.events()[0]
+            .message
+            .contains("1 unusable items skipped")
+    );
     sim.stop().await;
 }

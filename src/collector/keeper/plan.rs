@@ -320,6 +320,16 @@ mod tests {
     }
 
     #[test]
+    fn naps_are_bounded_both_ways() {
+        assert_eq!(nap(StdDuration::ZERO), MIN_NAP);
+        assert_eq!(
+            nap(StdDuration::from_millis(300)),
+            StdDuration::from_millis(300)
+        );
+        assert_eq!(nap(StdDuration::from_secs(3600)), MAX_NAP);
+    }
+
+    #[test]
     fn gaps_start_before_the_last_notification() {
         let now = at("2026-11-22T12:00:00Z");
         let created = at("2026-11-22T08:00:00Z");

@@ -79,7 +79,8 @@ pub fn chunks(
 
 /// `span` before `at`, or the earliest time there is when that is out of range.
 fn before(at: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
-    at.checked_sub_signed(span).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    at.checked_sub_signed(span)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// Where the initial backfill at `now` starts: `initial_backfill` ago, or `downtime_overlap`
