@@ -1,17 +1,20 @@
 //! The subscription keeper (`pilotwatch::collector::keeper`) against the in-process simulator:
 //! creation and the registry, renewals at high `--speed`, `reauthorizationRequired` answered by
-//! one PATCH, `missed` and `subscriptionRemoved` (recreate + gap backfill requests), the 409
-//! path for a subscription whose clientState is unknown, resuming after a restart, and handshake
-//! failures retried with backoff. The simulator's ground truth (its registry) is the referee.
+//! one PATCH, `missed` and `subscriptionRemoved` (recreate + gap backfills over the exact
+//! windows, polled), the 409 path for a subscription whose clientState is unknown (replaced when
+//! it notifies our URL, left alone when it notifies another deployment's), resuming after a
+//! restart, and handshake failures retried with backoff. The simulator's ground truth (its
+//! registry and interaction ledger) is the referee.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod collector_support;
 mod common;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use collector_support::{
     CERTIFICATE_ID, ReceiverCertificate, TestStore, forward_lifecycle, profile, sim_clock,
     sim_graph,
@@ -19,7 +22,7 @@ use collector_support::{
 use common::TestSim;
 use common::receiver::TestReceiver;
 use pilotwatch::collector::keeper::{Keeper, KeeperOptions};
-use pilotwatch::collector::poller::{Gap, GapReason};
+use pilotwatch::collector::poller::{Gap, GapReason, PollKind, PollOptions, Poller};
 use pilotwatch::collector::update::Update;
 use pilotwatch::graph::model::well_known::TENANT_WIDE_RESOURCE;
 use pilotwatch::receiver::LifecycleSignal;
@@ -355,26 +358,87 @@ async fn missed_and_removed_subscriptions_trigger_gap_backfills_and_a_recreation
 
     let missed = running.next_gap(StdDuration::from_secs(6)).await;
     assert_eq!(missed.reason, GapReason::Missed);
-    assert!(
-        missed.from <= first.created_at,
-        "a missed backfill looks back: {missed:?}"
+    // Graph retries deliveries for four hours, but nothing before the subscription (less the
+    // overlap) was its to deliver: from 15 minutes before its creation to when `missed` came
+    // (5 simulated minutes in).
+    assert_eq!(
+        missed.from,
+        first.created_at - Duration::minutes(15),
+        "{missed:?}"
     );
+    let missed_after = missed.to - first.created_at;
+    assert!(
+        missed_after >= Duration::minutes(5) && missed_after < Duration::minutes(8),
+        "{missed_after}"
+    );
+
     let removed = running.next_gap(StdDuration::from_secs(6)).await;
     assert_eq!(removed.reason, GapReason::SubscriptionRemoved);
-    // From 15 minutes before the last notification the forwarder saw (or the creation, had
-    // none arrived) to the removal.
+    // From 15 minutes before the last notification received before the removal (the
+    // subscription's creation, had none arrived) to the removal (10 simulated minutes in).
+    let removal_seen = running
+        .store
+        .events()
+        .into_iter()
+        .find(|event| {
+            matches!(&event.kind, EventKind::Lifecycle { event, subscription_id }
+                if event == "subscriptionRemoved" && *subscription_id == first.id)
+        })
+        .expect("the forwarder logged the removal")
+        .at;
+    let last_before = |at: DateTime<Utc>| {
+        running
+            .store
+            .store()
+            .notifications()
+            .recent(usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|record| record.received_at)
+            .filter(|received| *received <= at)
+            .max()
+    };
+    let earliest =
+        last_before(removal_seen).map_or(first.created_at, |at| at - Duration::minutes(15));
+    let latest = last_before(removed.to).map_or(first.created_at, |at| at - Duration::minutes(15));
     assert!(
-        removed.to >= first.created_at + Duration::minutes(10),
-        "{removed:?}"
+        removed.from >= earliest && removed.from <= latest,
+        "{removed:?}: expected from between {earliest} and {latest}"
     );
+    assert!(removed.to >= removal_seen, "{removed:?}");
+    let removed_after = removed.to - first.created_at;
     assert!(
-        removed.from >= first.created_at - Duration::minutes(15),
-        "{removed:?}"
+        removed_after >= Duration::minutes(10) && removed_after < Duration::minutes(13),
+        "{removed_after}"
     );
-    assert!(
-        removed.from <= removed.to - Duration::minutes(10),
-        "{removed:?}"
+
+    // Each request becomes a gap poll over exactly its window, which stores every interaction
+    // the simulator created in it.
+    let (updates, _) = broadcast::channel(100_000);
+    let poller = Poller::new(
+        profile(&running.sim, None),
+        sim_graph(&running.sim),
+        running.store.store(),
+        sim_clock(&running.sim),
+        updates,
+        PollOptions::default(),
     );
+    for gap in [missed, removed] {
+        let report = poller.fill_gap(gap).await.unwrap();
+        assert_eq!(
+            (report.kind, report.from, report.to),
+            (PollKind::Gap(gap.reason), gap.from, gap.to)
+        );
+        assert!(report.complete(), "{report:?}");
+        let expected = created_between(&running.sim, gap.from, gap.to);
+        let stored: BTreeSet<String> = running.store.interactions().into_keys().collect();
+        assert!(
+            expected.is_subset(&stored),
+            "{:?} not stored",
+            expected.difference(&stored).collect::<Vec<_>>()
+        );
+        assert_eq!(report.fetched as usize, expected.len(), "{report:?}");
+    }
 
     // The old one is marked removed; a new one with a fresh clientState serves the profile.
     let old = running
@@ -465,6 +529,95 @@ async fn a_conflicting_subscription_with_an_unknown_client_state_is_replaced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflicting_subscription_of_another_deployment_is_never_deleted() {
+    let mut sim_options = SimOptions::loopback(Scenario::load("healthy").unwrap());
+    sim_options.speed = 60.0;
+    let sim = TestSim::start_with(sim_options).await;
+    let receiver = Arc::new(TestReceiver::start().await);
+    // Another collector, sharing the app registration, holds the tenant-wide subscription.
+    let other = TestReceiver::start().await;
+    let other_url = format!("{}/notify", other.base);
+    let now = sim.sim.state.now();
+    let foreign = sim
+        .http
+        .post(sim.url("/v1.0/subscriptions"))
+        .bearer_auth(sim.token())
+        .json(&json!({
+            "changeType": "created",
+            "notificationUrl": other_url,
+            "lifecycleNotificationUrl": format!("{}/lifecycle", other.base),
+            "resource": TENANT_WIDE_RESOURCE,
+            "expirationDateTime": now + Duration::days(2),
+            "clientState": "the-other-collectors-secret",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 201);
+    let foreign_id = foreign.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Retries every 15–60 simulated seconds: a fraction of a real second at 60×.
+    let options = KeeperOptions {
+        retry_first: Duration::seconds(30),
+        retry_max: Duration::minutes(1),
+        ..KeeperOptions::default()
+    };
+    let store = TestStore::open(&sim);
+    let running = Running::start_on(sim, receiver, store, options);
+    running
+        .store
+        .wait_until(StdDuration::from_secs(8), "two refusals", |store| {
+            store
+                .keeper_events(KeeperAction::Adopt, Outcome::Failed)
+                .len()
+                >= 2
+        })
+        .await;
+    let refused = running
+        .store
+        .keeper_events(KeeperAction::Adopt, Outcome::Failed);
+    for event in &refused {
+        assert!(
+            event.message.contains(&other_url) && event.message.contains(&foreign_id),
+            "the refusal names the other deployment's URL: {}",
+            event.message
+        );
+        assert!(event.message.contains("retrying in"), "{}", event.message);
+    }
+    assert!(
+        refused[1].at - refused[0].at >= Duration::seconds(15),
+        "retried with backoff"
+    );
+    let deletes: Vec<_> = running
+        .store
+        .events()
+        .into_iter()
+        .filter(|event| {
+            matches!(
+                event.kind,
+                EventKind::Keeper {
+                    action: KeeperAction::Delete,
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert!(deletes.is_empty(), "{deletes:#?}");
+    let graph = running.graph_subscriptions();
+    assert_eq!(graph.len(), 1, "{graph:?}");
+    assert_eq!(
+        graph[0].0, foreign_id,
+        "the other deployment keeps its subscription"
+    );
+    assert!(running.store.active().is_empty());
+    let (sim, _, _) = running.stop().await;
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_keeper_resumes_its_registered_subscription() {
     let running = Running::start("healthy", 1.0, KeeperOptions::default()).await;
     running
@@ -549,4 +702,17 @@ async fn failed_handshakes_are_retried_with_backoff_until_the_endpoint_answers()
     assert_eq!(running.graph_subscriptions().len(), 1);
     let (sim, _, _) = running.stop().await;
     sim.stop().await;
+}
+
+/// Ids of the interactions the simulator created in `[from, to)`.
+fn created_between(sim: &TestSim, from: DateTime<Utc>, to: DateTime<Utc>) -> BTreeSet<String> {
+    sim.sim
+        .state
+        .interactions
+        .read()
+        .unwrap()
+        .iter()
+        .filter(|g| g.interaction.created_date_time >= from && g.interaction.created_date_time < to)
+        .map(|g| g.interaction.id.clone())
+        .collect()
 }

@@ -1,8 +1,9 @@
 //! The poller (`pilotwatch::collector::poller`) against the in-process simulator, refereed by
 //! its ground truth (the interaction ledger): a backfill returns exactly the window's
 //! interactions of licensed users, a second one finds nothing new, a gap fill covers only its
-//! window, reconciliation counts what notifications delivered, and `run` backfills first, then
-//! fills queued gaps.
+//! window, reconciliation counts what notifications delivered, and `run` backfills first (over
+//! the collector's downtime too), then fills queued gaps; reconciliation windows stay bounded
+//! and contiguous when polls are incomplete; an item the store refuses is skipped, not fatal.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod collector_support;
@@ -14,9 +15,15 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, DurationRound as _, Utc};
 use collector_support::{TestStore, profile, sim_clock, sim_graph};
 use common::TestSim;
-use pilotwatch::collector::poller::{Gap, GapReason, PollKind, PollOptions, Poller};
+use pilotwatch::collector::poller::{
+    Gap, GapReason, PollKind, PollOptions, PollReport, Poller, PollerStore,
+};
 use pilotwatch::collector::update::Update;
-use pilotwatch::store::{InteractionRecord, InteractionSource};
+use pilotwatch::sim::SimOptions;
+use pilotwatch::sim::scenario::Scenario;
+use pilotwatch::store::{
+    Event, EventKind, InteractionRecord, InteractionSource, Outcome, PollTrigger, Store, StoreError,
+};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -290,5 +297,250 @@ async fn run_backfills_first_then_fills_queued_gaps() {
         .await
         .expect("the poller stops promptly")
         .unwrap();
+    sim.stop().await;
+}
+
+/// Poll reports from `updates` until `done` holds for them or `limit` passes.
+async fn reports_until(
+    updates: &mut broadcast::Receiver<Update>,
+    limit: StdDuration,
+    done: impl Fn(&[PollReport]) -> bool,
+) -> Vec<PollReport> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut reports = Vec::new();
+    while !done(&reports) {
+        match tokio::time::timeout_at(deadline, updates.recv()).await {
+            Ok(Ok(Update::Poll(report))) => reports.push(report),
+            Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(error)) => panic!("updates closed: {error}"),
+            Err(_) => panic!("timed out; reports so far: {reports:#?}"),
+        }
+    }
+    reports
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_initial_backfill_covers_the_collectors_downtime() {
+    let sim = TestSim::start("healthy").await;
+    let store = TestStore::open(&sim);
+    // The collector last accepted a notification 40 hours ago, then was down.
+    let now = sim.sim.state.now();
+    let last = (now - Duration::hours(40))
+        .duration_trunc(Duration::seconds(1))
+        .unwrap();
+    store.note_notification("contoso", last);
+    let options = PollOptions {
+        initial_backfill: Duration::hours(2),
+        chunk: Duration::hours(24),
+        page_size: 1000,
+        ..PollOptions::default()
+    };
+    let (poller, mut updates) = poller(&sim, &store, options);
+    let shutdown = CancellationToken::new();
+    let (_gaps_tx, gaps_rx) = mpsc::channel(8);
+    let task = tokio::spawn(poller.run(gaps_rx, shutdown.clone()));
+
+    let reports = reports_until(&mut updates, StdDuration::from_secs(8), |reports| {
+        !reports.is_empty()
+    })
+    .await;
+    let backfill = &reports[0];
+    assert_eq!(backfill.kind, PollKind::Backfill);
+    assert_eq!(
+        backfill.from,
+        last - Duration::minutes(15),
+        "from just before the last accepted notification, not {}",
+        backfill.to - backfill.from
+    );
+    assert!(backfill.to >= now && backfill.to - now < Duration::seconds(5));
+    assert!(backfill.complete(), "{backfill:?}");
+    let expected: BTreeSet<String> = truth(&sim, backfill.from, backfill.to)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let downtime = truth(&sim, last, now - Duration::hours(2));
+    assert!(
+        downtime.len() > 100,
+        "the downtime held interactions: {}",
+        downtime.len()
+    );
+    let stored: BTreeSet<String> = store.interactions().into_keys().collect();
+    assert_eq!(stored, expected, "the 40 hours are stored");
+
+    shutdown.cancel();
+    tokio::time::timeout(StdDuration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incomplete_reconciliations_are_retried_then_given_up_and_windows_never_grow() {
+    // One simulated hour per real second; one item per user per window is read, so every
+    // window with activity is truncated (incomplete).
+    let mut sim_options = SimOptions::loopback(Scenario::load("healthy").unwrap());
+    sim_options.speed = 3600.0;
+    let sim = TestSim::start_with(sim_options).await;
+    let store = TestStore::open(&sim);
+    let options = PollOptions {
+        initial_backfill: Duration::hours(1),
+        reconcile_every: Duration::hours(1),
+        reconcile_window: Duration::hours(1),
+        reconcile_settle: Duration::minutes(15),
+        page_size: 1,
+        max_pages: 1,
+        max_attempts: 2,
+        retry_first: Duration::seconds(1),
+        retry_max: Duration::seconds(2),
+        ..PollOptions::default()
+    };
+    let (poller, mut updates) = poller(&sim, &store, options);
+    let shutdown = CancellationToken::new();
+    let (_gaps_tx, gaps_rx) = mpsc::channel(8);
+    let task = tokio::spawn(poller.run(gaps_rx, shutdown.clone()));
+
+    let distinct = |reports: &[PollReport]| {
+        let mut windows: Vec<(DateTime<Utc>, DateTime<Utc>)> = reports
+            .iter()
+            .filter(|report| report.kind == PollKind::Reconcile)
+            .map(|report| (report.from, report.to))
+            .collect();
+        windows.dedup();
+        windows
+    };
+    let reports = reports_until(&mut updates, StdDuration::from_secs(9), |reports| {
+        distinct(reports).len() >= 4
+    })
+    .await;
+    shutdown.cancel();
+    tokio::time::timeout(StdDuration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let reconciliations: Vec<&PollReport> = reports
+        .iter()
+        .filter(|report| report.kind == PollKind::Reconcile)
+        .collect();
+    assert!(
+        reconciliations.iter().any(|report| !report.complete()),
+        "the test needs incomplete windows: {reconciliations:#?}"
+    );
+    let windows = distinct(&reports);
+    for pair in windows.windows(2) {
+        assert_eq!(
+            pair[1].0, pair[0].1,
+            "contiguous, always advancing: {windows:?}"
+        );
+    }
+    for (from, to) in &windows {
+        assert!(
+            *to - *from < Duration::minutes(90),
+            "a reconciliation window grew to {}: {windows:?}",
+            *to - *from
+        );
+    }
+    // The first window is incomplete: retried (max_attempts in all), then given up, and the
+    // next reconciliation starts where it ended all the same.
+    let (first_from, first_to) = windows[0];
+    let first: Vec<&&PollReport> = reconciliations
+        .iter()
+        .filter(|report| (report.from, report.to) == (first_from, first_to))
+        .collect();
+    assert_eq!(first.len(), 2, "{reconciliations:#?}");
+    assert!(
+        first
+            .iter()
+            .all(|report| report.truncated && !report.complete())
+    );
+    let given_up: Vec<Event> = store
+        .events()
+        .into_iter()
+        .filter(|event| {
+            matches!(
+                event.kind,
+                EventKind::Poll {
+                    trigger: PollTrigger::Reconcile,
+                    outcome: Outcome::Failed,
+                    from,
+                    to,
+                    ..
+                } if from == first_from && to == first_to
+            ) && event.message.starts_with("gave up")
+        })
+        .collect();
+    assert_eq!(given_up.len(), 1, "{given_up:#?}");
+    sim.stop().await;
+}
+
+/// The real store, except that it refuses to index one interaction (as it refuses a
+/// `createdDateTime` outside the years 1678 to 2261).
+struct RefusingStore {
+    store: Store,
+    refused: String,
+}
+
+impl PollerStore for RefusingStore {
+    fn insert_if_absent(&self, record: &InteractionRecord) -> Result<bool, StoreError> {
+        if record.id == self.refused {
+            return Err(StoreError::TimeOutOfRange {
+                at: "+262143-12-31T23:59:59Z".to_owned(),
+            });
+        }
+        self.store.interactions().insert_if_absent(record)
+    }
+
+    fn interaction(&self, id: &str) -> Result<Option<InteractionRecord>, StoreError> {
+        self.store.interactions().get(id)
+    }
+
+    fn append_event(&self, event: &Event) -> Result<u64, StoreError> {
+        self.store.events().append(event)
+    }
+
+    fn last_accepted_at(&self, profile: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.store.notifications().last_accepted_at(profile)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_the_store_refuses_is_skipped_and_the_window_completes() {
+    let sim = TestSim::start("healthy").await;
+    let store = TestStore::open(&sim);
+    let (from, to) = window(&sim, Duration::hours(3));
+    let expected: BTreeSet<String> = truth(&sim, from, to)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let refused = expected.iter().nth(expected.len() / 2).unwrap().clone();
+    let (updates, _receiver) = broadcast::channel(100_000);
+    let poller = Poller::new(
+        profile(&sim, None),
+        sim_graph(&sim),
+        RefusingStore {
+            store: store.store(),
+            refused: refused.clone(),
+        },
+        sim_clock(&sim),
+        updates,
+        PollOptions::default(),
+    );
+
+    let report = poller.backfill(from, to).await.unwrap();
+    assert!(report.complete(), "{report:?}");
+    assert_eq!(report.fetched as usize, expected.len());
+    assert_eq!(report.skipped, 1);
+    assert_eq!(report.new as usize, expected.len() - 1);
+    assert_eq!(report.missing, report.fetched);
+    let stored: BTreeSet<String> = store.interactions().into_keys().collect();
+    let mut others = expected.clone();
+    others.remove(&refused);
+    assert_eq!(stored, others, "everything else is stored");
+    assert!(
+        store.events()[0]
+            .message
+            .contains("1 unusable items skipped")
+    );
     sim.stop().await;
 }

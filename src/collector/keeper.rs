@@ -13,9 +13,12 @@
 //! - on **404** or **`subscriptionRemoved`**, recreate, then ask the poller for a gap backfill
 //!   from just before the last notification; on **`missed`**, ask for one at once;
 //! - on **409** (one tenant-wide subscription per app): find it with `GET /subscriptions`. If
-//!   pilotwatch's own registry holds it (a restart), resume it; otherwise its `clientState` is
-//!   unknown — Graph never returns it — and its notifications could not be told from forgeries,
-//!   so delete it, recreate with a fresh `clientState` and backfill the gap;
+//!   pilotwatch's own registry holds it (a restart), resume it. If it notifies another URL,
+//!   another deployment sharing the app registration owns it: record a failure naming that URL
+//!   and retry later, never delete it (two collectors would delete each other's in a loop).
+//!   Otherwise its `clientState` is unknown — Graph never returns it — and its notifications
+//!   could not be told from forgeries, so delete it, recreate with a fresh `clientState` and
+//!   backfill the gap;
 //! - a failed **handshake** (400 `ValidationError`: the receiver did not answer Graph's
 //!   validation request in 10 s) and every other failure are retried with jittered
 //!   exponential backoff, never in a tight loop.
@@ -62,14 +65,6 @@ pub use ports::{CertificateSource, KeeperStore};
 /// The only change type the keeper subscribes to (graph-facts §2: Copilot notifications are
 /// documented for `created` only).
 const CHANGE_TYPE: &str = "created";
-
-/// Shortest real pause between two looks at the clock (a manual clock converts every span to
-/// zero; this keeps the loop from spinning).
-const MIN_NAP: StdDuration = StdDuration::from_millis(10);
-
-/// Longest real pause: the clock may jump (the simulator's control API), so it is re-read at
-/// least this often.
-const MAX_NAP: StdDuration = StdDuration::from_secs(1);
 
 /// Keeps one profile's tenant-wide subscription alive.
 pub struct Keeper {
@@ -174,10 +169,7 @@ impl Keeper {
                 }
                 continue;
             }
-            let nap = self
-                .clock
-                .real_duration(tracker.next_at - now)
-                .clamp(MIN_NAP, MAX_NAP);
+            let nap = plan::nap(self.clock.real_duration(tracker.next_at - now));
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(nap) => {}

@@ -2,7 +2,8 @@
 //! and puts what notifications did not deliver into the store, de-duplicated by interaction id.
 //!
 //! Three kinds of poll share one code path ([`Poller::poll`]): the **initial backfill** of a
-//! configurable window at start (it also covers the collector's downtime), **gap fills** the
+//! configurable window at start, reaching back to just before the last accepted notification
+//! so the collector's downtime is read too (at most the store's 7-day retention), **gap fills** the
 //! keeper requests after `missed`, a removal or a replacement (queued gaps are merged), and a
 //! periodic **reconciliation** over a recent, settled window that counts how many exported
 //! interactions notifications delivered — the fact behind "the push path is broken while users
@@ -15,13 +16,15 @@
 //! plan enabled are read. Failures back off exponentially (never a tight loop), and a window is
 //! retried a bounded number of times.
 //!
-//! Files: this one holds the loop and the poll itself; `journal` (events and updates),
-//! `window` (chunks and paths), `users` (licensed users), `report`, `options`, `ports`.
+//! Files: this one holds the loop and the poll itself; `intake` (one user's history read and
+//! stored chunk by chunk), `journal` (events and updates), `window` (chunks, paths, backfill
+//! and reconciliation windows), `users` (licensed users), `report`, `options`, `ports`.
 //!
 //! Depends on the Graph client, the config profile, the clock, the store's record types and the
 //! [`PollerStore`] seam; never on the keeper's logic, the store's engine, the TUI or the
 //! simulator.
 
+mod intake;
 mod journal;
 mod options;
 mod ports;
@@ -29,35 +32,27 @@ mod report;
 mod users;
 pub mod window;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::StreamExt as _;
-use futures_util::stream;
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use tokio::sync::{Mutex, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::keeper::plan::backoff_delay;
+use self::intake::{Seen, Tally, UserRead};
+use super::keeper::plan::{MIN_NAP, backoff_delay, nap};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
-use crate::graph::http::{GraphClient, RequestError};
-use crate::graph::model::AiInteraction;
-use crate::store::records::{InteractionRecord, InteractionSource};
+use crate::graph::http::GraphClient;
+use crate::store::StoreError;
 
 pub use options::{PollError, PollOptions};
 pub use ports::PollerStore;
 pub use report::{Gap, GapReason, PollKind, PollReport, UserFailure};
 pub use users::has_copilot;
-
-/// Shortest real pause of the loop (a manual clock converts every span to zero).
-const MIN_NAP: StdDuration = StdDuration::from_millis(10);
-
-/// Longest real pause: the clock is re-read at least this often.
-const MAX_NAP: StdDuration = StdDuration::from_secs(1);
 
 /// Reads one profile's Copilot interactions from the export API.
 pub struct Poller {
@@ -91,9 +86,6 @@ struct Job {
 
 /// The licensed users' ids and when they were read.
 type UserList = (DateTime<Utc>, Arc<Vec<String>>);
-
-/// What one user's history held in the window.
-type UserResult = Result<(Vec<AiInteraction>, bool), RequestError>;
 
 impl Poller {
     /// A poller for `profile`.
@@ -138,37 +130,22 @@ impl Poller {
             .await
     }
 
-    /// Reconciles everything since `since` (at least the usual window), up to the settled
-    /// present. Returns the report and where the next reconciliation may start: the window's
-    /// end when it completed, else `since` again.
-    async fn reconcile_since(
-        &self,
-        since: DateTime<Utc>,
-    ) -> (Result<PollReport, PollError>, DateTime<Utc>) {
-        let to = self.clock.now() - self.options.reconcile_settle;
-        let from = since.min(to - self.options.reconcile_window);
-        let result = self.poll(PollKind::Reconcile, from, to).await;
-        let next = match &result {
-            Ok(report) if report.complete() => to,
-            _ => since,
-        };
-        (result, next)
-    }
-
-    /// Runs until `shutdown`: the initial backfill, then gap fills as they arrive and a
-    /// reconciliation every `reconcile_every`.
+    /// Runs until `shutdown`: the initial backfill (which also covers the collector's
+    /// downtime), then gap fills as they arrive and a reconciliation every `reconcile_every`.
+    ///
+    /// Every window is a job in one queue: an incomplete or failed one is retried with backoff
+    /// up to `max_attempts` times, then given up with an event. Reconciliation windows are
+    /// contiguous from the start and always advance, so a failing user or a truncated history
+    /// costs a bounded number of retries of one bounded window, never an ever-growing one.
     pub async fn run(self, mut gaps: mpsc::Receiver<Gap>, shutdown: CancellationToken) {
         let now = self.clock.now();
-        let mut jobs = VecDeque::from([Job {
-            kind: PollKind::Backfill,
-            from: now - self.options.initial_backfill,
-            to: now,
-            attempts: 0,
-        }]);
+        let mut jobs = VecDeque::new();
+        let from = window::backfill_start(now, self.last_accepted_at(), &self.options);
+        if from < now {
+            jobs.push_back(Job::new(PollKind::Backfill, from, now));
+        }
         let mut next_reconcile = now + self.options.reconcile_every;
-        // Reconciliation windows are contiguous from the end of the initial backfill: a slow
-        // backfill, a subscription created late (a Graph outage at start) or a failed
-        // reconciliation leaves no hour that is neither backfilled nor reconciled.
+        // From the end of the initial backfill: no hour is neither backfilled nor reconciled.
         let mut reconciled_to = now;
         let mut gaps_open = true;
         loop {
@@ -209,19 +186,13 @@ impl Poller {
             let now = self.clock.now();
             if next_reconcile <= now {
                 next_reconcile = now + self.options.reconcile_every;
-                let Some((_, next)) = shutdown
-                    .run_until_cancelled(self.reconcile_since(reconciled_to))
-                    .await
-                else {
-                    return;
-                };
-                reconciled_to = next;
+                for (from, to) in window::reconcile_windows(reconciled_to, now, &self.options) {
+                    reconciled_to = reconciled_to.max(to);
+                    jobs.push_back(Job::new(PollKind::Reconcile, from, to));
+                }
                 continue;
             }
-            let nap = self
-                .clock
-                .real_duration(next_reconcile - now)
-                .clamp(MIN_NAP, MAX_NAP);
+            let nap = nap(self.clock.real_duration(next_reconcile - now));
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(nap) => {}
@@ -233,8 +204,9 @@ impl Poller {
         }
     }
 
-    /// One poll of `[from, to)`: every licensed user, every chunk, classified and stored;
-    /// the report is recorded and broadcast.
+    /// One poll of `[from, to)`: every licensed user, chunk by chunk, classified and stored
+    /// as it arrives; the report is recorded and broadcast. Only a store failure (or no list
+    /// of licensed users) is an error; users Graph could not read are in the report.
     pub async fn poll(
         &self,
         kind: PollKind,
@@ -245,21 +217,25 @@ impl Poller {
             return Err(PollError::EmptyWindow { from, to });
         }
         let users = self.licensed_users().await?;
-        let results: Vec<(String, UserResult)> = stream::iter(users.iter().cloned())
-            .map(|user| async move {
-                let result = self.read_user(&user, from, to).await;
-                (user, result)
+        let seen = Seen::default();
+        let reads: Vec<(String, UserRead)> = stream::iter(users.iter().cloned())
+            .map(|user| {
+                let seen = &seen;
+                async move {
+                    let read = self.read_user(&user, from, to, seen).await?;
+                    Ok::<_, StoreError>((user, read))
+                }
             })
             .buffer_unordered(self.options.concurrency.max(1))
-            .collect()
-            .await;
-        let seen_at = self.clock.now();
+            .try_collect()
+            .await?;
+        let mut tally = Tally::default();
         let mut report = PollReport {
             profile: self.profile.name.clone(),
             kind,
             from,
             to,
-            finished_at: seen_at,
+            finished_at: self.clock.now(),
             users_polled: 0,
             fetched: 0,
             new: 0,
@@ -269,92 +245,35 @@ impl Poller {
             failed_users: Vec::new(),
             truncated: false,
         };
-        let mut seen = HashSet::new();
-        for (user, result) in results {
-            match result {
-                Ok((items, truncated)) => {
-                    report.users_polled = report.users_polled.saturating_add(1);
-                    report.truncated |= truncated;
-                    for item in items {
-                        if seen.insert(item.id.clone()) {
-                            self.classify(&item, &user, seen_at, &mut report)?;
-                        }
-                    }
-                }
-                Err(error) => report.failed_users.push(UserFailure {
+        for (user, read) in reads {
+            tally.add(read.tally);
+            report.truncated |= read.truncated;
+            match read.failure {
+                None => report.users_polled = report.users_polled.saturating_add(1),
+                Some(error) => report.failed_users.push(UserFailure {
                     user_id: user,
                     error: error.to_string(),
                 }),
             }
         }
-        report.finished_at = self.clock.now();
+        report.fetched = tally.fetched;
+        report.new = tally.new;
+        report.via_notifications = tally.via_notifications;
+        report.missing = tally.missing;
+        report.skipped = tally.skipped;
         self.record(&report);
         Ok(report)
     }
 
-    /// Counts one exported interaction and stores it when it is new.
-    fn classify(
-        &self,
-        item: &AiInteraction,
-        owner: &str,
-        seen_at: DateTime<Utc>,
-        report: &mut PollReport,
-    ) -> Result<(), PollError> {
-        report.fetched += 1;
-        match self.store.interaction(&item.id)? {
-            Some(stored) if stored.source == InteractionSource::Notification => {
-                report.via_notifications += 1;
-            }
-            Some(_) => report.missing += 1,
-            None => {
-                let mut record = match InteractionRecord::from_graph(
-                    item,
-                    InteractionSource::Poll,
-                    seen_at,
-                    self.profile.store_bodies,
-                ) {
-                    Ok(record) => record,
-                    Err(error) => {
-                        // Counted as fetched, never stored: one unusable item must not fail
-                        // the whole window (which would be retried and given up).
-                        tracing::warn!(target: "pilotwatch::collector::poller", profile = %self.profile.name, user = owner, %error, "export item skipped");
-                        report.skipped += 1;
-                        report.missing += 1;
-                        return Ok(());
-                    }
-                };
-                // The export API is per user: the mailbox read is the owner, also for
-                // responses, whose `from` is the Copilot application.
-                record.user_id = Some(owner.to_owned());
-                if self.store.insert_if_absent(&record)? {
-                    report.new += 1;
-                    report.missing += 1;
-                    let _ = self.updates.send(Update::Interaction(record));
-                } else {
-                    // Only the receiver can have stored it since the lookup: a notification
-                    // delivered it.
-                    report.via_notifications += 1;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// One user's interactions in `[from, to)`, chunk by chunk; true when a chunk had more
-    /// pages than `max_pages`.
-    async fn read_user(&self, user: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> UserResult {
-        let mut items = Vec::new();
-        let mut truncated = false;
-        for (start, end) in window::chunks(from, to, self.options.chunk) {
-            let path = window::export_path(user, start, end, self.options.page_size.clamp(1, 1000));
-            let page = self
-                .graph
-                .get_all::<AiInteraction>(&path, self.options.max_pages)
-                .await?;
-            truncated |= page.truncated;
-            items.extend(page.items);
-        }
-        Ok((items, truncated))
+    /// When the profile last accepted a notification; unknown (the usual backfill) when the
+    /// store cannot say.
+    fn last_accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.store
+            .last_accepted_at(&self.profile.name)
+            .unwrap_or_else(|error| {
+                tracing::warn!(target: "pilotwatch::collector::poller", profile = %self.profile.name, %error, "cannot read the last accepted notification time; the initial backfill does not cover the downtime");
+                None
+            })
     }
 
     /// The licensed users, read again when the cached list is older than
@@ -394,14 +313,20 @@ impl Poller {
     }
 }
 
+impl Job {
+    fn new(kind: PollKind, from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        Self {
+            kind,
+            from,
+            to,
+            attempts: 0,
+        }
+    }
+}
+
 /// Adds arrived gaps to the queue, merged among themselves.
 fn enqueue(jobs: &mut VecDeque<Job>, arrived: Vec<Gap>) {
     for gap in window::merge_gaps(arrived) {
-        jobs.push_back(Job {
-            kind: PollKind::Gap(gap.reason),
-            from: gap.from,
-            to: gap.to,
-            attempts: 0,
-        });
+        jobs.push_back(Job::new(PollKind::Gap(gap.reason), gap.from, gap.to));
     }
 }

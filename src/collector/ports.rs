@@ -159,6 +159,10 @@ impl PollerStore for Store {
     fn append_event(&self, event: &Event) -> Result<u64, StoreError> {
         self.events().append(event)
     }
+
+    fn last_accepted_at(&self, profile: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.notifications().last_accepted_at(profile)
+    }
 }
 
 impl CertificateSource for EncryptionKeys {

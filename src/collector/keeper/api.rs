@@ -2,27 +2,21 @@
 //! shared [`GraphClient`] (budget, retries, typed errors).
 //!
 //! A subscription id from Graph or the store is percent-encoded as one path segment, so no
-//! value can change which URL is called. Depends on the Graph client and the model only.
+//! value can change which URL is called. Depends on the Graph client, the model and the
+//! poller's path-segment escape only.
 
 use chrono::{DateTime, Utc};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 
+use crate::collector::poller::window::path_segment;
 use crate::graph::http::{GraphClient, RequestError};
 use crate::graph::model::{Subscription, SubscriptionCreate, SubscriptionPatch};
 
 /// Pages of `GET /subscriptions` read at most: an app has a handful of subscriptions.
 const MAX_LIST_PAGES: usize = 20;
 
-/// Everything but RFC 3986 unreserved characters is escaped in a path segment.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 fn subscription_path(id: &str) -> String {
-    format!("/subscriptions/{}", utf8_percent_encode(id, SEGMENT))
+    format!("/subscriptions/{}", path_segment(id))
 }
 
 /// `POST /subscriptions` → `201` and the subscription. Graph validates the endpoints first.

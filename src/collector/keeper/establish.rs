@@ -1,8 +1,8 @@
 //! Getting a subscription in place: resuming the registry's one after a restart (checked with
 //! `GET /subscriptions/{id}`), creating one (`POST /subscriptions`), the 409 path (resume our
-//! own, or delete one whose `clientState` is unknown), and retiring subscriptions that no
-//! longer serve the configuration (a lifecycle URL or certificate cannot be PATCHed,
-//! graph-facts §3.1).
+//! own; delete one that notifies our URL but whose `clientState` is unknown; never touch one
+//! that notifies another deployment's URL), and retiring subscriptions that no longer serve
+//! the configuration (a lifecycle URL or certificate cannot be PATCHed, graph-facts §3.1).
 //!
 //! Part of the keeper; uses its seams and `api`, never the poller's internals.
 
@@ -150,8 +150,9 @@ impl Keeper {
         }
     }
 
-    /// After a 409: resume our own subscription, or delete one whose `clientState` we do not
-    /// know and let the loop create a fresh one.
+    /// After a 409: resume our own subscription, or delete one that notifies our URL but whose
+    /// `clientState` we do not know and let the loop create a fresh one. One that notifies
+    /// another URL belongs to someone else: recorded as a failure and retried with backoff.
     pub(super) async fn adopt(&self, desired: &Desired, tracker: &mut Tracker) {
         let listed = match api::list(&self.graph).await {
             Ok(listed) => listed,
@@ -171,6 +172,20 @@ impl Keeper {
             self.fail(tracker, KeeperAction::Adopt, format!("Graph answered 409 but lists no subscription on {}; it may just have expired, creating again", desired.resource));
             return;
         };
+        if existing.notification_url != desired.notification_url {
+            // Another collector sharing the app registration (or a profile of this one with
+            // other URLs) owns it. Deleting it would make that collector delete ours in turn,
+            // for ever; only an operator can settle who keeps the subscription.
+            self.fail(
+                tracker,
+                KeeperAction::Adopt,
+                format!(
+                    "Graph answered 409: subscription {} on {} already exists for this app registration and notifies {}, not this profile's {}. Another deployment sharing the app registration owns it, so pilotwatch leaves it alone; give each collector its own app registration, or stop the other collector and delete that subscription",
+                    existing.id, existing.resource, existing.notification_url, desired.notification_url
+                ),
+            );
+            return;
+        }
         let known = self
             .store
             .subscription(&existing.id)

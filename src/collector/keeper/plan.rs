@@ -1,11 +1,15 @@
 //! The keeper's decisions as pure functions of times and records: what expiry to ask for, when
-//! to renew, how to answer a `reauthorizationRequired`, how long to back off, where a gap
-//! backfill starts, and whether a registered subscription still matches the configuration.
+//! to renew, how to answer a `reauthorizationRequired`, how long to back off (also the
+//! poller's retries) and to nap between looks at the clock, where a gap backfill starts, and
+//! whether a registered subscription still matches the configuration.
 //!
 //! Rules (graph-facts §2, §3.1, §3.2, §3.6): Copilot subscriptions live at most 4,320 minutes;
 //! expiries under 45 minutes are raised to 45; a renewal PATCH also reauthorizes, and
-//! reauthorize and PATCH must never be sent within 10 minutes of each other, so a single PATCH
-//! answers a challenge. No I/O and no clock: `now` and randomness are arguments.
+//! reauthorize and PATCH must never be sent within 10 minutes of each other. The keeper never
+//! calls `/reauthorize`: a single PATCH answers a challenge, so that rule holds by construction
+//! and no spacing has to be tracked. No I/O and no clock: `now` and randomness are arguments.
+
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
@@ -13,8 +17,18 @@ use rand::Rng;
 use crate::graph::model::well_known::{MAX_SUBSCRIPTION_MINUTES, MIN_SUBSCRIPTION_MINUTES};
 use crate::store::records::SubscriptionRecord;
 
-/// Graph's window between a reauthorize and a PATCH of the same subscription (§3.2).
-pub const REAUTHORIZE_PATCH_SPACING: Duration = Duration::minutes(10);
+/// Shortest real pause of a collector loop: a manual clock converts every span to zero, and
+/// this keeps the loop from spinning.
+pub const MIN_NAP: StdDuration = StdDuration::from_millis(10);
+
+/// Longest real pause of a collector loop: the clock may jump (the simulator's control API),
+/// so it is re-read at least this often.
+pub const MAX_NAP: StdDuration = StdDuration::from_secs(1);
+
+/// How long a loop sleeps when the clock says `real` is left until it must act.
+pub fn nap(real: StdDuration) -> StdDuration {
+    real.clamp(MIN_NAP, MAX_NAP)
+}
 
 /// Kept off the 4,320-minute maximum so clock skew between pilotwatch and Graph (the
 /// `clock-skew` scenario is 7 minutes) and request latency never make Graph refuse the expiry
@@ -116,21 +130,11 @@ pub fn backoff_delay<R: Rng + ?Sized>(
 }
 
 /// When the renewal of a subscription whose current lifetime began at `base` (creation or last
-/// renewal) and ends at `expires_at` is due: `fraction` of the way through, but never within
-/// [`REAUTHORIZE_PATCH_SPACING`] after an explicit reauthorize.
-pub fn renewal_due(
-    base: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    fraction: f64,
-    last_reauthorized_at: Option<DateTime<Utc>>,
-) -> DateTime<Utc> {
+/// renewal) and ends at `expires_at` is due: `fraction` of the way through.
+pub fn renewal_due(base: DateTime<Utc>, expires_at: DateTime<Utc>, fraction: f64) -> DateTime<Utc> {
     let lifetime = (expires_at - base).max(Duration::zero());
     let millis = (lifetime.num_milliseconds() as f64 * fraction.clamp(0.0, 1.0)) as i64;
-    let due = base + Duration::milliseconds(millis);
-    match last_reauthorized_at {
-        Some(at) => due.max(at + REAUTHORIZE_PATCH_SPACING),
-        None => due,
-    }
+    base + Duration::milliseconds(millis)
 }
 
 /// Where the current lifetime of `record` began.
@@ -157,14 +161,6 @@ pub fn challenge_response(record: &SubscriptionRecord, now: DateTime<Utc>) -> Ch
         return ChallengeResponse::Skip(format!(
             "already reauthorized by the renewal {} s ago",
             (now - renewed).num_seconds().max(0)
-        ));
-    }
-    if let Some(reauthorized) = record.last_reauthorized_at
-        && now - reauthorized < REAUTHORIZE_PATCH_SPACING
-    {
-        return ChallengeResponse::Skip(format!(
-            "reauthorized {} s ago; a PATCH within 10 minutes of a reauthorize is what Graph warns against",
-            (now - reauthorized).num_seconds().max(0)
         ));
     }
     ChallengeResponse::Patch
@@ -281,28 +277,13 @@ mod tests {
         let mut seen = Vec::new();
         for _ in 0..200 {
             let fraction = options.renewal_fraction(&mut rng);
-            let due = renewal_due(base, expiry, fraction, None);
+            let due = renewal_due(base, expiry, fraction);
             assert!(due >= base + Duration::hours(36) && due <= base + Duration::hours(54));
             seen.push(due);
         }
         seen.sort();
         seen.dedup();
         assert!(seen.len() > 150, "the point is jittered");
-    }
-
-    #[test]
-    fn renewal_never_follows_a_reauthorize_within_ten_minutes() {
-        let base = at("2026-11-22T08:00:00Z");
-        let expiry = base + Duration::minutes(60);
-        let reauthorized = base + Duration::minutes(28);
-        assert_eq!(
-            renewal_due(base, expiry, 0.5, Some(reauthorized)),
-            base + Duration::minutes(38)
-        );
-        assert_eq!(
-            renewal_due(base, expiry, 0.5, Some(base)),
-            base + Duration::minutes(30)
-        );
     }
 
     #[test]
@@ -331,17 +312,21 @@ mod tests {
             challenge_response(&subscription, now),
             ChallengeResponse::Skip(_)
         ));
-        subscription.last_renewed_at = Some(now - Duration::minutes(20));
-        subscription.last_reauthorized_at = Some(now - Duration::minutes(9));
-        match challenge_response(&subscription, now) {
-            ChallengeResponse::Skip(reason) => assert!(reason.contains("10 minutes"), "{reason}"),
-            other => panic!("{other:?}"),
-        }
-        subscription.last_reauthorized_at = Some(now - Duration::minutes(11));
+        subscription.last_renewed_at = Some(now - CHALLENGE_COALESCE - Duration::seconds(1));
         assert_eq!(
             challenge_response(&subscription, now),
             ChallengeResponse::Patch
         );
+    }
+
+    #[test]
+    fn naps_are_bounded_both_ways() {
+        assert_eq!(nap(StdDuration::ZERO), MIN_NAP);
+        assert_eq!(
+            nap(StdDuration::from_millis(300)),
+            StdDuration::from_millis(300)
+        );
+        assert_eq!(nap(StdDuration::from_secs(3600)), MAX_NAP);
     }
 
     #[test]

@@ -217,11 +217,6 @@ impl Keeper {
     /// The next renewal of `record`.
     pub(super) fn schedule(&self, record: &SubscriptionRecord) -> DateTime<Utc> {
         let fraction = self.options.renewal_fraction(&mut rand::rng());
-        plan::renewal_due(
-            plan::lifetime_base(record),
-            record.expires_at,
-            fraction,
-            record.last_reauthorized_at,
-        )
+        plan::renewal_due(plan::lifetime_base(record), record.expires_at, fraction)
     }
 }

@@ -56,7 +56,7 @@ impl Poller {
             Err(error) => error.to_string(),
         };
         let message = format!(
-            "gave up the {} of {} to {} after {} attempts: {why}; the next reconciliation or a manual backfill covers it",
+            "gave up the {} of {} to {} after {} attempts: {why}; pilotwatch does not read this window again by itself, so interactions in it that no notification delivered stay missing until it is backfilled by hand",
             job.kind,
             job.from,
             job.to,

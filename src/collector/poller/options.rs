@@ -9,7 +9,8 @@ use crate::store::StoreError;
 /// How the poller behaves. Spans are in the injected clock's time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollOptions {
-    /// The initial backfill reads `[now − initial_backfill, now)`.
+    /// The initial backfill reads `[now − initial_backfill, now)`, or from just before the
+    /// last accepted notification when that is earlier (see `downtime_overlap`).
     pub initial_backfill: Duration,
     /// Longest window one call chain covers; longer windows are cut into chunks.
     pub chunk: Duration,
@@ -20,6 +21,16 @@ pub struct PollOptions {
     /// …ending this long ago, so notifications in flight (average under 10 s, at most 60
     /// minutes, graph-facts §2) have had time to arrive.
     pub reconcile_settle: Duration,
+    /// Longest window one reconciliation reads: after a stall (the queue busy with retries for
+    /// hours) the time since the last one is read in windows of at most this.
+    pub reconcile_max_window: Duration,
+    /// The initial backfill also starts this long before the profile's last accepted
+    /// notification, so the collector's downtime is read (notifications in flight when it
+    /// stopped included).
+    pub downtime_overlap: Duration,
+    /// No poll reaches further back than this: the store's retention (7 days), beyond which
+    /// what is read would be deleted again.
+    pub max_lookback: Duration,
     /// The licensed-user list is read again after this long.
     pub users_refresh_every: Duration,
     /// `$top` (the documentation recommends 100).
@@ -44,6 +55,9 @@ impl Default for PollOptions {
             reconcile_every: Duration::hours(1),
             reconcile_window: Duration::hours(1),
             reconcile_settle: Duration::minutes(15),
+            reconcile_max_window: Duration::hours(24),
+            downtime_overlap: Duration::minutes(15),
+            max_lookback: Duration::days(7),
             users_refresh_every: Duration::hours(6),
             page_size: 100,
             max_pages: 200,

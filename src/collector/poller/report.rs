@@ -121,8 +121,8 @@ pub struct PollReport {
     pub via_notifications: u64,
     /// Of those, never delivered by a notification (`fetched − via_notifications`).
     pub missing: u64,
-    /// Of those, items that cannot be stored (an empty or oversized id); counted in
-    /// `fetched` and `missing`, never stored.
+    /// Of those, items that cannot be stored (an empty or oversized id, a `createdDateTime`
+    /// the store cannot index); counted in `fetched` and `missing`, never stored.
     pub skipped: u64,
     /// Users whose history could not be read (all of them are retried on the next poll).
     pub failed_users: Vec<UserFailure>,
