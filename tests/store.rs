@@ -195,7 +195,7 @@ async fn an_undecodable_inbox_entry_is_quarantined_and_hides_nothing_behind_it()
     let (first, torn, last) = {
         let store = open(dir.path(), &clock);
         let inbox = store.inbox();
-        let mut put = |endpoint| inbox.put("contoso", endpoint, start(), b"{}").unwrap();
+        let put = |endpoint| inbox.put("contoso", endpoint, start(), b"{}").unwrap();
         let ids = (
             put(Endpoint::Notification),
             put(Endpoint::Notification),
