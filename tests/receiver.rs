@@ -123,20 +123,22 @@ async fn acknowledged_only_after_the_commit_and_5xx_when_it_fails() {
 async fn a_saturated_receiver_answers_503_with_retry_after() {
     let sim = sim().await;
     let h = harness(&sim, |config| config.concurrency = 1).await;
-    *h.ledger.commit_delay.lock().unwrap() = Some(Duration::from_millis(600));
-    let slow = {
+    h.ledger.hold_commits();
+    let post = |body: &'static str| {
         let (http, url) = (h.http.clone(), format!("{}/notify", h.base));
         tokio::spawn(async move {
             http.post(url)
                 .header("content-type", "application/json")
-                .body("{\"value\":[]}")
+                .body(body)
                 .send()
                 .await
                 .unwrap()
                 .status()
         })
     };
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    let slow = post("{\"value\":[]}");
+    // Its body is stored: it holds the only permit until its commit is let through.
+    h.ledger.wait_puts(1).await;
     let refused = h
         .http
         .post(format!("{}/notify", h.base))
@@ -147,21 +149,7 @@ async fn a_saturated_receiver_answers_503_with_retry_after() {
         .unwrap();
     assert_eq!(refused.status(), 503);
     assert_eq!(refused.headers()["retry-after"], "1");
-    assert_eq!(slow.await.unwrap(), 202);
-    // The handshake is never refused for saturation: hold the only permit again, then ask.
-    let holder = tokio::spawn({
-        let (http, url) = (h.http.clone(), format!("{}/notify", h.base));
-        async move {
-            http.post(url)
-                .header("content-type", "application/json")
-                .body("{}")
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The handshake is never refused for saturation.
     let handshake = h
         .http
         .post(format!("{}/notify?validationToken=t", h.base))
@@ -169,15 +157,21 @@ async fn a_saturated_receiver_answers_503_with_retry_after() {
         .await
         .unwrap();
     assert_eq!(handshake.status(), 200);
-    assert!(!holder.is_finished(), "answered while the permit was held");
-    assert_eq!(holder.await.unwrap(), 202);
+    assert!(!slow.is_finished(), "answered while the permit was held");
+    h.ledger.open_commits();
+    assert_eq!(slow.await.unwrap(), 202);
+    assert_eq!(
+        h.ledger.lock().bodies.len(),
+        1,
+        "the refused body was not stored"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_a_request_in_flight() {
     let sim = sim().await;
     let h = harness(&sim, |_| {}).await;
-    *h.ledger.commit_delay.lock().unwrap() = Some(Duration::from_millis(400));
+    h.ledger.hold_commits();
     let in_flight = {
         let (http, url) = (h.http.clone(), format!("{}/notify", h.base));
         tokio::spawn(async move {
@@ -189,11 +183,18 @@ async fn shutdown_drains_a_request_in_flight() {
                 .map(|answer| answer.status().as_u16())
         })
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.ledger.wait_puts(1).await;
+    // Shutdown begins while the request waits for its commit.
+    h.shutdown.cancel();
+    h.ledger.open_commits();
     let base = h.base.clone();
-    h.receiver.shutdown().await;
+    h.receiver.join().await;
     assert_eq!(in_flight.await.unwrap().unwrap(), 202);
     assert!(h.ledger.lock().uncommitted.is_empty());
+    assert!(
+        h.ledger.lock().inbox.is_empty(),
+        "the acknowledged batch was processed before the processor stopped"
+    );
     let after = reqwest::Client::new()
         .post(format!("{base}/notify"))
         .body("{}")
@@ -262,6 +263,11 @@ async fn genuine_rich_notifications_are_validated_decrypted_and_inserted_once() 
     let last = h.ledger.notifications().pop().unwrap();
     assert!(last.duplicate && last.accepted, "{last:?}");
     assert_eq!(h.ledger.interaction_count(), 4);
+    assert_eq!(
+        h.ledger.lock().latencies.len(),
+        4,
+        "a retried delivery is not a second latency sample"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

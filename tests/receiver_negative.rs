@@ -7,20 +7,30 @@
 //! under its reason with the failing check named, and the genuine original is still accepted
 //! afterwards (the receiver kept serving). Forged tokens are signed with the simulated identity
 //! platform's published key, so only the claim under test is wrong.
+//!
+//! Then what must not take the receiver down: a forged flood (one record per reason, strings
+//! cut), a batch whose storage keeps failing (held back, the others go on), a backlog processed
+//! after its tokens expired (judged at arrival), and a processor that died (503, not 202).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 mod receiver_support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use pilotwatch::clock::SharedClock;
 use pilotwatch::receiver::{
-    DecryptFailure, DecryptVerdict, RejectReason, TokenRejection, TokenVerdict,
+    DecryptFailure, DecryptVerdict, EncryptionKeys, Endpoint, RejectReason, TokenRejection,
+    TokenVerdict,
 };
-use receiver_support::{CLIENT_STATE, generate, harness, harness_with_keys, sim};
+use receiver_support::{
+    CLIENT_STATE, Harness, MemoryLedger, generate, harness, harness_on, harness_with_keys, sim,
+};
 use serde_json::{Value, json};
 
 fn segments(token: &str) -> Vec<String> {
@@ -337,4 +347,193 @@ async fn every_forgery_is_kept_out_of_the_feed_and_counted_by_reason() {
         .await;
     let last = h.ledger.notifications().pop().unwrap();
     assert!(last.accepted && last.rejected.is_none(), "{last:?}");
+}
+
+/// A receiver subscribed to the simulator and one genuine single-item batch it accepted.
+async fn genuine_batch(sim: &common::TestSim) -> (Harness, String, Value) {
+    let genuine_side = harness(sim, |_| {}).await;
+    let subscription = genuine_side.subscribe(sim).await;
+    generate(sim, 1).await;
+    genuine_side
+        .ledger
+        .wait_for(
+            "the genuine interactions",
+            Duration::from_secs(8),
+            |inner| inner.interactions.len() == 2,
+        )
+        .await;
+    let mut genuine: Value =
+        serde_json::from_slice(&genuine_side.ledger.lock().bodies[0].1).unwrap();
+    let first = genuine["value"][0].clone();
+    genuine["value"] = json!([first]);
+    (genuine_side, subscription, genuine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_flood_is_one_record_per_reason_and_strings_are_cut() {
+    let sim = sim().await;
+    let h = harness(&sim, |config| config.max_body_bytes = 2 * 1024 * 1024).await;
+    h.ledger.register("ours", CLIENT_STATE);
+    let long = "x".repeat(300);
+    // Items that cost nothing to forge: unknown subscriptions and guessed client states,
+    // under a token with a random kid (no key fetch may be needed to refuse them).
+    let mut items: Vec<Value> = (0..600)
+        .map(|i| json!({"subscriptionId": format!("{long}-{i}"), "subscriptionExpirationDateTime": "2026-11-25T09:00:00Z", "tenantId": long, "clientState": "guess"}))
+        .collect();
+    items.extend((0..400).map(|_| json!({"subscriptionId": "ours", "subscriptionExpirationDateTime": "2026-11-25T09:00:00Z", "tenantId": "t", "clientState": "guess"})));
+    let forged_token = format!(
+        "{}.e30.sig",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"random-kid"}"#)
+    );
+    let flood = json!({"value": items, "validationTokens": [forged_token]});
+    assert_eq!(h.post("/notify", flood.to_string()).await, 202);
+    // One item more than a batch may hold: refused whole.
+    let oversized: Vec<Value> = (0..1001).map(|_| json!({"subscriptionId": "ours", "subscriptionExpirationDateTime": "2026-11-25T09:00:00Z", "tenantId": "t"})).collect();
+    assert_eq!(
+        h.post("/notify", json!({"value": oversized}).to_string())
+            .await,
+        202
+    );
+    h.ledger
+        .wait_for("both batches processed", Duration::from_secs(8), |inner| {
+            inner.inbox.is_empty() && inner.bodies.len() == 2
+        })
+        .await;
+    let records = h.ledger.notifications();
+    let summary: Vec<(Option<RejectReason>, u32)> = records
+        .iter()
+        .map(|record| (record.rejected, record.items))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (Some(RejectReason::UnknownSubscription), 600),
+            (Some(RejectReason::ClientStateMismatch), 400),
+            (Some(RejectReason::MalformedNotification), 1001),
+        ]
+    );
+    let unknown = &records[0];
+    assert_eq!(unknown.validation_tokens, TokenVerdict::Unchecked);
+    assert_eq!(unknown.subscription_id.chars().count(), 256);
+    assert_eq!(
+        unknown.tenant_id.as_deref().map(|t| t.chars().count()),
+        Some(256)
+    );
+    assert_eq!(h.ledger.interaction_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_keeps_failing_is_held_back_and_the_others_go_on() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Arc::new(MemoryLedger::default());
+    let now = sim.sim.state.now();
+    let stuck = ledger.put_committed(Endpoint::Notification, now, b"{\"value\":[]}");
+    let behind = ledger.put_committed(Endpoint::Lifecycle, now, b"{\"value\":[]}");
+    ledger.fail_remove.lock().unwrap().insert(stuck);
+    let keys = fresh_keys(&sim, &dir);
+    let h = harness_on(&sim, ledger, keys, dir, |_| {}).await;
+    h.ledger
+        .wait_for(
+            "the batch behind the stuck one",
+            Duration::from_secs(5),
+            |inner| !inner.inbox.contains_key(&behind),
+        )
+        .await;
+    assert!(
+        h.ledger.lock().inbox.contains_key(&stuck),
+        "retried later, not lost"
+    );
+    // The receiver keeps serving and processing.
+    assert_eq!(h.post("/notify", "{\"value\":[]}").await, 202);
+    h.ledger
+        .wait_for("a new batch", Duration::from_secs(5), |inner| {
+            inner.inbox.len() == 1
+        })
+        .await;
+    // Once storage recovers, the held-back batch goes through (backoff: 1 s, then 2 s).
+    h.ledger.fail_remove.lock().unwrap().clear();
+    h.ledger
+        .wait_for("the stuck batch", Duration::from_secs(8), |inner| {
+            inner.inbox.is_empty()
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_is_judged_by_when_it_arrived_not_when_it_is_processed() {
+    let sim = sim().await;
+    let (genuine_side, subscription, genuine) = genuine_batch(&sim).await;
+    // Acknowledged before an outage of the collector...
+    let ledger = Arc::new(MemoryLedger::default());
+    ledger.register(&subscription, CLIENT_STATE);
+    let received_at = sim.sim.state.now();
+    ledger.put_committed(
+        Endpoint::Notification,
+        received_at,
+        &serde_json::to_vec(&genuine).unwrap(),
+    );
+    // ...processed when it restarts, after its tokens expired (v1 ~8 h, v2 ~24 h).
+    sim.sim.state.clock.jump(chrono::Duration::hours(26));
+    let dir = tempfile::tempdir().unwrap();
+    let h = harness_on(&sim, ledger, genuine_side.keys.clone(), dir, |_| {}).await;
+    h.ledger
+        .wait_for("the backlog", Duration::from_secs(8), |inner| {
+            inner.inbox.is_empty()
+        })
+        .await;
+    let records = h.ledger.notifications();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].accepted, "{:?}", records[0]);
+    assert_eq!(records[0].validation_tokens, TokenVerdict::Valid);
+    assert_eq!(records[0].received_at, received_at);
+    assert!(records[0].processed_at >= received_at + chrono::Duration::hours(26));
+    assert_eq!(h.ledger.interaction_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_processor_turns_acknowledgements_into_503() {
+    let sim = sim().await;
+    let h = harness(&sim, |_| {}).await;
+    h.ledger
+        .panic_processor_commit
+        .store(true, Ordering::SeqCst);
+    assert!(h.receiver.is_processing());
+    // Stored and acknowledged; processing it kills the processor (a bug, simulated).
+    assert_eq!(h.post("/notify", "{\"value\":[]}").await, 202);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while h.receiver.is_processing() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the processor did not die"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        h.post("/notify", "{\"value\":[]}").await,
+        503,
+        "Graph must retry"
+    );
+    assert_eq!(h.ledger.lock().bodies.len(), 1, "nothing more stored");
+    // Handshakes still work: subscriptions can be managed while the collector is restarted.
+    let handshake = h
+        .http
+        .post(format!("{}/notify?validationToken=t", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(handshake.status(), 200);
+}
+
+fn fresh_keys(sim: &common::TestSim, dir: &tempfile::TempDir) -> Arc<EncryptionKeys> {
+    let clock: SharedClock = sim.sim.state.clock.clone();
+    Arc::new(
+        EncryptionKeys::load_or_generate(
+            &dir.path().join("encryption.crt"),
+            &dir.path().join("encryption.key"),
+            clock,
+        )
+        .unwrap(),
+    )
 }

@@ -91,6 +91,7 @@ fn notification(received_at: DateTime<Utc>, rejected: Option<RejectReason>) -> N
         duplicate: false,
         accepted: rejected.is_none(),
         rejected,
+        items: 1,
     }
 }
 
@@ -185,6 +186,91 @@ async fn the_inbox_keeps_raw_bodies_in_arrival_order_until_removed() {
         .put("contoso", Endpoint::Notification, start(), b"{}")
         .unwrap();
     assert!(third > second);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecodable_inbox_entry_is_quarantined_and_hides_nothing_behind_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let (first, torn, last) = {
+        let store = open(dir.path(), &clock);
+        let inbox = store.inbox();
+        let put = |endpoint| inbox.put("contoso", endpoint, start(), b"{}").unwrap();
+        let ids = (
+            put(Endpoint::Notification),
+            put(Endpoint::Notification),
+            put(Endpoint::Lifecycle),
+        );
+        store.commit().await.unwrap();
+        ids
+    };
+    // The middle entry torn, behind the store's back.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let inbox = db.open_tree("inbox").unwrap();
+        inbox.insert(torn.to_be_bytes(), &[9, 9, 9][..]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = open(dir.path(), &clock);
+    let ids = |batches: Vec<pilotwatch::store::RawBatch>| -> Vec<u64> {
+        batches.iter().map(|batch| batch.id).collect()
+    };
+    assert_eq!(
+        ids(store.inbox().pending_for("contoso", 10).unwrap()),
+        [first, last]
+    );
+    assert_eq!(store.inbox().quarantined(), 1);
+    assert_eq!(ids(store.inbox().pending(10).unwrap()), [first, last]);
+    assert_eq!(store.inbox().quarantined(), 1, "moved once, kept once");
+    // Paging past an id.
+    assert_eq!(
+        ids(store
+            .inbox()
+            .pending_for_after("contoso", Some(first), 10)
+            .unwrap()),
+        [last]
+    );
+    assert!(
+        store
+            .inbox()
+            .pending_for_after("contoso", Some(u64::MAX), 10)
+            .unwrap()
+            .is_empty()
+    );
+    store.commit().await.unwrap();
+    drop(store);
+    let db = sled::open(dir.path()).unwrap();
+    let kept = db.open_tree("inbox-quarantine").unwrap();
+    assert_eq!(
+        kept.get(torn.to_be_bytes()).unwrap().as_deref(),
+        Some(&[9, 9, 9][..]),
+        "the bytes are kept for inspection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_standing_for_many_items_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(start());
+    let store = open(dir.path(), &clock);
+    let mut aggregate = notification(start(), Some(RejectReason::UnknownSubscription));
+    aggregate.items = 12_000;
+    store.notifications().append(&aggregate).unwrap();
+    store
+        .notifications()
+        .append(&notification(
+            start(),
+            Some(RejectReason::UnknownSubscription),
+        ))
+        .unwrap();
+    let counts = store.notifications().rejected_counts(start()).unwrap();
+    assert_eq!(counts[&RejectReason::UnknownSubscription], 12_001);
+    assert_eq!(store.notifications().recent(10).unwrap().len(), 2);
+    // A record written before `items` existed reads as one item.
+    let mut json = serde_json::to_value(notification(start(), None)).unwrap();
+    json.as_object_mut().unwrap().remove("items");
+    let old: NotificationRecord = serde_json::from_value(json).unwrap();
+    assert_eq!(old.items, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

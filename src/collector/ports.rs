@@ -70,8 +70,10 @@ impl Ledger for ProfileLedger {
         self.store.commit().await
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<RawBatch>, StoreError> {
-        self.store.inbox().pending_for(&self.profile, limit)
+    fn pending(&self, after: Option<u64>, limit: usize) -> Result<Vec<RawBatch>, StoreError> {
+        self.store
+            .inbox()
+            .pending_for_after(&self.profile, after, limit)
     }
 
     fn remove(&self, id: u64) -> Result<(), StoreError> {

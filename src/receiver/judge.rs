@@ -104,7 +104,10 @@ pub fn judge_item(
             TokenVerdict::Valid => None,
             TokenVerdict::Absent => Some(RejectReason::TokensAbsent),
             TokenVerdict::Null => Some(RejectReason::TokensNull),
-            TokenVerdict::Invalid { .. } => Some(RejectReason::TokensInvalid),
+            // Unchecked tokens never vouch for anything.
+            TokenVerdict::Invalid { .. } | TokenVerdict::Unchecked => {
+                Some(RejectReason::TokensInvalid)
+            }
         };
     }
     if rejected.is_some() {
@@ -183,14 +186,6 @@ fn token_verdict(batch: &BatchTokens, tenant_id: &str) -> TokenVerdict {
             reason: TokenRejection::WrongIssuer,
         },
     }
-}
-
-/// The distinct `tenantId`s of a batch.
-pub fn tenants(items: &[ChangeNotification]) -> Vec<&str> {
-    let mut tenants: Vec<&str> = items.iter().map(|item| item.tenant_id.as_str()).collect();
-    tenants.sort_unstable();
-    tenants.dedup();
-    tenants
 }
 
 /// Looks up the expected `clientState` of each distinct subscription of a batch once.

@@ -3,7 +3,9 @@
 //! re-fetched when older than [`MAX_AGE`] (Microsoft rotates daily), and refreshed early when a
 //! token names an unknown `kid` — at most once per [`MIN_REFRESH_INTERVAL`], so a flood of
 //! forged `kid`s cannot turn the receiver into a load generator against the identity platform.
-//! Concurrent callers share one fetch.
+//! When the platform is unreachable the cached set keeps serving (a stale set is re-tried at
+//! most once per [`MIN_REFRESH_INTERVAL`]); only with no set at all is there an error, and the
+//! fetch is then retried at most once per [`RETRY_INTERVAL`]. Concurrent callers share one fetch.
 //!
 //! Depends on reqwest and jsonwebtoken's JWK types; knows nothing of notifications.
 
@@ -18,8 +20,11 @@ use url::Url;
 /// A cached key set older than this is fetched again before use.
 pub const MAX_AGE: Duration = Duration::from_secs(60 * 60);
 
-/// An unknown `kid` refreshes the cache at most this often.
+/// A cached set is re-fetched (stale, or for an unknown `kid`) at most this often.
 pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// With no set cached, a failed fetch is retried at most this often.
+pub const RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Largest key-set document read.
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
@@ -28,7 +33,7 @@ const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The key set could not be fetched.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum JwksError {
     /// No answer, or an HTTP error.
     #[error("cannot fetch the signing keys from {url}: {reason}")]
@@ -62,12 +67,28 @@ struct Cached {
     keys: Option<Arc<JwkSet>>,
     fetched: Option<Instant>,
     last_attempt: Option<Instant>,
+    last_error: Option<JwksError>,
 }
+
+/// How long a set is fresh and how often fetches may be attempted.
+#[derive(Debug, Clone, Copy)]
+struct Intervals {
+    max_age: Duration,
+    min_refresh: Duration,
+    retry: Duration,
+}
+
+const INTERVALS: Intervals = Intervals {
+    max_age: MAX_AGE,
+    min_refresh: MIN_REFRESH_INTERVAL,
+    retry: RETRY_INTERVAL,
+};
 
 /// A cached JWKS document.
 pub struct JwksCache {
     url: Url,
     http: reqwest::Client,
+    intervals: Intervals,
     cached: Mutex<Cached>,
 }
 
@@ -85,48 +106,72 @@ impl JwksCache {
         Self {
             url,
             http,
+            intervals: INTERVALS,
             cached: Mutex::new(Cached::default()),
         }
     }
 
     /// The key set, fetched first when there is none or it is older than [`MAX_AGE`]. A stale
-    /// set is still answered when the re-fetch fails: keys are published days ahead.
+    /// set is answered when the re-fetch fails, and without trying when one was attempted
+    /// within [`MIN_REFRESH_INTERVAL`]: keys are published days ahead, and an unreachable
+    /// identity platform must not cost a timeout per batch. With no set at all, a failed fetch
+    /// is retried at most once per [`RETRY_INTERVAL`] (the error is answered meanwhile).
     pub async fn keys(&self) -> Result<Arc<JwkSet>, JwksError> {
         let mut cached = self.cached.lock().await;
         let fresh = cached
             .fetched
-            .is_some_and(|fetched| fetched.elapsed() < MAX_AGE);
-        match (&cached.keys, fresh) {
-            (Some(keys), true) => Ok(Arc::clone(keys)),
-            (stale, _) => {
-                let stale = stale.clone();
-                match self.fetch_into(&mut cached).await {
-                    Ok(keys) => Ok(keys),
-                    Err(error) => stale.ok_or(error),
+            .is_some_and(|fetched| fetched.elapsed() < self.intervals.max_age);
+        let since_attempt = cached.last_attempt.map(|attempt| attempt.elapsed());
+        match (cached.keys.clone(), fresh) {
+            (Some(keys), true) => Ok(keys),
+            (Some(stale), false) => {
+                if since_attempt.is_some_and(|since| since < self.intervals.min_refresh) {
+                    return Ok(stale);
                 }
+                Ok(self.fetch_into(&mut cached).await.unwrap_or(stale))
+            }
+            (None, _) => {
+                if since_attempt.is_some_and(|since| since < self.intervals.retry)
+                    && let Some(error) = cached.last_error.clone()
+                {
+                    return Err(error);
+                }
+                self.fetch_into(&mut cached).await
             }
         }
     }
 
-    /// The key set after a refresh for an unknown `kid`, unless one happened within
-    /// [`MIN_REFRESH_INTERVAL`] (then the cached set, which the caller already searched).
+    /// The key set after a refresh for an unknown `kid`, unless one was attempted within
+    /// [`MIN_REFRESH_INTERVAL`]; the cached set (which the caller already searched) when the
+    /// refresh is not due or fails — an unknown `kid` is then judged unknown, never a reason
+    /// to hold the batch back. An error only when no set was ever fetched.
     pub async fn refresh_for_unknown_kid(&self) -> Result<Arc<JwkSet>, JwksError> {
         let mut cached = self.cached.lock().await;
         let recently = cached
             .last_attempt
-            .is_some_and(|attempt| attempt.elapsed() < MIN_REFRESH_INTERVAL);
-        match (&cached.keys, recently) {
-            (Some(keys), true) => Ok(Arc::clone(keys)),
-            _ => self.fetch_into(&mut cached).await,
+            .is_some_and(|attempt| attempt.elapsed() < self.intervals.min_refresh);
+        match cached.keys.clone() {
+            Some(keys) if recently => Ok(keys),
+            Some(keys) => Ok(self.fetch_into(&mut cached).await.unwrap_or(keys)),
+            None => self.fetch_into(&mut cached).await,
         }
     }
 
     async fn fetch_into(&self, cached: &mut Cached) -> Result<Arc<JwkSet>, JwksError> {
         cached.last_attempt = Some(Instant::now());
-        let keys = Arc::new(self.fetch().await?);
-        cached.keys = Some(Arc::clone(&keys));
-        cached.fetched = Some(Instant::now());
-        Ok(keys)
+        match self.fetch().await {
+            Ok(keys) => {
+                let keys = Arc::new(keys);
+                cached.keys = Some(Arc::clone(&keys));
+                cached.fetched = Some(Instant::now());
+                cached.last_error = None;
+                Ok(keys)
+            }
+            Err(error) => {
+                cached.last_error = Some(error.clone());
+                Err(error)
+            }
+        }
     }
 
     async fn fetch(&self) -> Result<JwkSet, JwksError> {
@@ -167,6 +212,96 @@ impl JwksCache {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// A key-set endpoint on loopback that counts fetches and can be made to fail.
+    struct Endpoint {
+        url: Url,
+        fetches: Arc<AtomicUsize>,
+        down: Arc<AtomicBool>,
+    }
+
+    async fn endpoint() -> Endpoint {
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let down = Arc::new(AtomicBool::new(false));
+        let (count, fail) = (Arc::clone(&fetches), Arc::clone(&down));
+        let router = axum::Router::new().route(
+            "/keys",
+            axum::routing::get(move || {
+                count.fetch_add(1, Ordering::SeqCst);
+                let fail = fail.load(Ordering::SeqCst);
+                async move {
+                    if fail {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response()
+                    } else {
+                        r#"{"keys":[]}"#.into_response()
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!("http://{}/keys", listener.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Endpoint { url, fetches, down }
+    }
+
+    fn cache(endpoint: &Endpoint, intervals: Intervals) -> JwksCache {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        JwksCache {
+            intervals,
+            ..JwksCache::new(endpoint.url.clone(), http)
+        }
+    }
+
+    use axum::response::IntoResponse as _;
+
+    #[tokio::test]
+    async fn a_stale_set_is_refetched_at_most_once_per_interval() {
+        let endpoint = endpoint().await;
+        let always_stale = Intervals {
+            max_age: Duration::ZERO,
+            min_refresh: Duration::from_secs(3600),
+            retry: Duration::from_secs(3600),
+        };
+        let cache = cache(&endpoint, always_stale);
+        cache.keys().await.unwrap();
+        for _ in 0..5 {
+            cache.keys().await.unwrap();
+        }
+        assert_eq!(endpoint.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kid_falls_back_to_the_cached_set_when_the_refresh_fails() {
+        let endpoint = endpoint().await;
+        let eager = Intervals {
+            max_age: Duration::from_secs(3600),
+            min_refresh: Duration::ZERO,
+            retry: Duration::ZERO,
+        };
+        let cache = cache(&endpoint, eager);
+        cache.keys().await.unwrap();
+        endpoint.down.store(true, Ordering::SeqCst);
+        let keys = cache.refresh_for_unknown_kid().await.unwrap();
+        assert!(keys.keys.is_empty());
+        assert_eq!(endpoint.fetches.load(Ordering::SeqCst), 2, "it did try");
+    }
+
+    #[tokio::test]
+    async fn with_no_set_a_failed_fetch_is_not_retried_before_the_interval() {
+        let endpoint = endpoint().await;
+        endpoint.down.store(true, Ordering::SeqCst);
+        let patient = Intervals {
+            max_age: Duration::from_secs(3600),
+            min_refresh: Duration::from_secs(3600),
+            retry: Duration::from_secs(3600),
+        };
+        let cache = cache(&endpoint, patient);
+        for _ in 0..3 {
+            assert!(matches!(cache.keys().await, Err(JwksError::Fetch { .. })));
+        }
+        assert_eq!(endpoint.fetches.load(Ordering::SeqCst), 1);
+    }
 
     #[test]
     fn keys_url_keeps_any_authority_path() {

@@ -34,8 +34,9 @@ pub trait Ledger: Send + Sync + 'static {
     /// Makes every write made before the call durable.
     fn commit(&self) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
-    /// Up to `limit` inbox entries, oldest first.
-    fn pending(&self, limit: usize) -> Result<Vec<RawBatch>, Self::Error>;
+    /// Up to `limit` inbox entries with an id above `after` (all when `None`), oldest first.
+    /// The processor pages with `after` past entries it holds back for a retry.
+    fn pending(&self, after: Option<u64>, limit: usize) -> Result<Vec<RawBatch>, Self::Error>;
 
     /// Removes a processed inbox entry.
     fn remove(&self, id: u64) -> Result<(), Self::Error>;

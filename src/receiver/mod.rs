@@ -14,6 +14,8 @@
 //! store's engine, the collector (keeper, poller) or any UI; it never logs a secret (client
 //! states, keys, tokens).
 
+mod ack;
+mod batch;
 mod config;
 mod decrypt;
 mod judge;
@@ -22,12 +24,14 @@ mod keys;
 mod ledger;
 mod listener;
 mod processor;
+mod retry;
 mod server;
 mod validation;
 mod verifier;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, broadcast, mpsc};
@@ -53,11 +57,9 @@ pub use crate::store::records::{
 
 use crate::clock::SharedClock;
 use crate::graph::model::LifecycleEvent;
+use ack::AckBook;
 use processor::Processor;
 use server::Shared;
-
-/// Acknowledgements buffered between the HTTP side and the processor.
-const ACK_CHANNEL: usize = 4096;
 
 /// Processed batches buffered for each slow subscriber before it starts missing some.
 const PROCESSED_CHANNEL: usize = 1024;
@@ -125,14 +127,16 @@ impl Receiver {
                 addr: config.bind,
                 source,
             })?;
-        let (acked_tx, acked_rx) = mpsc::channel(ACK_CHANNEL);
+        let acks = Arc::new(AckBook::default());
+        let processing = Arc::new(AtomicBool::new(true));
         let (processed, _) = broadcast::channel(PROCESSED_CHANNEL);
         let shared = Arc::new(Shared {
             ledger: Arc::clone(&ledger),
             profile: config.profile.clone(),
             clock: Arc::clone(&clock),
             permits: Arc::new(Semaphore::new(config.concurrency)),
-            acked: acked_tx,
+            acks: Arc::clone(&acks),
+            processing: Arc::clone(&processing),
             max_body_bytes: config.max_body_bytes,
             read_timeout: config.read_timeout,
         });
@@ -151,11 +155,16 @@ impl Receiver {
                 clock,
                 lifecycle_tx,
                 processed: processed.clone(),
-                acked: acked_rx,
+                acks,
                 shutdown: shutdown.clone(),
             }
             .run(),
         );
+        let processor = tokio::spawn(supervise(
+            processor,
+            Arc::clone(&processing),
+            shutdown.clone(),
+        ));
         let scheme = if config.tls.is_some() {
             "https"
         } else {
@@ -165,10 +174,34 @@ impl Receiver {
         Ok(RunningReceiver {
             local_addr,
             processed,
+            processing,
             shutdown,
             server,
             processor,
         })
+    }
+}
+
+/// Waits for the processor; if it ends before shutdown (a panic: a bug), the HTTP side is
+/// told to answer 503 — acknowledging what nothing will process would hide the failure — and
+/// the failure is logged.
+async fn supervise(
+    processor: JoinHandle<()>,
+    processing: Arc<AtomicBool>,
+    shutdown: CancellationToken,
+) {
+    let ended = processor.await;
+    if ended.is_ok() && shutdown.is_cancelled() {
+        return;
+    }
+    processing.store(false, Ordering::Release);
+    match ended {
+        Err(error) if error.is_panic() => {
+            tracing::error!(target: "pilotwatch::receiver", "the notification processor panicked; answering 503 to notifications (Graph retries) until the collector restarts");
+        }
+        _ => {
+            tracing::error!(target: "pilotwatch::receiver", "the notification processor stopped unexpectedly; answering 503 to notifications (Graph retries) until the collector restarts");
+        }
     }
 }
 
@@ -197,6 +230,7 @@ pub struct RunningReceiver {
     /// The address it listens on.
     pub local_addr: SocketAddr,
     processed: broadcast::Sender<ProcessedBatch>,
+    processing: Arc<AtomicBool>,
     shutdown: CancellationToken,
     server: JoinHandle<()>,
     processor: JoinHandle<()>,
@@ -216,6 +250,12 @@ impl RunningReceiver {
         self.processed.subscribe()
     }
 
+    /// False once the processor has died (a bug, logged): notifications are then answered
+    /// 503 so that Graph keeps them until the collector is restarted.
+    pub fn is_processing(&self) -> bool {
+        self.processing.load(Ordering::Acquire)
+    }
+
     /// Stops accepting, drains requests in flight and stops the processor.
     pub async fn shutdown(self) {
         self.shutdown.cancel();
@@ -227,8 +267,7 @@ impl RunningReceiver {
         if let Err(error) = self.server.await {
             tracing::error!(target: "pilotwatch::receiver", %error, "the receiver's listener failed");
         }
-        if let Err(error) = self.processor.await {
-            tracing::error!(target: "pilotwatch::receiver", %error, "the receiver's processor failed");
-        }
+        // The supervisor has logged any failure of the processor.
+        let _ = self.processor.await;
     }
 }

@@ -1,50 +1,59 @@
 //! After the acknowledgement: drains the inbox oldest first — at start-up too, for batches a
-//! crash left — judges every item (`judge`), writes one notification record per item, a latency
-//! sample and the interaction (deduplicated by id) for authentic ones, lifecycle events for
-//! lifecycle POSTs, then removes the batch and commits. Lifecycle signals go to the keeper only
-//! after that commit.
+//! crash left — screens and judges every batch (`batch`, `judge`), writes what it concluded,
+//! removes the batch and commits. Lifecycle signals go to the keeper only after that commit.
 //!
 //! Once a batch is committed, what it produced goes out as a [`ProcessedBatch`] to whoever
 //! subscribed (best effort; the store is the record).
 //!
-//! A batch is removed only once everything it produced is written, so a crash mid-batch means
-//! it is processed again: interactions stay single (insert-if-absent), the repeated notification
-//! records say `duplicate`. A batch whose tokens cannot be checked because the identity
-//! platform's keys are unreachable stays in the inbox and is retried; a storage error backs off
-//! and retries. Nothing here panics on input.
+//! No entry can block the others. A batch is skipped while the HTTP side is still committing
+//! it (`ack`), so it is never processed before it is durable and its acknowledgement time is
+//! the real one. A batch that fails for a transient reason (the identity platform's keys
+//! unreachable, a storage error) is held back with exponential backoff (`retry`) while the
+//! rest go on; bad data is never a transient reason — it is rejected with a reason in its
+//! record (`batch`) — and an entry the store cannot decode is quarantined by the store. A
+//! crash mid-batch means it is processed again: interactions stay single (insert-if-absent),
+//! the repeated records say `duplicate`.
 //!
-//! Depends on `ledger`, `judge`, `verifier`, the store's record types and the clock.
+//! Validation tokens are judged at the batch's arrival time, not at processing time: a
+//! backlog processed after an outage or a restart was genuine when Graph sent it.
+//!
+//! The store's synchronous writes run on tokio's blocking pool. Nothing here panics on input.
+//!
+//! Depends on `ack`, `retry`, `batch`, `judge`, `ledger`, `verifier`, the store's record
+//! types and the clock.
 
-use super::listener::DRAIN_LIMIT;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::LifecycleSignal;
-use super::judge::{self, BatchTokens, ItemJudgement};
+use super::ack::{AckBook, AckStatus};
+use super::batch::{self, Screened};
+use super::judge::{self, BatchTokens};
 use super::ledger::Ledger;
+use super::listener::DRAIN_LIMIT;
+use super::retry::RetrySchedule;
 use super::verifier::Verifier;
 use crate::clock::SharedClock;
-use crate::graph::model::{ChangeNotification, ChangeNotificationCollection, ValidationTokens};
+use crate::graph::model::ValidationTokens;
 use crate::store::records::{
-    Check, DecryptVerdict, Endpoint, Event, EventKind, InteractionRecord, NotificationRecord,
-    RawBatch, RejectReason, TokenRejection, TokenVerdict, lifecycle_event_name,
+    Endpoint, InteractionRecord, NotificationRecord, RawBatch, TokenRejection,
 };
 
-/// Inbox entries read per round.
-const BATCHES_PER_ROUND: usize = 64;
+/// Inbox entries read per page.
+const BATCHES_PER_PAGE: usize = 64;
 
-/// How often the inbox is looked at with no wake-up (retries of deferred batches).
+/// How often the inbox is looked at with no wake-up.
 const IDLE_POLL: Duration = Duration::from_secs(5);
 
 /// At shutdown, the acknowledgements have stopped once none came for this long.
 const FINAL_QUIET: Duration = Duration::from_millis(250);
 
-/// What one inbox entry produced, once it is committed: a record per item and the
+/// What one inbox entry produced, once it is committed: its notification records and the
 /// interactions that entered the feed for the first time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessedBatch {
@@ -54,29 +63,24 @@ pub struct ProcessedBatch {
     pub profile: String,
     /// Which endpoint.
     pub endpoint: Endpoint,
-    /// One record per item (one for the whole batch when it could not be parsed), in order.
-    /// Lifecycle items that were accepted have none: they are events, sent to the keeper.
+    /// The records, in order: one for the whole batch when it was refused whole, one per
+    /// reason for the items refused before authentication (see
+    /// [`NotificationRecord::items`]), then one per other item. Lifecycle items that were
+    /// accepted have none: they are events, sent to the keeper.
     pub notifications: Vec<NotificationRecord>,
     /// Interactions new to the store (a reprocessed batch has none).
     pub interactions: Vec<InteractionRecord>,
 }
 
-/// The acknowledgement of one inbox entry, sent by the HTTP side after its 202.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Acked {
-    pub(crate) id: u64,
-    pub(crate) at: DateTime<Utc>,
-}
-
-/// Why a batch was left in the inbox this round.
+/// Why a batch was held back this time.
 #[derive(Debug, thiserror::Error)]
 enum Deferred {
     #[error("storage: {0}")]
     Storage(String),
     #[error("{0}")]
     Keys(#[from] super::jwks::JwksError),
-    #[error("judging stopped unexpectedly")]
-    Judge,
+    #[error("processing stopped unexpectedly (a bug); the batch is retried later")]
+    Panicked,
 }
 
 pub(crate) struct Processor<L: Ledger> {
@@ -85,31 +89,26 @@ pub(crate) struct Processor<L: Ledger> {
     pub(crate) clock: SharedClock,
     pub(crate) lifecycle_tx: mpsc::Sender<LifecycleSignal>,
     pub(crate) processed: broadcast::Sender<ProcessedBatch>,
-    pub(crate) acked: mpsc::Receiver<Acked>,
+    pub(crate) acks: Arc<AckBook>,
     pub(crate) shutdown: CancellationToken,
 }
 
 impl<L: Ledger> Processor<L> {
     /// Runs until `shutdown`; the inbox is drained first, then after every wake-up.
-    pub(crate) async fn run(mut self) {
-        let mut acked_at: HashMap<u64, DateTime<Utc>> = HashMap::new();
+    pub(crate) async fn run(self) {
+        let mut retries = RetrySchedule::default();
         loop {
-            while let Ok(acked) = self.acked.try_recv() {
-                acked_at.insert(acked.id, acked.at);
-            }
-            if let Err(deferred) = self.drain(&mut acked_at, true).await {
-                tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "notification processing deferred; retrying shortly");
-            }
+            self.drain(&mut retries, true).await;
+            let next = retries
+                .next_due(std::time::Instant::now())
+                .map_or(IDLE_POLL, |due| due.min(IDLE_POLL));
             tokio::select! {
                 () = self.shutdown.cancelled() => {
-                    self.finish(&mut acked_at).await;
+                    self.finish(&mut retries).await;
                     return;
                 }
-                acked = self.acked.recv() => match acked {
-                    Some(acked) => { acked_at.insert(acked.id, acked.at); }
-                    None => tokio::time::sleep(IDLE_POLL).await,
-                },
-                () = tokio::time::sleep(IDLE_POLL) => {}
+                () = self.acks.changed() => {}
+                () = tokio::time::sleep(next) => {}
             }
         }
     }
@@ -118,55 +117,85 @@ impl<L: Ledger> Processor<L> {
     /// while it drains its last requests, until the acknowledgements have been quiet for
     /// [`FINAL_QUIET`] or [`DRAIN_LIMIT`] has passed. Whatever is left stays in the inbox
     /// (it is durable) for the next start.
-    async fn finish(&mut self, acked_at: &mut HashMap<u64, DateTime<Utc>>) {
-        let deadline = tokio::time::Instant::now() + DRAIN_LIMIT;
+    async fn finish(&self, retries: &mut RetrySchedule) {
+        let deadline = Instant::now() + DRAIN_LIMIT;
         loop {
-            if let Err(deferred) = self.drain(acked_at, false).await {
-                tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "left in the inbox for the next start");
+            self.drain(retries, false).await;
+            let quiet = (Instant::now() + FINAL_QUIET).min(deadline);
+            if tokio::time::timeout_at(quiet, self.acks.changed())
+                .await
+                .is_err()
+            {
+                self.drain(retries, false).await;
                 return;
-            }
-            let quiet = (tokio::time::Instant::now() + FINAL_QUIET).min(deadline);
-            match tokio::time::timeout_at(quiet, self.acked.recv()).await {
-                Ok(Some(acked)) => {
-                    acked_at.insert(acked.id, acked.at);
-                }
-                Ok(None) | Err(_) => {
-                    if let Err(deferred) = self.drain(acked_at, false).await {
-                        tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "left in the inbox for the next start");
-                    }
-                    return;
-                }
             }
         }
     }
 
-    /// Processes pending batches until the inbox is empty (or, with `stop_on_shutdown`, until
-    /// shutdown begins).
-    async fn drain(
-        &self,
-        acked_at: &mut HashMap<u64, DateTime<Utc>>,
-        stop_on_shutdown: bool,
-    ) -> Result<(), Deferred> {
+    /// One pass over the inbox: every entry not held back or in flight is processed (or, with
+    /// `stop_on_shutdown`, until shutdown begins).
+    async fn drain(&self, retries: &mut RetrySchedule, stop_on_shutdown: bool) {
+        let mut after = None;
         loop {
-            let batches = self
-                .ledger
-                .pending(BATCHES_PER_ROUND)
-                .map_err(|e| Deferred::Storage(e.to_string()))?;
-            if batches.is_empty() {
-                return Ok(());
+            let ledger = Arc::clone(&self.ledger);
+            let page = blocking(move || {
+                ledger
+                    .pending(after, BATCHES_PER_PAGE)
+                    .map_err(|e| Deferred::Storage(e.to_string()))
+            })
+            .await;
+            let batches = match page {
+                Ok(batches) => batches,
+                Err(deferred) => {
+                    tracing::warn!(target: "pilotwatch::receiver", error = %deferred, "cannot read the inbox; retrying shortly");
+                    return;
+                }
+            };
+            if after.is_none() {
+                retries.forget_before(batches.first().map(|batch| batch.id));
             }
+            let Some(last) = batches.last() else {
+                return;
+            };
+            after = Some(last.id);
             for batch in batches {
                 if stop_on_shutdown && self.shutdown.is_cancelled() {
-                    return Ok(());
+                    return;
                 }
-                let acked = acked_at.remove(&batch.id).unwrap_or(batch.received_at);
-                self.process(batch, acked).await?;
+                let id = batch.id;
+                if retries.holds(id, std::time::Instant::now()) {
+                    continue;
+                }
+                let acked_at = match self.acks.status(id) {
+                    // Its commit is under way; the acknowledgement wakes us.
+                    AckStatus::InFlight => continue,
+                    AckStatus::Acked(at) => at,
+                    AckStatus::Unknown => batch.received_at,
+                };
+                match self.process(batch, acked_at).await {
+                    Ok(()) => {
+                        retries.succeeded(id);
+                        self.acks.forget(id);
+                    }
+                    Err(deferred) => {
+                        let wait = retries.failed(id, std::time::Instant::now());
+                        tracing::warn!(target: "pilotwatch::receiver", batch = id, error = %deferred, retry_in = ?wait, "notification batch held back; the others go on");
+                    }
+                }
             }
         }
     }
 
     async fn process(&self, batch: RawBatch, acked_at: DateTime<Utc>) -> Result<(), Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
+        let now = self.clock.now();
+        let base = batch::blank_record(&batch, acked_at, now);
+        let batch = Arc::new(batch);
+        let screened = {
+            let (ledger, batch, base) =
+                (Arc::clone(&self.ledger), Arc::clone(&batch), base.clone());
+            blocking(move || batch::screen(&*ledger, &batch, &base).map_err(storage)).await?
+        };
         let mut produced = ProcessedBatch {
             batch_id: batch.id,
             profile: batch.profile.clone(),
@@ -174,15 +203,43 @@ impl<L: Ledger> Processor<L> {
             notifications: Vec::new(),
             interactions: Vec::new(),
         };
-        let signals = match batch.endpoint {
+        let ledger = Arc::clone(&self.ledger);
+        let (produced, signals) = match batch.endpoint {
             Endpoint::Notification => {
-                self.process_changes(&batch, acked_at, &mut produced)
-                    .await?;
-                Vec::new()
+                let tokens = self.judge_tokens(&screened, batch.received_at).await?;
+                let keys = Arc::clone(&self.verifier.keys);
+                // RSA decryption costs about a millisecond per item: off the async workers too.
+                blocking(move || {
+                    batch::write_changes(
+                        &*ledger,
+                        &batch,
+                        &base,
+                        screened,
+                        &tokens,
+                        &keys,
+                        &mut produced,
+                    )
+                    .map_err(storage)?;
+                    Ok((produced, Vec::new()))
+                })
+                .await?
             }
-            Endpoint::Lifecycle => self.process_lifecycle(&batch, acked_at, &mut produced)?,
+            Endpoint::Lifecycle => {
+                blocking(move || {
+                    let signals = batch::write_lifecycle(
+                        &*ledger,
+                        &batch,
+                        &base,
+                        screened,
+                        now,
+                        &mut produced,
+                    )
+                    .map_err(storage)?;
+                    Ok((produced, signals))
+                })
+                .await?
+            }
         };
-        self.ledger.remove(batch.id).map_err(storage)?;
         self.ledger.commit().await.map_err(storage)?;
         // No subscriber is not an error: the store holds everything.
         let _ = self.processed.send(produced);
@@ -197,234 +254,46 @@ impl<L: Ledger> Processor<L> {
         Ok(())
     }
 
-    async fn process_changes(
-        &self,
-        batch: &RawBatch,
-        acked_at: DateTime<Utc>,
-        produced: &mut ProcessedBatch,
-    ) -> Result<(), Deferred> {
-        let storage = |e: L::Error| Deferred::Storage(e.to_string());
-        let base = self.blank_record(batch, acked_at);
-        let collection = match parse(&batch.body) {
-            Some(collection) => collection,
-            None => {
-                let record = rejected(base, RejectReason::MalformedNotification);
-                return self.append(record, produced);
-            }
-        };
-        let tokens = self.judge_tokens(&collection).await?;
-        let states = judge::expected_states(&collection.value, |id| self.ledger.client_state(id))
-            .map_err(storage)?;
-        let keys = Arc::clone(&self.verifier.keys);
-        let items = collection.value;
-        // RSA decryption costs about a millisecond per item: off the async workers.
-        let judged = tokio::task::spawn_blocking(move || {
-            items
-                .into_iter()
-                .map(|item| {
-                    let expected = states.get(&item.subscription_id).and_then(Option::as_ref);
-                    let judgement = judge::judge_item(&item, expected, &tokens, &keys);
-                    (item, judgement)
-                })
-                .collect::<Vec<_>>()
-        })
-        .await
-        .map_err(|_| Deferred::Judge)?;
-        for (item, judgement) in judged {
-            let record = self.record_item(&base, batch, &item, judgement, produced)?;
-            self.append(record, produced)?;
-        }
-        Ok(())
-    }
-
-    /// Writes a notification record and keeps it for the [`ProcessedBatch`].
-    fn append(
-        &self,
-        record: NotificationRecord,
-        produced: &mut ProcessedBatch,
-    ) -> Result<(), Deferred> {
-        self.ledger
-            .append_notification(&record)
-            .map_err(|e| Deferred::Storage(e.to_string()))?;
-        produced.notifications.push(record);
-        Ok(())
-    }
-
+    /// The batch's tokens, judged at `received_at` — only when an item passed the
+    /// `clientState` check: forged batches never make us fetch keys.
     async fn judge_tokens(
         &self,
-        collection: &ChangeNotificationCollection,
+        screened: &Screened,
+        received_at: DateTime<Utc>,
     ) -> Result<BatchTokens, Deferred> {
-        let tenants = judge::tenants(&collection.value);
+        let Screened::Items {
+            tokens, admitted, ..
+        } = screened
+        else {
+            return Ok(BatchTokens::Absent);
+        };
+        if admitted.is_empty() {
+            return Ok(BatchTokens::Absent);
+        }
+        let tenants = batch::tenants(admitted);
         let app_id = &self.verifier.app_id;
-        let tokens = &collection.validation_tokens;
+        let judge = |keys| judge::judge_tokens(tokens, keys, app_id, &tenants, received_at);
         let real_tokens = matches!(tokens, ValidationTokens::Tokens(_)) && !tokens.is_null_like();
         if !real_tokens {
-            return Ok(judge::judge_tokens(
-                tokens,
-                None,
-                app_id,
-                &tenants,
-                self.clock.now(),
-            ));
+            return Ok(judge(None));
         }
         let keys = self.verifier.jwks.keys().await?;
-        let judged = judge::judge_tokens(tokens, Some(&keys), app_id, &tenants, self.clock.now());
+        let judged = judge(Some(&keys));
         if judged != BatchTokens::Invalid(TokenRejection::UnknownKey) {
             return Ok(judged);
         }
         // The identity platform may have rotated its keys since the cache was filled.
         let keys = self.verifier.jwks.refresh_for_unknown_kid().await?;
-        Ok(judge::judge_tokens(
-            tokens,
-            Some(&keys),
-            app_id,
-            &tenants,
-            self.clock.now(),
-        ))
-    }
-
-    fn record_item(
-        &self,
-        base: &NotificationRecord,
-        batch: &RawBatch,
-        item: &ChangeNotification,
-        judgement: ItemJudgement,
-        produced: &mut ProcessedBatch,
-    ) -> Result<NotificationRecord, Deferred> {
-        let storage = |e: L::Error| Deferred::Storage(e.to_string());
-        let mut record = NotificationRecord {
-            subscription_id: item.subscription_id.clone(),
-            tenant_id: Some(item.tenant_id.clone()),
-            change_type: item.change_type.clone(),
-            resource: item.resource.clone(),
-            client_state: judgement.client_state,
-            validation_tokens: judgement.tokens,
-            decryption: judgement.decryption,
-            interaction_id: item.resource_data.as_ref().map(|data| data.id.clone()),
-            rejected: judgement.rejected,
-            ..base.clone()
-        };
-        let authentic = judgement.interaction.is_some();
-        let storable = judgement
-            .interaction
-            .filter(|interaction| InteractionRecord::check_id(&interaction.id).is_ok());
-        if authentic && storable.is_none() {
-            // Authentic, but its id cannot be a key: kept out, not retried forever.
-            record.rejected = Some(RejectReason::MalformedNotification);
-        }
-        if let Some(interaction) = storable {
-            let latency = (batch.received_at - interaction.created_date_time).num_milliseconds();
-            if let Ok(sample) = u64::try_from(latency) {
-                self.ledger
-                    .record_latency(batch.received_at, sample)
-                    .map_err(storage)?;
-            }
-            let new = self
-                .ledger
-                .insert_interaction(&batch.profile, &interaction, record.processed_at)
-                .map_err(storage)?;
-            record.interaction_id = Some(interaction.id.clone());
-            record.created_at = Some(interaction.created_date_time);
-            record.latency_ms = Some(latency);
-            record.duplicate = new.is_none();
-            record.accepted = true;
-            produced.interactions.extend(new);
-        }
-        Ok(record)
-    }
-
-    fn process_lifecycle(
-        &self,
-        batch: &RawBatch,
-        acked_at: DateTime<Utc>,
-        produced: &mut ProcessedBatch,
-    ) -> Result<Vec<LifecycleSignal>, Deferred> {
-        let storage = |e: L::Error| Deferred::Storage(e.to_string());
-        let base = self.blank_record(batch, acked_at);
-        let Some(collection) = parse(&batch.body) else {
-            let record = rejected(base, RejectReason::MalformedNotification);
-            self.append(record, produced)?;
-            return Ok(Vec::new());
-        };
-        let mut signals = Vec::new();
-        for item in &collection.value {
-            let expected = self
-                .ledger
-                .client_state(&item.subscription_id)
-                .map_err(storage)?;
-            let (check, rejection) =
-                judge::judge_client_state(item.client_state.as_deref(), expected.as_ref());
-            let rejection = rejection.or(item
-                .lifecycle_event
-                .is_none()
-                .then_some(RejectReason::MalformedNotification));
-            match (rejection, item.lifecycle_event) {
-                (None, Some(event)) => {
-                    let entry = Event {
-                        at: self.clock.now(),
-                        profile: batch.profile.clone(),
-                        kind: EventKind::lifecycle(event, item.subscription_id.clone()),
-                        message: format!(
-                            "Graph sent {} for subscription {}",
-                            lifecycle_event_name(event),
-                            item.subscription_id
-                        ),
-                    };
-                    self.ledger.append_lifecycle(&entry).map_err(storage)?;
-                    signals.push(LifecycleSignal {
-                        profile: batch.profile.clone(),
-                        subscription_id: item.subscription_id.clone(),
-                        event,
-                    });
-                }
-                (reason, _) => {
-                    let record = NotificationRecord {
-                        subscription_id: item.subscription_id.clone(),
-                        tenant_id: Some(item.tenant_id.clone()),
-                        client_state: check,
-                        rejected: reason.or(Some(RejectReason::MalformedNotification)),
-                        ..base.clone()
-                    };
-                    self.append(record, produced)?;
-                }
-            }
-        }
-        Ok(signals)
-    }
-
-    fn blank_record(&self, batch: &RawBatch, acked_at: DateTime<Utc>) -> NotificationRecord {
-        NotificationRecord {
-            received_at: batch.received_at,
-            acked_at,
-            processed_at: self.clock.now(),
-            profile: batch.profile.clone(),
-            subscription_id: String::new(),
-            tenant_id: None,
-            change_type: None,
-            resource: None,
-            client_state: Check::Missing,
-            validation_tokens: TokenVerdict::Absent,
-            decryption: DecryptVerdict::NotEncrypted,
-            interaction_id: None,
-            created_at: None,
-            latency_ms: None,
-            duplicate: false,
-            accepted: false,
-            rejected: None,
-        }
+        Ok(judge(Some(&keys)))
     }
 }
 
-/// The body as a notification collection with at least one item, or `None`.
-fn parse(body: &[u8]) -> Option<ChangeNotificationCollection> {
-    serde_json::from_slice::<ChangeNotificationCollection>(body)
-        .ok()
-        .filter(|collection| !collection.value.is_empty())
-}
-
-fn rejected(base: NotificationRecord, reason: RejectReason) -> NotificationRecord {
-    NotificationRecord {
-        rejected: Some(reason),
-        ..base
-    }
+/// Runs synchronous storage work on the blocking pool; a panic there holds the batch back
+/// instead of killing the processor.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Deferred> + Send + 'static,
+) -> Result<T, Deferred> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or(Err(Deferred::Panicked))
 }

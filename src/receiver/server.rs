@@ -7,12 +7,17 @@
 //! policy, control characters and oversized tokens refused with 400); a concurrency limit that
 //! answers 503 with `Retry-After` when saturated rather than queueing past Graph's 3 s deadline;
 //! `application/json` only (415); a body limit (413) and a body read timeout (408). Any storage
-//! failure answers 503 so Graph retries (graph-facts §3.5). The header read timeout is the
+//! failure answers 503 so Graph retries (graph-facts §3.5), and so does every notification once
+//! the processor has died (nothing would process it; see `mod.rs`). The header read timeout is the
 //! listener's.
 //!
-//! Depends on `ledger`, `config` and the clock.
+//! While a body is being committed it is registered in flight in the `ack` book, so the
+//! processor neither takes it early nor guesses when it was acknowledged.
+//!
+//! Depends on `ack`, `ledger`, `config` and the clock.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -22,11 +27,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use futures_util::StreamExt as _;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
+use super::ack::AckBook;
 use super::config::ReceiverConfig;
 use super::ledger::Ledger;
-use super::processor::Acked;
 use crate::clock::SharedClock;
 use crate::store::records::Endpoint;
 
@@ -41,7 +46,9 @@ pub(crate) struct Shared<L: Ledger> {
     pub(crate) profile: String,
     pub(crate) clock: SharedClock,
     pub(crate) permits: Arc<Semaphore>,
-    pub(crate) acked: mpsc::Sender<Acked>,
+    pub(crate) acks: Arc<AckBook>,
+    /// False once the processor has died: nothing would process what is stored.
+    pub(crate) processing: Arc<AtomicBool>,
     pub(crate) max_body_bytes: usize,
     pub(crate) read_timeout: Duration,
 }
@@ -82,16 +89,13 @@ async fn receive<L: Ledger>(
     if let Some(token) = validation_token(uri.query()) {
         return handshake(&token);
     }
+    if !shared.processing.load(Ordering::Acquire) {
+        // Already logged when the processor died; Graph keeps retrying until a restart.
+        return retry_later();
+    }
     let Ok(_permit) = Arc::clone(&shared.permits).try_acquire_owned() else {
         tracing::warn!(target: "pilotwatch::receiver", "receiver saturated; answering 503 so Graph retries");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECS),
-            )],
-        )
-            .into_response();
+        return retry_later();
     };
     if !is_json(&headers) {
         return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
@@ -101,18 +105,16 @@ async fn receive<L: Ledger>(
         Err(status) => return status.into_response(),
     };
     let ledger = &shared.ledger;
-    let stored = match ledger.put(&shared.profile, endpoint, received_at, &body) {
-        Ok(id) => ledger.commit().await.map(|()| id),
+    let stored = match shared
+        .acks
+        .store(|| ledger.put(&shared.profile, endpoint, received_at, &body))
+    {
+        Ok(in_flight) => ledger.commit().await.map(|()| in_flight),
         Err(error) => Err(error),
     };
     match stored {
-        Ok(id) => {
-            // The processor also finds the batch by polling; a full channel only loses the
-            // exact ack time, which then falls back to the arrival time.
-            let _ = shared.acked.try_send(Acked {
-                id,
-                at: shared.clock.now(),
-            });
+        Ok(in_flight) => {
+            in_flight.acked(shared.clock.now());
             StatusCode::ACCEPTED.into_response()
         }
         Err(error) => {
@@ -120,6 +122,18 @@ async fn receive<L: Ledger>(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// 503 with `Retry-After`: Graph retries the delivery.
+fn retry_later() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        )],
+    )
+        .into_response()
 }
 
 /// The decoded `validationToken` query parameter, if the request is a handshake.

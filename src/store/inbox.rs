@@ -1,6 +1,10 @@
 //! The inbox: raw notification POST bodies, written before the receiver answers 202 and
 //! removed once processed. Whatever a crash leaves here is processed at the next start.
 //!
+//! An entry that cannot be decoded (a torn or foreign write) is moved to the `inbox-quarantine`
+//! tree, bytes intact, the first time a reader meets it: it is never processed, and never blocks
+//! the entries behind it.
+//!
 //! Keys are sled-generated ids (big-endian), increasing in arrival order and unique across
 //! restarts. Values are a small binary header and the body, because this is the hot path and a
 //! body must not be re-encoded: `version u8, endpoint u8, received_at (keys::time), profile
@@ -11,6 +15,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use sled::Transactional as _;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::Inner;
 use super::error::StoreError;
@@ -59,34 +65,85 @@ impl Inbox {
         Ok(id)
     }
 
-    /// Up to `limit` batches waiting to be processed, oldest first.
+    /// Up to `limit` batches waiting to be processed, oldest first. An entry that cannot be
+    /// decoded is moved to the quarantine (see [`Inbox::quarantined`]) instead of hiding every
+    /// entry behind it.
     pub fn pending(&self, limit: usize) -> Result<Vec<RawBatch>, StoreError> {
-        self.inner
-            .trees
-            .inbox
-            .iter()
-            .take(limit)
-            .map(|entry| {
-                let (key, value) = entry?;
-                decode(&key, &value)
-            })
-            .collect()
+        self.collect(None, None, limit)
     }
 
     /// Up to `limit` of `profile`'s batches waiting to be processed, oldest first. Each
     /// profile's receiver drains its own, so one profile's backlog never hides another's.
     pub fn pending_for(&self, profile: &str, limit: usize) -> Result<Vec<RawBatch>, StoreError> {
+        self.collect(Some(profile), None, limit)
+    }
+
+    /// Like [`Inbox::pending_for`], but only batches with an id above `after`: how a
+    /// processor pages past batches it is holding back for a retry.
+    pub fn pending_for_after(
+        &self,
+        profile: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RawBatch>, StoreError> {
+        self.collect(Some(profile), after, limit)
+    }
+
+    fn collect(
+        &self,
+        profile: Option<&str>,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<RawBatch>, StoreError> {
+        let inbox = &self.inner.trees.inbox;
+        let entries = match after {
+            Some(after) => match after.checked_add(1) {
+                Some(first) => inbox.range(first.to_be_bytes()..),
+                None => return Ok(Vec::new()),
+            },
+            None => inbox.iter(),
+        };
         let mut batches = Vec::new();
-        for entry in self.inner.trees.inbox.iter() {
+        for entry in entries {
             if batches.len() >= limit {
                 break;
             }
             let (key, value) = entry?;
-            if profile_of(&value) == Some(profile.as_bytes()) {
-                batches.push(decode(&key, &value)?);
+            // Another profile's entry is its receiver's to process (or quarantine).
+            let others = profile.is_some_and(|profile| {
+                profile_of(&value).is_some_and(|owner| owner != profile.as_bytes())
+            });
+            if others {
+                continue;
+            }
+            match decode(&key, &value) {
+                Ok(batch) => batches.push(batch),
+                Err(error) => self.quarantine(&key, &value, &error)?,
             }
         }
         Ok(batches)
+    }
+
+    /// Moves an undecodable entry out of the way, in one transaction, keeping its bytes.
+    fn quarantine(&self, key: &[u8], value: &[u8], why: &StoreError) -> Result<(), StoreError> {
+        let trees = &self.inner.trees;
+        (&trees.inbox, &trees.inbox_quarantine)
+            .transaction(|(inbox, quarantine)| {
+                quarantine.insert(key, value)?;
+                inbox.remove(key)?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|error| match error {
+                TransactionError::Abort(error) => error,
+                TransactionError::Storage(error) => StoreError::Sled(error),
+            })?;
+        tracing::error!(target: "pilotwatch::store", error = %why, "an inbox entry cannot be decoded; moved to the inbox-quarantine tree");
+        Ok(())
+    }
+
+    /// Number of undecodable entries moved out of the inbox (counts them: O(n)).
+    pub fn quarantined(&self) -> usize {
+        self.inner.trees.inbox_quarantine.len()
     }
 
     /// Forgets a processed batch. Removing an id that is not there is not an error.

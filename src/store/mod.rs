@@ -2,7 +2,8 @@
 //! collector process.
 //!
 //! Trees: `inbox` (raw notification POST bodies, persisted before the 202 and removed once
-//! processed), `notifications` (one record per item, time-ordered) with `rejections` (per-minute
+//! processed) with `inbox-quarantine` (entries that could not be decoded, kept for inspection),
+//! `notifications` (one record per item, time-ordered) with `rejections` (per-minute
 //! counters by reason), `interactions` (the privacy-minimal projection, by id) with
 //! `interactions-by-created` (its time index), `latency` (per-minute HDR histograms),
 //! `subscriptions` (pilotwatch's own registry), `events` (keeper actions, lifecycle events, poll
@@ -145,6 +146,7 @@ pub struct Store {
 mod tree_names {
     pub(super) const META: &str = "meta";
     pub(super) const INBOX: &str = "inbox";
+    pub(super) const INBOX_QUARANTINE: &str = "inbox-quarantine";
     pub(super) const NOTIFICATIONS: &str = "notifications";
     pub(super) const REJECTIONS: &str = "rejections";
     pub(super) const INTERACTIONS: &str = "interactions";
@@ -157,6 +159,7 @@ mod tree_names {
 struct Trees {
     meta: sled::Tree,
     inbox: sled::Tree,
+    inbox_quarantine: sled::Tree,
     notifications: sled::Tree,
     rejections: sled::Tree,
     interactions: sled::Tree,
@@ -172,6 +175,7 @@ impl Trees {
         Ok(Self {
             meta: db.open_tree(META)?,
             inbox: db.open_tree(INBOX)?,
+            inbox_quarantine: db.open_tree(INBOX_QUARANTINE)?,
             notifications: db.open_tree(NOTIFICATIONS)?,
             rejections: db.open_tree(REJECTIONS)?,
             interactions: db.open_tree(INTERACTIONS)?,

@@ -1,4 +1,5 @@
-//! The notification log: one record per notification item, keyed `received_at ++ sequence`,
+//! The notification log: one record per notification item (or per group of items refused
+//! together, see [`NotificationRecord::items`]), keyed `received_at ++ sequence`,
 //! plus the `rejections` tree of per-minute counters by [`RejectReason`] so that "how many were
 //! rejected, and why, since T" never scans the log. A rejected record and its counter are
 //! written in one transaction. Each profile's latest accepted `received_at` is kept in `meta`
@@ -56,7 +57,8 @@ impl NotificationLog {
                 let count = counters
                     .get(counter)?
                     .map_or(0, |bytes| counter_value(&bytes));
-                counters.insert(&counter, &(count + 1).to_be_bytes())?;
+                let total = count.saturating_add(u64::from(record.items.max(1)));
+                counters.insert(&counter, &total.to_be_bytes())?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
             })
             .map_err(|error| match error {

@@ -117,6 +117,7 @@ impl TestStore {
             duplicate: false,
             accepted: true,
             rejected: None,
+            items: 1,
         };
         self.store.notifications().append(&record).unwrap();
     }

@@ -1,11 +1,13 @@
 //! Shared by `tests/receiver.rs` and `tests/receiver_negative.rs`: an in-memory [`Ledger`]
-//! with switches for a failing or slow commit (which the sled store cannot be made to do on
-//! demand) that also keeps each decrypted interaction whole, to prove decryption intact; a
+//! with switches for a failing, slow or held commit, a failing removal and a panicking commit
+//! (which the sled store cannot be made to do on demand), that signals every `put` so tests
+//! wait for events rather than sleep, and keeps each decrypted interaction whole, to prove
+//! decryption intact; a
 //! simulator scenario with near-instant delivery; and helpers that start a receiver for the
 //! simulator's app on any ledger — the in-memory one or the real store — and subscribe it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,7 +25,7 @@ use pilotwatch::sim::scenario::Scenario;
 use pilotwatch::store::{ClientState, InteractionSource, SubscriptionRecord, SubscriptionState};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::common::TestSim;
@@ -67,15 +69,70 @@ pub struct Inner {
 }
 
 /// The in-memory ledger.
-#[derive(Default)]
 pub struct MemoryLedger {
     pub inner: Mutex<Inner>,
     pub fail_commit: AtomicBool,
     pub fail_put: AtomicBool,
     pub commit_delay: Mutex<Option<Duration>>,
+    /// While set, every commit waits for a permit of this semaphore (fair: in call order).
+    pub commit_gate: Mutex<Option<Arc<Semaphore>>>,
+    /// Inbox ids whose removal fails (a storage error that persists for that batch).
+    pub fail_remove: Mutex<BTreeSet<u64>>,
+    /// Commits made when nothing the HTTP side put is waiting (the processor's) panic.
+    pub panic_processor_commit: AtomicBool,
+    /// How many bodies have been put.
+    pub puts: watch::Sender<usize>,
+}
+
+impl Default for MemoryLedger {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::default(),
+            fail_commit: AtomicBool::new(false),
+            fail_put: AtomicBool::new(false),
+            commit_delay: Mutex::new(None),
+            commit_gate: Mutex::new(None),
+            fail_remove: Mutex::default(),
+            panic_processor_commit: AtomicBool::new(false),
+            puts: watch::channel(0).0,
+        }
+    }
 }
 
 impl MemoryLedger {
+    /// Commits wait until released with [`MemoryLedger::release_commits`].
+    pub fn hold_commits(&self) {
+        *self.commit_gate.lock().unwrap() = Some(Arc::new(Semaphore::new(0)));
+    }
+
+    /// Lets every waiting and future commit through.
+    pub fn open_commits(&self) {
+        if let Some(gate) = self.commit_gate.lock().unwrap().take() {
+            gate.add_permits(Semaphore::MAX_PERMITS / 2);
+        }
+    }
+
+    /// Waits until `count` bodies have been put (the request holds its permit by then).
+    pub async fn wait_puts(&self, count: usize) {
+        let mut puts = self.puts.subscribe();
+        tokio::time::timeout(Duration::from_secs(5), puts.wait_for(|n| *n >= count))
+            .await
+            .expect("the puts happen in time")
+            .unwrap();
+    }
+
+    /// Puts a committed batch directly, as if a previous run had acknowledged it.
+    pub fn put_committed(
+        &self,
+        endpoint: Endpoint,
+        received_at: DateTime<Utc>,
+        body: &[u8],
+    ) -> u64 {
+        let id = self.put(PROFILE, endpoint, received_at, body).unwrap();
+        self.lock().uncommitted.clear();
+        id
+    }
+
     pub fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap()
     }
@@ -135,10 +192,21 @@ impl Ledger for MemoryLedger {
         );
         inner.uncommitted.insert(id);
         inner.bodies.push((endpoint, body.to_vec()));
+        let count = inner.bodies.len();
+        drop(inner);
+        self.puts.send_replace(count);
         Ok(id)
     }
 
     async fn commit(&self) -> Result<(), MemoryError> {
+        if self.panic_processor_commit.load(Ordering::SeqCst) && self.lock().uncommitted.is_empty()
+        {
+            panic!("the processor's commit panics (test)");
+        }
+        let gate = self.commit_gate.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            gate.acquire().await.unwrap().forget();
+        }
         let delay = *self.commit_delay.lock().unwrap();
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
@@ -150,12 +218,13 @@ impl Ledger for MemoryLedger {
         Ok(())
     }
 
-    fn pending(&self, limit: usize) -> Result<Vec<RawBatch>, MemoryError> {
+    fn pending(&self, after: Option<u64>, limit: usize) -> Result<Vec<RawBatch>, MemoryError> {
         let inner = self.lock();
         // Only what was committed is visible to the processor, as after a crash.
         Ok(inner
             .inbox
-            .values()
+            .range(after.map_or(0, |after| after.saturating_add(1))..)
+            .map(|(_, batch)| batch)
             .filter(|batch| !inner.uncommitted.contains(&batch.id))
             .take(limit)
             .cloned()
@@ -163,6 +232,9 @@ impl Ledger for MemoryLedger {
     }
 
     fn remove(&self, id: u64) -> Result<(), MemoryError> {
+        if self.fail_remove.lock().unwrap().contains(&id) {
+            return Err(MemoryError(format!("cannot remove batch {id} (test)")));
+        }
         self.lock().inbox.remove(&id);
         Ok(())
     }
@@ -259,6 +331,7 @@ pub struct Harness<L = MemoryLedger> {
     pub lifecycle: mpsc::Receiver<LifecycleSignal>,
     pub base: String,
     pub http: reqwest::Client,
+    pub shutdown: CancellationToken,
     _dir: tempfile::TempDir,
 }
 
@@ -312,13 +385,14 @@ pub async fn harness_on<L: Ledger>(
     let mut config = ReceiverConfig::new(PROFILE, "127.0.0.1:0".parse().unwrap());
     tweak(&mut config);
     let (lifecycle_tx, lifecycle) = mpsc::channel(16);
+    let shutdown = CancellationToken::new();
     let receiver = Receiver::start(
         config,
         Arc::clone(&ledger),
         verifier,
         lifecycle_tx,
         clock,
-        CancellationToken::new(),
+        shutdown.clone(),
     )
     .await
     .unwrap();
@@ -330,6 +404,7 @@ pub async fn harness_on<L: Ledger>(
         lifecycle,
         base,
         http,
+        shutdown,
         _dir: dir,
     }
 }

@@ -64,6 +64,9 @@ pub enum InvalidInteraction {
     /// The id is longer than any Graph id (it would only bloat keys).
     #[error("the interaction id is {0} bytes long; at most {max} are accepted", max = InteractionRecord::MAX_ID_BYTES)]
     IdTooLong(usize),
+    /// `createdDateTime` is outside the years the store can index (1678 to 2261).
+    #[error("the interaction's createdDateTime is outside the years the store can index")]
+    CreatedOutOfRange,
 }
 
 impl InteractionRecord {
@@ -82,6 +85,16 @@ impl InteractionRecord {
         Ok(())
     }
 
+    /// Whether `item` can be stored: its id can be a key ([`InteractionRecord::check_id`]) and
+    /// its `createdDateTime` can be indexed. What [`InteractionRecord::from_graph`] checks.
+    pub fn check_storable(item: &AiInteraction) -> Result<(), InvalidInteraction> {
+        Self::check_id(&item.id)?;
+        item.created_date_time
+            .timestamp_nanos_opt()
+            .map(drop)
+            .ok_or(InvalidInteraction::CreatedOutOfRange)
+    }
+
     /// Projects `item` to what the store keeps: bodies only when `store_bodies`.
     pub fn from_graph(
         item: &AiInteraction,
@@ -89,7 +102,7 @@ impl InteractionRecord {
         seen_at: DateTime<Utc>,
         store_bodies: bool,
     ) -> Result<Self, InvalidInteraction> {
-        Self::check_id(&item.id)?;
+        Self::check_storable(item)?;
         let from = item.from.as_ref();
         let from_display_name = from.and_then(|from| {
             [from.user.as_ref(), from.application.as_ref()]
@@ -160,6 +173,22 @@ mod tests {
             "mentions": [{"mentionId": 0, "mentionText": "Ann"}]
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_creation_time_the_store_cannot_index_is_refused() {
+        let mut item = prompt();
+        assert_eq!(InteractionRecord::check_storable(&item), Ok(()));
+        item.created_date_time = "2300-01-01T00:00:00Z".parse().unwrap();
+        let seen = "2024-11-21T00:19:20Z".parse().unwrap();
+        assert_eq!(
+            InteractionRecord::check_storable(&item),
+            Err(InvalidInteraction::CreatedOutOfRange)
+        );
+        assert_eq!(
+            InteractionRecord::from_graph(&item, InteractionSource::Poll, seen, false),
+            Err(InvalidInteraction::CreatedOutOfRange)
+        );
     }
 
     #[test]

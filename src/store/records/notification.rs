@@ -42,6 +42,16 @@ pub struct NotificationRecord {
     pub accepted: bool,
     /// Why it was kept out of the feed.
     pub rejected: Option<RejectReason>,
+    /// How many items this record stands for: 1, except for the one record a batch gets for
+    /// all its items refused before authentication (unknown subscription, `clientState`
+    /// mismatch) or for a batch refused whole (too many items). The rejection counters add
+    /// this many. Records written before the field existed read as 1.
+    #[serde(default = "one")]
+    pub items: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Outcome of comparing a shared value (here `clientState`).
@@ -66,6 +76,9 @@ pub enum TokenVerdict {
     Absent,
     /// `null`, or a list holding `null` (graph-facts §4.1: assignment required).
     Null,
+    /// Not examined: the item had already failed the `clientState` check, which is cheap and
+    /// needs no request to the identity platform.
+    Unchecked,
     /// A token failed verification.
     Invalid {
         /// The first check it failed.
