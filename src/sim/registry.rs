@@ -73,12 +73,9 @@ pub struct SubscriptionRecord {
 
 impl std::fmt::Debug for SubscriptionRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut subscription = self.subscription.clone();
-        if subscription.client_state.is_some() {
-            subscription.client_state = Some("<redacted>".to_owned());
-        }
+        // `Subscription`'s own Debug withholds the clientState.
         f.debug_struct("SubscriptionRecord")
-            .field("subscription", &subscription)
+            .field("subscription", &self.subscription)
             .field("tenant_id", &self.tenant_id)
             .field("app_id", &self.app_id)
             .field("certificate", &self.certificate)
@@ -275,7 +272,7 @@ mod tests {
     fn debug_output_withholds_client_state() {
         let text = format!("{:?}", record("very-secret-state"));
         assert!(!text.contains("very-secret-state"), "{text}");
-        assert!(text.contains("<redacted>"));
+        assert!(text.contains("[redacted]"));
     }
 
     fn interaction(app_class: &str, conversation_type: &str) -> AiInteraction {
