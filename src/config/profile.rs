@@ -292,3 +292,26 @@ pub(super) fn is_dns_name(text: &str) -> bool {
             .last()
             .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_alphabetic()))
 }
+
+#[cfg(test)]
+impl Profile {
+    /// A public-cloud profile with nothing optional set, for unit tests.
+    pub(crate) fn for_tests(name: &str, secret: SecretSource) -> Profile {
+        Profile {
+            name: name.into(),
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "11111111-2222-4333-8444-555555555555".into(),
+            secret,
+            cloud: Cloud::Public,
+            ca_file: None,
+            notification_url: None,
+            lifecycle_notification_url: None,
+            receiver_bind: None,
+            encryption_certificate: None,
+            encryption_key: None,
+            store_bodies: false,
+            secret_expires: None,
+            thresholds: Thresholds::default(),
+        }
+    }
+}

@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Serialize, Serializer};
 
+use crate::config::Profile;
 use crate::graph::auth::{AadstsKind, AuthError};
 use crate::graph::model::{AccessTokenClaims, Application, ServicePrincipal, SubscribedSku, User};
 use crate::secret;
@@ -78,6 +79,30 @@ pub struct SecretShape {
     pub looks_like_secret_id: bool,
     /// Length in characters.
     pub length: usize,
+}
+
+impl CredentialFacts {
+    /// The facts about `profile` before anything was asked of the network: its configuration,
+    /// the secret's source and shape, and every answer still `NotTried`.
+    pub fn for_profile(profile: &Profile, checked_at: DateTime<Utc>, secret: SecretFacts) -> Self {
+        Self {
+            profile: profile.name.clone(),
+            tenant: profile.tenant.clone(),
+            client_id: profile.client_id.clone(),
+            authority: profile.cloud.authority().to_string(),
+            graph_root: profile.cloud.graph_root().to_string(),
+            checked_at,
+            secret,
+            token: TokenFacts::NotTried,
+            service_principal: Readable::NotTried,
+            application: Readable::NotTried,
+            subscribed_skus: Readable::NotTried,
+            sampled_users: Readable::NotTried,
+            server_date: None,
+            configured_secret_expires: profile.secret_expires,
+            expiry_warning_days: profile.thresholds.secret_expiry_warning_days.clone(),
+        }
+    }
 }
 
 impl SecretShape {

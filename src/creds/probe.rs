@@ -64,23 +64,7 @@ pub async fn probe(
 ) -> CredentialFacts {
     let checked_at = clock.now();
     let (secret_facts, secret) = load_secret(&profile.secret, options.secret_timeout).await;
-    let mut facts = CredentialFacts {
-        profile: profile.name.clone(),
-        tenant: profile.tenant.clone(),
-        client_id: profile.client_id.clone(),
-        authority: profile.cloud.authority().to_string(),
-        graph_root: profile.cloud.graph_root().to_string(),
-        checked_at,
-        secret: secret_facts,
-        token: TokenFacts::NotTried,
-        service_principal: Readable::NotTried,
-        application: Readable::NotTried,
-        subscribed_skus: Readable::NotTried,
-        sampled_users: Readable::NotTried,
-        server_date: None,
-        configured_secret_expires: profile.secret_expires,
-        expiry_warning_days: profile.thresholds.secret_expiry_warning_days.clone(),
-    };
+    let mut facts = CredentialFacts::for_profile(profile, checked_at, secret_facts);
     let Some(secret) = secret else {
         return facts;
     };

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::assess;
-use super::facts::{CredentialFacts, Readable, SecretFacts, SecretShape, TokenFacts};
+use super::facts::{CredentialFacts, SecretFacts, SecretShape, TokenFacts};
 use super::report::{Check, CheckId};
 use crate::config::Profile;
 use crate::graph::auth::AuthError;
@@ -22,26 +22,15 @@ pub fn explain_refusal(
     error: &AuthError,
     now: DateTime<Utc>,
 ) -> Check {
-    let facts = CredentialFacts {
-        profile: profile.name.clone(),
-        tenant: profile.tenant.clone(),
-        client_id: profile.client_id.clone(),
-        authority: profile.cloud.authority().to_string(),
-        graph_root: profile.cloud.graph_root().to_string(),
-        checked_at: now,
-        secret: SecretFacts {
+    let mut facts = CredentialFacts::for_profile(
+        profile,
+        now,
+        SecretFacts {
             source: profile.secret.to_string(),
             loaded: Ok(secret),
         },
-        token: TokenFacts::Refused(error.clone()),
-        service_principal: Readable::NotTried,
-        application: Readable::NotTried,
-        subscribed_skus: Readable::NotTried,
-        sampled_users: Readable::NotTried,
-        server_date: None,
-        configured_secret_expires: profile.secret_expires,
-        expiry_warning_days: profile.thresholds.secret_expiry_warning_days.clone(),
-    };
+    );
+    facts.token = TokenFacts::Refused(error.clone());
     // `assess` always judges the token; the fallback only keeps this function total.
     assess(&facts)
         .check(CheckId::Token)

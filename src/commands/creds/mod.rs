@@ -206,25 +206,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
-    use crate::config::Thresholds;
 
     fn profile(name: &str, secret: SecretSource) -> Profile {
-        Profile {
-            name: name.into(),
-            tenant: "contoso.onmicrosoft.com".into(),
-            client_id: "11111111-2222-4333-8444-555555555555".into(),
-            secret,
-            cloud: Cloud::Public,
-            ca_file: None,
-            notification_url: None,
-            lifecycle_notification_url: None,
-            receiver_bind: None,
-            encryption_certificate: None,
-            encryption_key: None,
-            store_bodies: false,
-            secret_expires: None,
-            thresholds: Thresholds::default(),
-        }
+        Profile::for_tests(name, secret)
     }
 
     #[test]

@@ -111,27 +111,11 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::config::{Cloud, Thresholds};
     use crate::graph::auth::AadstsKind;
     use crate::secret::SecretSource;
 
     fn profile() -> Profile {
-        Profile {
-            name: "prod".into(),
-            tenant: "contoso.onmicrosoft.com".into(),
-            client_id: "11111111-2222-4333-8444-555555555555".into(),
-            secret: SecretSource::Env { var: "X".into() },
-            cloud: Cloud::Public,
-            ca_file: None,
-            notification_url: None,
-            lifecycle_notification_url: None,
-            receiver_bind: None,
-            encryption_certificate: None,
-            encryption_key: None,
-            store_bodies: false,
-            secret_expires: None,
-            thresholds: Thresholds::default(),
-        }
+        Profile::for_tests("prod", SecretSource::Env { var: "X".into() })
     }
 
     fn refused(code: u64, secret: &str) -> String {
