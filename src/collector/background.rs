@@ -3,7 +3,8 @@
 //! Each stops when its cancellation token fires. Depends on the store, the receiver's batch
 //! type and the update enum.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
@@ -13,6 +14,10 @@ use super::update::Update;
 use crate::clock::SharedClock;
 use crate::receiver::ProcessedBatch;
 use crate::store::Store;
+use crate::store::records::RejectReason;
+
+/// A rejection reason is logged at most this often.
+const REJECTION_WARNING_EVERY: Duration = Duration::from_secs(60);
 
 /// How often retention runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(15 * 60);
@@ -26,6 +31,7 @@ pub(super) fn spawn_forwarding(
     shutdown: CancellationToken,
 ) {
     tasks.spawn(async move {
+        let mut last_warned: HashMap<RejectReason, Instant> = HashMap::new();
         loop {
             let batch = tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -35,6 +41,9 @@ pub(super) fn spawn_forwarding(
                 Ok(batch) => {
                     // No subscriber is not an error: the updates are for whoever listens.
                     for record in batch.notifications {
+                        if let Some(reason) = record.rejected {
+                            warn_rejected(&mut last_warned, reason, &record.profile);
+                        }
                         let _ = updates.send(Update::Notification(record));
                     }
                     for record in batch.interactions {
@@ -48,6 +57,28 @@ pub(super) fn spawn_forwarding(
             }
         }
     });
+}
+
+/// A rejected notification is what an operator looks for when the dashboard is empty, so it is
+/// logged — at most once a minute per reason, because a misconfigured tenant rejects every one.
+fn warn_rejected(
+    last_warned: &mut HashMap<RejectReason, Instant>,
+    reason: RejectReason,
+    profile: &str,
+) {
+    let now = Instant::now();
+    let due = last_warned
+        .get(&reason)
+        .is_none_or(|at| now.duration_since(*at) >= REJECTION_WARNING_EVERY);
+    if due {
+        last_warned.insert(reason, now);
+        tracing::warn!(
+            profile,
+            reason = reason.as_str(),
+            "notifications are being kept out of the feed (repeats are counted in the store, \
+             not logged, for a minute)"
+        );
+    }
 }
 
 /// The keeper and poller write through sled without committing (their writes are not
