@@ -1,10 +1,11 @@
 //! The synchronous work on one inbox entry, run off the async workers: parsing and screening
-//! the batch, then writing what judging concluded. Screening refuses, before any token is
-//! looked at, what costs an attacker nothing to send: a body that is not a notification
-//! collection, a batch of more than [`MAX_ITEMS`] items (Graph's are small), and items for a
-//! subscription that is not ours or whose `clientState` differs — those get one record per
-//! reason for the whole batch, counting its items, not one record each. Strings copied from
-//! the body into records are cut to [`MAX_STORED_CHARS`].
+//! the batch, judging its change items (pure — it neither reads nor writes the store, so
+//! batches are judged concurrently), then writing what judging concluded. Screening refuses,
+//! before any token is looked at, what costs an attacker nothing to send: a body that is not
+//! a notification collection, a batch of more than [`MAX_ITEMS`] items (Graph's are small),
+//! and items for a subscription that is not ours or whose `clientState` differs — those get
+//! one record per reason for the whole batch, counting its items, not one record each.
+//! Strings copied from the body into records are cut to [`MAX_STORED_CHARS`].
 //!
 //! Writing checks what the store could not keep (an interaction id or `createdDateTime` it
 //! cannot index) and rejects that item as malformed instead of failing the batch, records a
@@ -106,31 +107,54 @@ pub(crate) fn screen<L: Ledger>(
     })
 }
 
-/// Judges the admitted change items with `tokens` (judged once for the batch), writes a record
-/// per item and every authentic interaction, then removes the entry.
+/// A change batch after judging, nothing written yet: the records of what screening refused,
+/// then each admitted item with its judgement.
+pub(crate) struct JudgedChanges {
+    refused: Vec<NotificationRecord>,
+    items: Vec<(ChangeNotification, ItemJudgement)>,
+}
+
+/// Judges the admitted change items with `tokens` (judged once for the batch). Pure, and where
+/// the decryption cost is: rounds of batches are judged concurrently.
+pub(crate) fn judge_changes(
+    screened: Screened,
+    tokens: &BatchTokens,
+    keys: &EncryptionKeys,
+) -> JudgedChanges {
+    match screened {
+        Screened::Refused(record) => JudgedChanges {
+            refused: vec![record],
+            items: Vec::new(),
+        },
+        Screened::Items {
+            admitted, refused, ..
+        } => JudgedChanges {
+            refused,
+            items: admitted
+                .into_iter()
+                .map(|(item, state)| {
+                    let judgement = judge::judge_item(&item, Some(&state), tokens, keys);
+                    (item, judgement)
+                })
+                .collect(),
+        },
+    }
+}
+
+/// Writes a record per judged item and every authentic interaction, then removes the entry.
 pub(crate) fn write_changes<L: Ledger>(
     ledger: &L,
     batch: &RawBatch,
     base: &NotificationRecord,
-    screened: Screened,
-    tokens: &BatchTokens,
-    keys: &EncryptionKeys,
+    judged: JudgedChanges,
     produced: &mut ProcessedBatch,
 ) -> Result<(), L::Error> {
-    match screened {
-        Screened::Refused(record) => append(ledger, record, produced)?,
-        Screened::Items {
-            admitted, refused, ..
-        } => {
-            for record in refused {
-                append(ledger, record, produced)?;
-            }
-            for (item, state) in admitted {
-                let judgement = judge::judge_item(&item, Some(&state), tokens, keys);
-                let record = change_record(ledger, batch, base, &item, judgement, produced)?;
-                append(ledger, record, produced)?;
-            }
-        }
+    for record in judged.refused {
+        append(ledger, record, produced)?;
+    }
+    for (item, judgement) in judged.items {
+        let record = change_record(ledger, batch, base, &item, judgement, produced)?;
+        append(ledger, record, produced)?;
     }
     ledger.remove(batch.id)
 }

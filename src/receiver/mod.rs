@@ -25,6 +25,7 @@ mod ledger;
 mod listener;
 mod processor;
 mod retry;
+mod round;
 mod server;
 mod validation;
 mod verifier;

@@ -1,9 +1,12 @@
 //! After the acknowledgement: drains the inbox oldest first — at start-up too, for batches a
-//! crash left — screens and judges every batch (`batch`, `judge`), writes what it concluded,
-//! removes the batch and commits. Lifecycle signals go to the keeper only after that commit.
+//! crash left — a round (one page) at a time. The round's batches are screened and judged
+//! concurrently, one per core (`batch`, `judge`: judging is mostly RSA decryption); then what
+//! they concluded is written in inbox order and the batches removed (`round`), and the round
+//! is committed once — one durable write for many notifications, so the ack path's commits
+//! are not queued behind ours. Lifecycle signals go to the keeper only after that commit.
 //!
-//! Once a batch is committed, what it produced goes out as a [`ProcessedBatch`] to whoever
-//! subscribed (best effort; the store is the record).
+//! Once its round is committed, what a batch produced goes out as a [`ProcessedBatch`] to
+//! whoever subscribed (best effort; the store is the record).
 //!
 //! No entry can block the others. A batch is skipped while the HTTP side is still committing
 //! it (`ack`), so it is never processed before it is durable and its acknowledgement time is
@@ -11,21 +14,22 @@
 //! unreachable, a storage error) is held back with exponential backoff (`retry`) while the
 //! rest go on; bad data is never a transient reason — it is rejected with a reason in its
 //! record (`batch`) — and an entry the store cannot decode is quarantined by the store. A
-//! crash mid-batch means it is processed again: interactions stay single (insert-if-absent),
-//! the repeated records say `duplicate`.
+//! crash mid-round means its batches are processed again: interactions stay single
+//! (insert-if-absent), the repeated records say `duplicate`.
 //!
 //! Validation tokens are judged at the batch's arrival time, not at processing time: a
 //! backlog processed after an outage or a restart was genuine when Graph sent it.
 //!
 //! The store's synchronous writes run on tokio's blocking pool. Nothing here panics on input.
 //!
-//! Depends on `ack`, `retry`, `batch`, `judge`, `ledger`, `verifier`, the store's record
-//! types and the clock.
+//! Depends on `ack`, `retry`, `batch`, `round`, `judge`, `ledger`, `verifier`, the store's
+//! record types and the clock.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::stream::{self, StreamExt};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -37,6 +41,7 @@ use super::judge::{self, BatchTokens};
 use super::ledger::Ledger;
 use super::listener::DRAIN_LIMIT;
 use super::retry::RetrySchedule;
+use super::round::{self, Judged, Verdict, Written};
 use super::verifier::Verifier;
 use crate::clock::SharedClock;
 use crate::graph::model::ValidationTokens;
@@ -132,11 +137,14 @@ impl<L: Ledger> Processor<L> {
         }
     }
 
-    /// One pass over the inbox: every entry not held back or in flight is processed (or, with
-    /// `stop_on_shutdown`, until shutdown begins).
+    /// One pass over the inbox, a page at a time: every entry not held back or in flight is
+    /// processed (or, with `stop_on_shutdown`, until shutdown begins).
     async fn drain(&self, retries: &mut RetrySchedule, stop_on_shutdown: bool) {
         let mut after = None;
         loop {
+            if stop_on_shutdown && self.shutdown.is_cancelled() {
+                return;
+            }
             let ledger = Arc::clone(&self.ledger);
             let page = blocking(move || {
                 ledger
@@ -158,35 +166,83 @@ impl<L: Ledger> Processor<L> {
                 return;
             };
             after = Some(last.id);
-            for batch in batches {
-                if stop_on_shutdown && self.shutdown.is_cancelled() {
-                    return;
-                }
-                let id = batch.id;
-                if retries.holds(id, std::time::Instant::now()) {
-                    continue;
-                }
-                let acked_at = match self.acks.status(id) {
+            let now = std::time::Instant::now();
+            let round: Vec<(RawBatch, DateTime<Utc>)> = batches
+                .into_iter()
+                .filter(|batch| !retries.holds(batch.id, now))
+                .filter_map(|batch| match self.acks.status(batch.id) {
                     // Its commit is under way; the acknowledgement wakes us.
-                    AckStatus::InFlight => continue,
-                    AckStatus::Acked(at) => at,
-                    AckStatus::Unknown => batch.received_at,
-                };
-                match self.process(batch, acked_at).await {
-                    Ok(()) => {
-                        retries.succeeded(id);
-                        self.acks.forget(id);
+                    AckStatus::InFlight => None,
+                    AckStatus::Acked(at) => Some((batch, at)),
+                    AckStatus::Unknown => {
+                        let received_at = batch.received_at;
+                        Some((batch, received_at))
                     }
-                    Err(deferred) => {
-                        let wait = retries.failed(id, std::time::Instant::now());
-                        tracing::warn!(target: "pilotwatch::receiver", batch = id, error = %deferred, retry_in = ?wait, "notification batch held back; the others go on");
-                    }
-                }
+                })
+                .collect();
+            if !round.is_empty() {
+                self.process_round(round, retries).await;
             }
         }
     }
 
-    async fn process(&self, batch: RawBatch, acked_at: DateTime<Utc>) -> Result<(), Deferred> {
+    /// Judges the round's entries concurrently, writes them in inbox order, commits once, and
+    /// only then lets out what they produced. An entry that cannot be judged or written is held
+    /// back; a failed commit holds back the whole round.
+    async fn process_round(
+        &self,
+        round: Vec<(RawBatch, DateTime<Utc>)>,
+        retries: &mut RetrySchedule,
+    ) {
+        let judged: Vec<(u64, Result<Judged, Deferred>)> = stream::iter(round)
+            .map(|(batch, acked_at)| async move { (batch.id, self.judge(batch, acked_at).await) })
+            .buffered(judging_width())
+            .collect()
+            .await;
+        let mut ready = Vec::with_capacity(judged.len());
+        for (id, outcome) in judged {
+            match outcome {
+                Ok(entry) => ready.push(entry),
+                Err(deferred) => hold_back(retries, id, &deferred),
+            }
+        }
+        if ready.is_empty() {
+            return;
+        }
+        let ids: Vec<u64> = ready.iter().map(|entry| entry.batch.id).collect();
+        let ledger = Arc::clone(&self.ledger);
+        let written = match blocking(move || Ok(round::write_round(&*ledger, ready))).await {
+            Ok(written) => written,
+            Err(deferred) => {
+                ids.iter().for_each(|&id| hold_back(retries, id, &deferred));
+                return;
+            }
+        };
+        let mut committed = Vec::with_capacity(written.len());
+        for (id, outcome) in written {
+            match outcome {
+                Ok(entry) => committed.push((id, entry)),
+                Err(e) => hold_back(retries, id, &Deferred::Storage(e.to_string())),
+            }
+        }
+        // Entries that failed were partly written; their reprocessing is marked `duplicate`.
+        if let Err(e) = self.ledger.commit().await {
+            let deferred = Deferred::Storage(e.to_string());
+            committed
+                .iter()
+                .for_each(|(id, _)| hold_back(retries, *id, &deferred));
+            return;
+        }
+        for (id, entry) in committed {
+            retries.succeeded(id);
+            self.acks.forget(id);
+            self.release(entry).await;
+        }
+    }
+
+    /// Screens and judges one entry, writing nothing: the RSA decryption (about a millisecond
+    /// per item) runs on the blocking pool, off the async workers.
+    async fn judge(&self, batch: RawBatch, acked_at: DateTime<Utc>) -> Result<Judged, Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
         let now = self.clock.now();
         let base = batch::blank_record(&batch, acked_at, now);
@@ -196,54 +252,33 @@ impl<L: Ledger> Processor<L> {
                 (Arc::clone(&self.ledger), Arc::clone(&batch), base.clone());
             blocking(move || batch::screen(&*ledger, &batch, &base).map_err(storage)).await?
         };
-        let mut produced = ProcessedBatch {
-            batch_id: batch.id,
-            profile: batch.profile.clone(),
-            endpoint: batch.endpoint,
-            notifications: Vec::new(),
-            interactions: Vec::new(),
-        };
-        let ledger = Arc::clone(&self.ledger);
-        let (produced, signals) = match batch.endpoint {
+        let verdict = match batch.endpoint {
             Endpoint::Notification => {
                 let tokens = self.judge_tokens(&screened, batch.received_at).await?;
                 let keys = Arc::clone(&self.verifier.keys);
-                // RSA decryption costs about a millisecond per item: off the async workers too.
-                blocking(move || {
-                    batch::write_changes(
-                        &*ledger,
-                        &batch,
-                        &base,
-                        screened,
-                        &tokens,
-                        &keys,
-                        &mut produced,
-                    )
-                    .map_err(storage)?;
-                    Ok((produced, Vec::new()))
-                })
-                .await?
+                blocking(move || Ok(batch::judge_changes(screened, &tokens, &keys))).await?
             }
             Endpoint::Lifecycle => {
-                blocking(move || {
-                    let signals = batch::write_lifecycle(
-                        &*ledger,
-                        &batch,
-                        &base,
-                        screened,
-                        now,
-                        &mut produced,
-                    )
-                    .map_err(storage)?;
-                    Ok((produced, signals))
-                })
-                .await?
+                return Ok(Judged {
+                    batch: Arc::unwrap_or_clone(batch),
+                    base,
+                    verdict: Verdict::Lifecycle { screened, now },
+                });
             }
         };
-        self.ledger.commit().await.map_err(storage)?;
+        Ok(Judged {
+            batch: Arc::unwrap_or_clone(batch),
+            base,
+            verdict: Verdict::Changes(verdict),
+        })
+    }
+
+    /// Lets out what a committed entry produced: its records to subscribers, its lifecycle
+    /// signals to the keeper.
+    async fn release(&self, written: Written) {
         // No subscriber is not an error: the store holds everything.
-        let _ = self.processed.send(produced);
-        for signal in signals {
+        let _ = self.processed.send(written.produced);
+        for signal in written.signals {
             tokio::select! {
                 () = self.shutdown.cancelled() => break,
                 sent = self.lifecycle_tx.send(signal) => if sent.is_err() {
@@ -251,7 +286,6 @@ impl<L: Ledger> Processor<L> {
                 },
             }
         }
-        Ok(())
     }
 
     /// The batch's tokens, judged at `received_at` — only when an item passed the
@@ -286,6 +320,20 @@ impl<L: Ledger> Processor<L> {
         let keys = self.verifier.jwks.refresh_for_unknown_kid().await?;
         Ok(judge(Some(&keys)))
     }
+}
+
+/// Holds `id` back after `deferred`, with backoff; the others go on.
+fn hold_back(retries: &mut RetrySchedule, id: u64, deferred: &Deferred) {
+    let wait = retries.failed(id, std::time::Instant::now());
+    tracing::warn!(target: "pilotwatch::receiver", batch = id, error = %deferred, retry_in = ?wait, "notification batch held back; the others go on");
+}
+
+/// How many entries are judged at once: one per core, since judging is CPU-bound decryption.
+fn judging_width() -> usize {
+    static WIDTH: LazyLock<usize> = LazyLock::new(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    *WIDTH
 }
 
 /// Runs synchronous storage work on the blocking pool; a panic there holds the batch back
