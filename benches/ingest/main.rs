@@ -11,8 +11,8 @@
 //! 3. time-to-ack at a fixed 1,000 notifications/s, open loop, for 5 s (`ack`);
 //!
 //! then diagnostics of where the time goes: flush instead of fsync, judging CPU per
-//! notification, the processor alone on a pre-filled inbox, the commit cost, and time-to-ack at
-//! half the rate.
+//! notification, the processor alone on a pre-filled inbox (and how many cores it keeps busy),
+//! the commit cost, and time-to-ack at half the rate.
 //!
 //! The bodies are genuine (`genuine`): the simulator pushes them, one item per POST, for a
 //! subscription carrying the receiver's certificate, to a capturing endpoint; the bench replays
@@ -117,6 +117,7 @@ struct Results {
     commit_fsync_us: f64,
     commit_flush_us: f64,
     processor_alone: f64,
+    processor_cores_busy: f64,
     half_ack: AckRun,
 }
 
@@ -154,8 +155,11 @@ async fn measure(raw_single: f64, raw_double: f64) -> Results {
     )
     .await;
     let mut alone = Vec::new();
+    let mut cores_busy = Vec::new();
     for _ in 0..DIAGNOSTIC_RUNS {
-        alone.push(processor_alone(&genuine, &verifier).await);
+        let run = processor_alone(&genuine, &verifier).await;
+        alone.push(run.per_second);
+        cores_busy.push(run.cores_busy);
     }
     let ack = time_to_ack(&genuine, &verifier, &http, ACK_RATE).await;
     let half_ack = time_to_ack(&genuine, &verifier, &http, HALF_ACK_RATE).await;
@@ -174,6 +178,7 @@ async fn measure(raw_single: f64, raw_double: f64) -> Results {
         commit_fsync_us,
         commit_flush_us,
         processor_alone: median(alone),
+        processor_cores_busy: median(cores_busy),
         half_ack,
     }
 }
@@ -263,7 +268,11 @@ fn print(results: &Results) {
     );
     row(
         "  processor alone (inbox pre-filled, no HTTP), fsync",
-        &per_second(results.processor_alone),
+        &format!(
+            "{} ({:.2} cores busy meanwhile)",
+            per_second(results.processor_alone),
+            results.processor_cores_busy
+        ),
     );
     row(
         &format!("  time-to-ack at {HALF_ACK_RATE}/s, under the processor's capacity"),

@@ -120,9 +120,18 @@ pub(crate) async fn commit_micros(genuine: &Genuine, durability: Durability) -> 
     median(samples.split_off(50))
 }
 
+/// What one processor-alone run measured.
+pub(crate) struct AloneRun {
+    /// Notifications processed per second.
+    pub(crate) per_second: f64,
+    /// Cores the process kept busy meanwhile (CPU seconds over wall seconds): near the core
+    /// count means processing is CPU-bound, well below it means it waits.
+    pub(crate) cores_busy: f64,
+}
+
 /// The processor alone: the inbox is filled (and committed) before the receiver starts, so
 /// no HTTP competes with it; timed until the inbox is empty and every interaction stored.
-pub(crate) async fn processor_alone(genuine: &Genuine, verifier: &Arc<Verifier>) -> f64 {
+pub(crate) async fn processor_alone(genuine: &Genuine, verifier: &Arc<Verifier>) -> AloneRun {
     let (_dir, store) = fresh_store(genuine, Durability::Fsync);
     let bodies = &genuine.bodies[..INGEST_BODIES];
     for body in bodies {
@@ -133,13 +142,33 @@ pub(crate) async fn processor_alone(genuine: &Genuine, verifier: &Arc<Verifier>)
     }
     store.commit().await.unwrap();
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     let receiver = start_receiver(genuine, verifier, &store).await;
     while !store.inbox().is_empty() {
         assert!(started.elapsed() < DEADLINE, "processing stalled");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cores_busy = (process_cpu_seconds() - cpu_before) / elapsed;
     assert_eq!(store.interactions().count().unwrap(), bodies.len() as u64);
     receiver.shutdown().await;
-    bodies.len() as f64 / elapsed
+    AloneRun {
+        per_second: bodies.len() as f64 / elapsed,
+        cores_busy,
+    }
+}
+
+/// User plus system CPU seconds of this process so far (`/proc/self/stat`, in clock ticks of
+/// 1/100 s on Linux).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let after_name = stat.rsplit(')').next().unwrap();
+    let ticks: Vec<f64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|field| field.parse().unwrap())
+        .collect();
+    ticks.iter().sum::<f64>() / 100.0
 }

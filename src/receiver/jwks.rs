@@ -141,6 +141,17 @@ impl JwksCache {
         }
     }
 
+    /// The key set when it is cached and fresh, without waiting or fetching: `None` when there
+    /// is none, it is older than [`MAX_AGE`], or a fetch is under way. Synchronous code judges
+    /// with it and falls back to [`Self::keys`] on `None`.
+    pub fn cached(&self) -> Option<Arc<JwkSet>> {
+        let cached = self.cached.try_lock().ok()?;
+        let fresh = cached
+            .fetched
+            .is_some_and(|fetched| fetched.elapsed() < self.intervals.max_age);
+        cached.keys.clone().filter(|_| fresh)
+    }
+
     /// The key set after a refresh for an unknown `kid`, unless one was attempted within
     /// [`MIN_REFRESH_INTERVAL`]; the cached set (which the caller already searched) when the
     /// refresh is not due or fails — an unknown `kid` is then judged unknown, never a reason
@@ -301,6 +312,34 @@ mod tests {
             assert!(matches!(cache.keys().await, Err(JwksError::Fetch { .. })));
         }
         assert_eq!(endpoint.fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_synchronous_view_answers_only_a_fresh_cached_set_and_never_fetches() {
+        let endpoint = endpoint().await;
+        let fresh_for_an_hour = Intervals {
+            max_age: Duration::from_secs(3600),
+            min_refresh: Duration::from_secs(3600),
+            retry: Duration::from_secs(3600),
+        };
+        let fresh = cache(&endpoint, fresh_for_an_hour);
+        assert!(fresh.cached().is_none(), "nothing fetched yet");
+        assert_eq!(
+            endpoint.fetches.load(Ordering::SeqCst),
+            0,
+            "asking did not fetch"
+        );
+        fresh.keys().await.unwrap();
+        assert!(fresh.cached().is_some());
+
+        let stale_at_once = Intervals {
+            max_age: Duration::ZERO,
+            ..fresh_for_an_hour
+        };
+        let stale = cache(&endpoint, stale_at_once);
+        stale.keys().await.unwrap();
+        assert!(stale.cached().is_none(), "a stale set goes the async way");
+        assert_eq!(endpoint.fetches.load(Ordering::SeqCst), 2);
     }
 
     #[test]

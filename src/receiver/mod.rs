@@ -19,6 +19,7 @@ mod batch;
 mod config;
 mod decrypt;
 mod judge;
+mod judging;
 mod jwks;
 mod keys;
 mod ledger;
