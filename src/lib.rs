@@ -10,6 +10,7 @@ pub mod collector;
 pub mod commands;
 pub mod config;
 pub mod creds;
+pub mod diagnose;
 pub mod graph;
 pub mod private_file;
 pub mod receiver;

@@ -14,17 +14,20 @@ use serde::{Deserialize, Serialize};
 /// # Ordering
 ///
 /// `Ord` ranks by how urgently a human must act, so that `max` over several checks gives the
-/// report's overall state: **Critical > Warning > Unknown > Ok**. The Nagios exit codes
+/// report's overall state: **Critical > Warning > Unknown > Info > Ok**. The Nagios exit codes
 /// (0/1/2/3) are not that order: Unknown is code 3 only because it was added to the protocol
 /// last. Unknown ranks below Warning because a warning is something pilotwatch *observed* and
 /// can name a fix for, whereas Unknown only says a check could not run; an operator paged for a
 /// real, fixable problem must not see it hidden behind "could not tell". Unknown ranks above Ok
-/// because a report that could not check everything must not claim to be healthy.
+/// because a report that could not check everything must not claim to be healthy. Info is
+/// worth knowing but asks nothing of anyone (Nagios: OK).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Nothing to do.
     Ok,
+    /// Worth knowing; nothing to do.
+    Info,
     /// Works now, but needs attention before it breaks (or works only in part).
     Warning,
     /// Broken: the export cannot work until this is fixed.
@@ -35,27 +38,29 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, from least to most urgent (the `Ord` order).
-    pub const ALL: [Severity; 4] = [
+    pub const ALL: [Severity; 5] = [
         Severity::Ok,
+        Severity::Info,
         Severity::Unknown,
         Severity::Warning,
         Severity::Critical,
     ];
 
-    /// The Nagios plugin exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    /// The Nagios plugin exit code: 0 OK (and info), 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
     pub fn exit_code(self) -> u8 {
         match self {
-            Severity::Ok => 0,
+            Severity::Ok | Severity::Info => 0,
             Severity::Warning => 1,
             Severity::Critical => 2,
             Severity::Unknown => 3,
         }
     }
 
-    /// The Nagios status word: `OK`, `WARNING`, `CRITICAL`, `UNKNOWN`.
+    /// The status word: `OK`, `INFO`, `WARNING`, `CRITICAL`, `UNKNOWN`.
     pub fn label(self) -> &'static str {
         match self {
             Severity::Ok => "OK",
+            Severity::Info => "INFO",
             Severity::Warning => "WARNING",
             Severity::Critical => "CRITICAL",
             Severity::Unknown => "UNKNOWN",
@@ -71,9 +76,18 @@ impl Severity {
     fn urgency(self) -> u8 {
         match self {
             Severity::Ok => 0,
-            Severity::Unknown => 1,
-            Severity::Warning => 2,
-            Severity::Critical => 3,
+            Severity::Info => 1,
+            Severity::Unknown => 2,
+            Severity::Warning => 3,
+            Severity::Critical => 4,
+        }
+    }
+
+    /// The Nagios status word, which has no info: `OK` for it.
+    pub fn nagios_label(self) -> &'static str {
+        match self {
+            Severity::Info => Severity::Ok.label(),
+            other => other.label(),
         }
     }
 }
@@ -106,8 +120,10 @@ mod tests {
     fn urgency_order_is_critical_warning_unknown_ok() {
         assert!(Severity::Critical > Severity::Warning);
         assert!(Severity::Warning > Severity::Unknown);
-        assert!(Severity::Unknown > Severity::Ok);
+        assert!(Severity::Unknown > Severity::Info);
+        assert!(Severity::Info > Severity::Ok);
         let mut shuffled = [
+            Severity::Info,
             Severity::Warning,
             Severity::Critical,
             Severity::Ok,
@@ -124,6 +140,16 @@ mod tests {
         assert_eq!(Severity::worst([Ok, Unknown, Ok]), Unknown);
         assert_eq!(Severity::worst([Unknown, Warning]), Warning);
         assert_eq!(Severity::worst([Warning, Critical, Unknown]), Critical);
+        assert_eq!(Severity::worst([Ok, Info]), Info);
+        assert_eq!(Severity::worst([Info, Unknown]), Unknown);
+    }
+
+    #[test]
+    fn info_is_ok_to_nagios() {
+        assert_eq!(Severity::Info.exit_code(), 0);
+        assert_eq!(Severity::Info.nagios_label(), "OK");
+        assert_eq!(Severity::Info.label(), "INFO");
+        assert_eq!(Severity::Critical.nagios_label(), "CRITICAL");
     }
 
     #[test]

@@ -16,11 +16,13 @@ mod render;
 mod report;
 
 pub use assess::assess;
+#[cfg(test)]
+pub(crate) use assess::test_facts;
 pub use facts::{CredentialFacts, Readable, SecretFacts, SecretShape, ServerClock, TokenFacts};
 pub use refusal::explain_refusal;
 pub use render::{render, render_check, tag};
 pub use report::{
     Availability, Check, CheckId, ClockSkewSection, CredentialReport, ExpirySource,
     LicencesSection, PlanStatus, RolesSection, SampledUser, SecretSection, ServicePrincipalSection,
-    TokenSection, TokenStatus,
+    TokenSection, TokenStatus, stamp,
 };

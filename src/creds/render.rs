@@ -26,6 +26,7 @@ pub fn render(report: &CredentialReport) -> String {
 pub fn tag(severity: Severity) -> &'static str {
     match severity {
         Severity::Ok => "[ OK ]",
+        Severity::Info => "[INFO]",
         Severity::Warning => "[WARN]",
         Severity::Critical => "[CRIT]",
         Severity::Unknown => "[UNKN]",

@@ -1,0 +1,49 @@
+//! The lines diagnosis draws, each from Microsoft's documentation (graph-facts) or, where
+//! Microsoft says nothing, chosen here and named so the choice is visible.
+//!
+//! Depends on nothing.
+
+/// Graph counts an acknowledgement slower than this as slow (graph-facts §3.5, 2023 text).
+pub const GRAPH_SLOW_ACK_SECONDS: f64 = 2.9;
+
+/// More than this share of slow acknowledgements in 10 minutes puts the endpoint in Graph's
+/// "slow" state: new notifications are delayed 10 minutes (graph-facts §3.5).
+pub const SLOW_STATE_SHARE: f64 = 0.10;
+
+/// More than this share beyond the 10 s retry timeout in 10 minutes puts the endpoint in
+/// Graph's "drop" state: notifications are dropped for 10 minutes (graph-facts §3.5).
+pub const DROP_STATE_SHARE: f64 = 0.15;
+
+/// Microsoft's documented average delivery latency for Copilot interactions (graph-facts §2).
+pub const LATENCY_AVERAGE_SECONDS: f64 = 10.0;
+
+/// Microsoft's documented maximum delivery latency (graph-facts §2): beyond it, the delay is a
+/// Graph-side incident, not ours.
+pub const LATENCY_MAXIMUM_SECONDS: f64 = 60.0 * 60.0;
+
+/// The window delivery facts are gathered over.
+pub const DELIVERY_WINDOW_MINUTES: u32 = 60;
+
+/// Silence this long while the export API shows new interactions means the push path is broken
+/// (chosen: well past the 10 s average and a reconciliation period).
+pub const PUSH_SILENCE_MINUTES: i64 = 15;
+
+/// A subscription expiring within this many hours without a successful renewal is a warning
+/// (chosen: the keeper renews at 50–75 % of a 3-day lifetime, so this is far past due)...
+pub const SUBSCRIPTION_EXPIRY_WARNING_HOURS: i64 = 12;
+
+/// ...and within this many, critical.
+pub const SUBSCRIPTION_EXPIRY_CRITICAL_HOURS: i64 = 1;
+
+/// Share of requests answered 429 in the window at which throttling is reported (chosen).
+pub const THROTTLED_SHARE: f64 = 0.05;
+
+/// Share of requests answered 5xx (or timing out) at which an outage is reported (chosen)...
+pub const FAILED_SHARE: f64 = 0.20;
+
+/// ...given at least this many of them, so one blip is not an outage (chosen).
+pub const FAILED_MINIMUM: u64 = 3;
+
+/// Interactions held at or beyond this share of the count limit, while the oldest is younger
+/// than the age limit, means the count limit is discarding history early (chosen).
+pub const RETENTION_PRESSURE_SHARE: f64 = 0.95;
