@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use chrono::Utc;
 use common::TestSim;
-use pilotwatch::clock::{ManualClock, SharedClock, SystemClock};
+use pilotwatch::clock::{Clock as _, ManualClock, SharedClock, SystemClock};
 use pilotwatch::graph::auth::{AuthError, TokenProvider, token_endpoint};
 use pilotwatch::graph::http::{
     EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudget, RequestError, RetryPolicy,
@@ -221,6 +221,16 @@ async fn throttled_calls_wait_out_retry_after_and_all_succeed() {
     }
     assert!(total_attempts > 3, "at least one call met a 429");
     assert_eq!(ids.len(), 3, "one client-request-id per logical request");
+    let traffic = client.traffic(SystemClock.now(), 60);
+    assert_eq!(
+        traffic.requests,
+        u64::from(total_attempts),
+        "every attempt is counted: {traffic:?}"
+    );
+    assert_eq!(traffic.throttled, u64::from(total_attempts) - 3);
+    assert_eq!(traffic.failed, 0);
+    assert_eq!(traffic.trouble_since, None, "the last attempts succeeded");
+    assert!(traffic.last_request_id.is_some(), "{traffic:?}");
     sim.stop().await;
 }
 
@@ -551,6 +561,8 @@ async fn server_errors_back_off_with_one_request_id_and_post_is_not_replayed() {
     let client = stub.client(quick_backoff());
     let answer = client.get::<Value>("/flaky").await.unwrap();
     assert_eq!((answer.meta.status, answer.meta.attempts), (200, 3));
+    let traffic = client.traffic(SystemClock.now(), 5);
+    assert_eq!((traffic.requests, traffic.failed), (3, 2), "{traffic:?}");
     assert_eq!(answer.body, json!({"ok": true}));
     let seen = stub.seen();
     assert_eq!(seen.len(), 3);

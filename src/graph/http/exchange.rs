@@ -17,6 +17,7 @@ use url::Url;
 
 use super::error::TransportFailure;
 use super::retry::{Decision, Outcome, RetryAfter, parse_http_date};
+use super::traffic::AttemptEnd;
 use super::transport::{MAX_GRAPH_BODY_BYTES, read_capped};
 use super::{GraphClient, GraphResponse, RequestError, ResponseMeta, ServerDate};
 use crate::graph::model::GraphError;
@@ -214,12 +215,25 @@ impl GraphClient {
 
     /// Sends once and reads the whole answer, recording its `Date`.
     async fn attempt(&self, request: reqwest::RequestBuilder) -> Result<Attempt, TransportFailure> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| TransportFailure::classify(&e))?;
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let failure = TransportFailure::classify(&error);
+                self.inner
+                    .traffic
+                    .record(self.inner.clock.now(), &AttemptEnd::NoAnswer);
+                return Err(failure);
+            }
+        };
         let status = response.status();
         let headers = response.headers().clone();
+        self.inner.traffic.record(
+            self.inner.clock.now(),
+            &AttemptEnd::Answered {
+                status: status.as_u16(),
+                request_id: header(&headers, REQUEST_ID),
+            },
+        );
         let server_date = header(&headers, DATE.as_str()).and_then(|d| parse_http_date(&d));
         if let Some(server) = server_date {
             let local = self.inner.clock.now();

@@ -7,7 +7,8 @@
 //! refresh after a 401, a fresh `client-request-id` per logical request, Graph's ids kept for
 //! support tickets, error bodies parsed and typed by status and `error.code`
 //! ([`RequestError`]), `@odata.nextLink` paging that never leaves the Graph origin, and the
-//! server `Date` of every answer recorded for clock-skew diagnosis.
+//! server `Date` of every answer recorded for clock-skew diagnosis, and every attempt counted
+//! per minute ([`TrafficLog`]) for diagnosing throttling and outages.
 //!
 //! The access token is exposed only into the `Authorization` header; it is never logged or put
 //! into an error. This module depends on `graph::auth`, `graph::model` and the clock; it knows
@@ -17,6 +18,7 @@ mod budget;
 mod error;
 mod exchange;
 mod retry;
+mod traffic;
 mod transport;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,6 +36,7 @@ use crate::graph::model::Collection;
 pub use budget::{EXPORT_REQUESTS_PER_SECOND, RateBudget, RateBudgets};
 pub use error::RequestError;
 pub use retry::{Decision, Outcome, RetryAfter, RetryPolicy, parse_http_date};
+pub use traffic::{AttemptEnd, KEPT_MINUTES, TrafficLog, TrafficSummary};
 pub use transport::{
     CONNECT_TIMEOUT, MAX_GRAPH_BODY_BYTES, MAX_TOKEN_BODY_BYTES, REQUEST_TIMEOUT,
     TransportDiagnosis, TransportError, build_http_client, diagnose_transport, read_capped,
@@ -112,6 +115,7 @@ struct Inner {
     budget: RateBudget,
     policy: RetryPolicy,
     last_server_date: Mutex<Option<ServerDate>>,
+    traffic: TrafficLog,
 }
 
 impl GraphClient {
@@ -137,6 +141,7 @@ impl GraphClient {
                 budget,
                 policy,
                 last_server_date: Mutex::new(None),
+                traffic: TrafficLog::default(),
             }),
         }
     }
@@ -218,6 +223,12 @@ impl GraphClient {
             .last_server_date
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How Graph answered this client's attempts (and its clones') over the last
+    /// `window_minutes` up to `now`.
+    pub fn traffic(&self, now: DateTime<Utc>, window_minutes: u32) -> TrafficSummary {
+        self.inner.traffic.summary(now, window_minutes)
     }
 
     /// The token provider this client authenticates with.
