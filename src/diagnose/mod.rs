@@ -11,6 +11,7 @@ mod catalog;
 pub mod facts;
 mod finding;
 mod ladder;
+pub mod nagios;
 pub mod render;
 pub mod thresholds;
 
