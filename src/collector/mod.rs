@@ -8,6 +8,7 @@
 //! `sim`.
 
 mod background;
+pub mod delivery;
 pub mod engine;
 pub mod keeper;
 pub mod poller;
