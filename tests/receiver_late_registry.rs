@@ -5,7 +5,8 @@
 //! nothing, even with the simulated clock running fast; a subscription that never appears is
 //! rejected as before — with its original reception and acknowledgement times, without a key
 //! fetch or a decryption — only later, and meanwhile the batches behind it go on. A batch
-//! mixing known and unknown subscriptions is held whole, then judged item by item.
+//! mixing known and unknown subscriptions is held whole, then judged item by item. A batch
+//! still held at shutdown stays in the durable inbox for the next start.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -240,4 +241,47 @@ async fn a_batch_mixing_known_and_unknown_subscriptions_is_held_whole_then_judge
         1,
         "the known item entered the feed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_batch_stays_in_the_inbox_at_shutdown_for_the_next_start() {
+    let sim = sim().await;
+    let h = harness(&sim, grace(3, 2000)).await;
+    let forged = json!({"value": [forged_item("late-or-never")]});
+    assert_eq!(h.post("/notify", forged.to_string()).await, 202);
+    h.ledger
+        .wait_for("its first screening", Duration::from_secs(5), |inner| {
+            inner.lookups.contains_key("late-or-never")
+        })
+        .await;
+    let stopping = Instant::now();
+    h.receiver.shutdown().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "shutdown does not wait out the grace ({:?})",
+        stopping.elapsed()
+    );
+    let left: Vec<_> = h.ledger.lock().inbox.values().cloned().collect();
+    assert_eq!(left.len(), 1, "still in the durable inbox");
+    assert!(h.ledger.notifications().is_empty(), "not rejected early");
+
+    // The next start (here with no grace) judges it, with its original arrival time.
+    let dir = tempfile::tempdir().unwrap();
+    let next = receiver_support::harness_on(
+        &sim,
+        std::sync::Arc::clone(&h.ledger),
+        h.keys.clone(),
+        dir,
+        grace(0, 0),
+    )
+    .await;
+    next.ledger
+        .wait_for("the left batch", Duration::from_secs(5), |inner| {
+            inner.inbox.is_empty()
+        })
+        .await;
+    let records = next.ledger.notifications();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].rejected, Some(RejectReason::UnknownSubscription));
+    assert_eq!(records[0].received_at, left[0].received_at);
 }

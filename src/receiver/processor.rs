@@ -16,14 +16,14 @@
 //! unreachable, a storage error) is held back with exponential backoff (`retry`) while the
 //! rest go on; bad data is never a transient reason — it is rejected with a reason in its
 //! record (`batch`) — and an entry the store cannot decode is quarantined by the store. A
-//! batch naming a subscription the registry does not hold is held back too, a bounded number of
-//! times (`retry::Grace`, counted in holds so the simulated clock's speed does not matter):
-//! the keeper registers a subscription only after Graph has answered its creation, and Graph
-//! may notify first. It costs a screening each time (no key fetch, no decryption); once the
-//! grace is spent its items are rejected as unknown, with the batch's original reception and
-//! acknowledgement times. Held entries are simply not part of a pass: the others go on, and
-//! at shutdown they stay in the durable inbox for the next start (whose grace starts afresh).
-//! A crash mid-round means its batches are processed again: interactions stay single
+//! batch naming a subscription the registry does not hold is held back too, a bounded number
+//! of times (`retry::Grace`, counted in holds, so the simulated clock's speed does not
+//! matter): the keeper registers a subscription only after Graph has answered its creation,
+//! and Graph may notify first. Each hold costs a screening (no key fetch, no decryption); once
+//! the grace is spent its items are rejected as unknown, with the batch's original reception
+//! and acknowledgement times. A held entry is simply not part of a pass: the others go on,
+//! and at shutdown it stays in the durable inbox for the next start (where its grace starts
+//! afresh). A crash mid-round means its batches are processed again: interactions stay single
 //! (insert-if-absent), the repeated records say `duplicate`.
 //!
 //! Validation tokens are judged at the batch's arrival time, not at processing time: a
@@ -212,9 +212,9 @@ impl<L: Ledger> Processor<L> {
 
     /// The next page of the inbox after `after`: the id of its last entry, and those of its
     /// entries that may be processed now, with the time each was acknowledged and whether an
-    /// unknown subscription would still hold it back. `None` when the
-    /// pass is over (the inbox read to its end, unreadable, or shutdown begun). A page whose
-    /// every entry is held back or in flight yields an empty list, so the pass goes on past it.
+    /// unknown subscription would still hold it back. `None` when the pass is over (the inbox
+    /// read to its end, unreadable, or shutdown begun). A page whose every entry is held back
+    /// or in flight yields an empty list, so the pass goes on past it.
     async fn next_page(
         &self,
         after: Option<u64>,
