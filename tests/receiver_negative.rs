@@ -29,7 +29,8 @@ use pilotwatch::receiver::{
     TokenVerdict,
 };
 use receiver_support::{
-    CLIENT_STATE, Harness, MemoryLedger, generate, harness, harness_on, harness_with_keys, sim,
+    CLIENT_STATE, Harness, MemoryLedger, generate, grace, harness, harness_on, harness_with_keys,
+    sim,
 };
 use serde_json::{Value, json};
 
@@ -75,6 +76,8 @@ async fn every_forgery_is_kept_out_of_the_feed_and_counted_by_reason() {
     let dir = tempfile::tempdir().unwrap();
     let h = harness_with_keys(&sim, genuine_side.keys.clone(), dir, |config| {
         config.max_body_bytes = 64 * 1024;
+        // The unknown subscription is held back briefly first (the registry may be late).
+        grace(2, 50)(config);
     })
     .await;
     h.ledger.register(&subscription, CLIENT_STATE);
@@ -308,11 +311,24 @@ async fn every_forgery_is_kept_out_of_the_feed_and_counted_by_reason() {
         0,
         "nothing forged entered the feed"
     );
+    // The unknown-subscription batch is written when its grace ends, after those behind it;
+    // every other batch is written in the order it arrived.
+    let (unknown, prompt): (Vec<_>, Vec<_>) = records
+        .iter()
+        .partition(|record| record.subscription_id == "not-one-of-ours");
+    assert_eq!(unknown.len(), 1, "{records:?}");
+    let (held_cases, prompt_cases): (Vec<_>, Vec<_>) = cases
+        .iter()
+        .partition(|(name, ..)| *name == "unknown subscription");
+    let judged = prompt_cases
+        .iter()
+        .zip(&prompt)
+        .chain(held_cases.iter().zip(&unknown));
     assert!(
         h.ledger.lock().latencies.is_empty(),
         "forgeries do not skew latency"
     );
-    for ((name, _, reason, tokens, decryption), record) in cases.iter().zip(&records) {
+    for ((name, _, reason, tokens, decryption), record) in judged {
         assert!(!record.accepted, "{name}");
         assert_eq!(record.rejected, Some(*reason), "{name}: {record:?}");
         if let Some(tokens) = tokens {
@@ -372,7 +388,12 @@ async fn genuine_batch(sim: &common::TestSim) -> (Harness, String, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_flood_is_one_record_per_reason_and_strings_are_cut() {
     let sim = sim().await;
-    let h = harness(&sim, |config| config.max_body_bytes = 2 * 1024 * 1024).await;
+    let h = harness(&sim, |config| {
+        config.max_body_bytes = 2 * 1024 * 1024;
+        // Long enough that the oversized batch is surely written while the flood waits.
+        grace(2, 400)(config);
+    })
+    .await;
     h.ledger.register("ours", CLIENT_STATE);
     let long = "x".repeat(300);
     // Items that cost nothing to forge: unknown subscriptions and guessed client states,
@@ -404,15 +425,18 @@ async fn a_forged_flood_is_one_record_per_reason_and_strings_are_cut() {
         .iter()
         .map(|record| (record.rejected, record.items))
         .collect();
+    // The flood names unknown subscriptions, so it waits out its grace (a few screenings, no
+    // key fetch): the oversized batch behind it is written first.
     assert_eq!(
         summary,
         [
+            (Some(RejectReason::MalformedNotification), 1001),
             (Some(RejectReason::UnknownSubscription), 600),
             (Some(RejectReason::ClientStateMismatch), 400),
-            (Some(RejectReason::MalformedNotification), 1001),
         ]
     );
-    let unknown = &records[0];
+    assert!(h.verifier.jwks.cached().is_none(), "no key fetch");
+    let unknown = &records[1];
     assert_eq!(unknown.validation_tokens, TokenVerdict::Unchecked);
     assert_eq!(unknown.subscription_id.chars().count(), 256);
     assert_eq!(

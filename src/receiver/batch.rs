@@ -107,6 +107,19 @@ pub(crate) fn screen<L: Ledger>(
     })
 }
 
+/// How many items screening refused because their subscription is not in the registry (the
+/// processor holds such a batch back a while: the registry write may be late).
+pub(crate) fn unknown_items(screened: &Screened) -> u32 {
+    match screened {
+        Screened::Items { refused, .. } => refused
+            .iter()
+            .filter(|record| record.rejected == Some(RejectReason::UnknownSubscription))
+            .map(|record| record.items)
+            .fold(0, u32::saturating_add),
+        Screened::Refused(_) => 0,
+    }
+}
+
 /// A change batch after judging, nothing written yet: the records of what screening refused,
 /// then each admitted item with its judgement.
 pub(crate) struct JudgedChanges {

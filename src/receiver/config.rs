@@ -38,6 +38,12 @@ pub struct ReceiverConfig {
     pub concurrency: usize,
     /// Longest wait for a request's headers, and separately for its body (408).
     pub read_timeout: Duration,
+    /// Times a batch naming a subscription the registry does not hold is held back before
+    /// its items are rejected as unknown: Graph may push a new subscription's first
+    /// notification before the keeper has registered it (0: reject at once).
+    pub unknown_subscription_holds: u32,
+    /// Wait after the first such hold; each further hold waits twice as long.
+    pub unknown_subscription_first_wait: Duration,
 }
 
 impl ReceiverConfig {
@@ -50,6 +56,14 @@ impl ReceiverConfig {
     /// Well under Graph's 3 s delivery deadline.
     pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
+    /// Six holds of 0.25, 0.5, 1, 2, 4 and 8 s: a registry write up to 15 s late (the keeper
+    /// writes right after Graph's answer; a few seconds under load) still lets a new
+    /// subscription's first notifications in, and a forged batch is rejected soon after.
+    pub const DEFAULT_UNKNOWN_SUBSCRIPTION_HOLDS: u32 = 6;
+
+    /// See [`Self::DEFAULT_UNKNOWN_SUBSCRIPTION_HOLDS`].
+    pub const DEFAULT_UNKNOWN_SUBSCRIPTION_FIRST_WAIT: Duration = Duration::from_millis(250);
+
     /// Defaults for `profile` on `bind`: `/notify` and `/lifecycle`, plain HTTP.
     pub fn new(profile: impl Into<String>, bind: SocketAddr) -> Self {
         Self {
@@ -61,6 +75,8 @@ impl ReceiverConfig {
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             concurrency: Self::DEFAULT_CONCURRENCY,
             read_timeout: Self::DEFAULT_READ_TIMEOUT,
+            unknown_subscription_holds: Self::DEFAULT_UNKNOWN_SUBSCRIPTION_HOLDS,
+            unknown_subscription_first_wait: Self::DEFAULT_UNKNOWN_SUBSCRIPTION_FIRST_WAIT,
         }
     }
 }

@@ -9,6 +9,12 @@
 //! it in a second trip. Screening comes first either way, so a forged batch never makes us
 //! fetch. Validation tokens are judged at the batch's arrival time.
 //!
+//! An entry with items naming a subscription the registry does not hold goes no further than
+//! screening while its grace lasts ([`OnUnknown::Hold`]): the whole entry is deferred, known
+//! items included, because an entry is written and removed as one — splitting it would
+//! write part of a batch now and part later. Once the grace is spent it is judged as any other,
+//! its unknown items rejected.
+//!
 //! Depends on `batch`, `judge`, `round`, `ledger` and the processor's plumbing (`blocking`,
 //! `Deferred`); the only I/O is the store read in screening and the JWKS fetch.
 
@@ -22,6 +28,7 @@ use super::judge::{self, BatchTokens};
 use super::keys::EncryptionKeys;
 use super::ledger::Ledger;
 use super::processor::{Deferred, Processor, blocking};
+use super::retry::OnUnknown;
 use super::round::{Judged, Verdict};
 use crate::graph::model::ValidationTokens;
 use crate::store::records::{Endpoint, NotificationRecord, RawBatch, TokenRejection};
@@ -30,6 +37,9 @@ use crate::store::records::{Endpoint, NotificationRecord, RawBatch, TokenRejecti
 pub(crate) enum Trip {
     /// The entry is judged.
     Judged(Judged),
+    /// Held back, judged no further: this many items name a subscription the registry does not
+    /// hold (yet), and the entry's grace is not spent.
+    UnknownSubscription(u32),
     /// The entry is screened, but its tokens need keys the cache does not have.
     NeedsKeys {
         /// The entry.
@@ -51,6 +61,8 @@ pub(crate) struct TripContext<'a> {
     pub(crate) keys: &'a EncryptionKeys,
     /// When the entry is being processed (lifecycle events are dated then).
     pub(crate) now: DateTime<Utc>,
+    /// Whether items naming an unknown subscription hold the entry back or are rejected.
+    pub(crate) on_unknown: OnUnknown,
 }
 
 /// Screens `batch` and, when the cached keys settle its tokens, judges it.
@@ -61,6 +73,12 @@ pub(crate) fn judge_entry<L: Ledger>(
     context: &TripContext<'_>,
 ) -> Result<Trip, L::Error> {
     let screened = batch::screen(ledger, &batch, &base)?;
+    if context.on_unknown == OnUnknown::Hold {
+        let unknown = batch::unknown_items(&screened);
+        if unknown > 0 {
+            return Ok(Trip::UnknownSubscription(unknown));
+        }
+    }
     if batch.endpoint == Endpoint::Lifecycle {
         let now = context.now;
         return Ok(Trip::Judged(Judged {
@@ -133,15 +151,21 @@ impl<L: Ledger> Processor<L> {
         &self,
         batch: RawBatch,
         acked_at: DateTime<Utc>,
+        on_unknown: OnUnknown,
     ) -> (u64, Result<Judged, Deferred>) {
         let id = batch.id;
-        (id, self.judge(batch, acked_at).await)
+        (id, self.judge(batch, acked_at, on_unknown).await)
     }
 
     /// Screens and judges one entry, writing nothing, in one trip to the blocking pool (RSA
     /// decryption costs about a millisecond per item); a second trip only when the tokens need
     /// keys the cache does not hold.
-    async fn judge(&self, batch: RawBatch, acked_at: DateTime<Utc>) -> Result<Judged, Deferred> {
+    async fn judge(
+        &self,
+        batch: RawBatch,
+        acked_at: DateTime<Utc>,
+        on_unknown: OnUnknown,
+    ) -> Result<Judged, Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
         let now = self.clock.now();
         let base = batch::blank_record(&batch, acked_at, now);
@@ -152,12 +176,14 @@ impl<L: Ledger> Processor<L> {
                 cached_keys: verifier.jwks.cached(),
                 keys: &verifier.keys,
                 now,
+                on_unknown,
             };
             judge_entry(&*ledger, batch, base, &context).map_err(storage)
         })
         .await?;
         let (batch, base, screened) = match trip {
             Trip::Judged(judged) => return Ok(judged),
+            Trip::UnknownSubscription(items) => return Err(Deferred::UnknownSubscription(items)),
             Trip::NeedsKeys {
                 batch,
                 base,

@@ -61,6 +61,7 @@ use crate::clock::SharedClock;
 use crate::graph::model::LifecycleEvent;
 use ack::AckBook;
 use processor::Processor;
+use retry::Grace;
 use server::Shared;
 
 /// Processed batches buffered for each slow subscriber before it starts missing some.
@@ -159,6 +160,10 @@ impl Receiver {
                 processed: processed.clone(),
                 acks,
                 shutdown: shutdown.clone(),
+                grace: Grace {
+                    holds: config.unknown_subscription_holds,
+                    first_wait: config.unknown_subscription_first_wait,
+                },
             }
             .run(),
         );

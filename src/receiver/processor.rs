@@ -16,7 +16,14 @@
 //! unreachable, a storage error) is held back with exponential backoff (`retry`) while the
 //! rest go on; bad data is never a transient reason — it is rejected with a reason in its
 //! record (`batch`) — and an entry the store cannot decode is quarantined by the store. A
-//! crash mid-round means its batches are processed again: interactions stay single
+//! batch naming a subscription the registry does not hold is held back too, a bounded number
+//! of times (`retry::Grace`, counted in holds, so the simulated clock's speed does not
+//! matter): the keeper registers a subscription only after Graph has answered its creation,
+//! and Graph may notify first. Each hold costs a screening (no key fetch, no decryption); once
+//! the grace is spent its items are rejected as unknown, with the batch's original reception
+//! and acknowledgement times. A held entry is simply not part of a pass: the others go on,
+//! and at shutdown it stays in the durable inbox for the next start (where its grace starts
+//! afresh). A crash mid-round means its batches are processed again: interactions stay single
 //! (insert-if-absent), the repeated records say `duplicate`.
 //!
 //! Validation tokens are judged at the batch's arrival time, not at processing time: a
@@ -41,7 +48,7 @@ use super::LifecycleSignal;
 use super::ack::{AckBook, AckStatus};
 use super::ledger::Ledger;
 use super::listener::DRAIN_LIMIT;
-use super::retry::RetrySchedule;
+use super::retry::{Grace, OnUnknown, RetrySchedule};
 use super::round::{self, Judged, Written};
 use super::verifier::Verifier;
 use crate::clock::SharedClock;
@@ -84,6 +91,16 @@ pub(crate) enum Deferred {
     Keys(#[from] super::jwks::JwksError),
     #[error("processing stopped unexpectedly (a bug); the batch is retried later")]
     Panicked,
+    #[error("{0} item(s) name a subscription not (yet) in the registry")]
+    UnknownSubscription(u32),
+}
+
+/// An inbox entry that may be judged in this pass.
+struct Ready {
+    batch: RawBatch,
+    /// When the HTTP side acknowledged it (its reception time when this run did not).
+    acked_at: DateTime<Utc>,
+    on_unknown: OnUnknown,
 }
 
 pub(crate) struct Processor<L: Ledger> {
@@ -94,12 +111,14 @@ pub(crate) struct Processor<L: Ledger> {
     pub(crate) processed: broadcast::Sender<ProcessedBatch>,
     pub(crate) acks: Arc<AckBook>,
     pub(crate) shutdown: CancellationToken,
+    /// How long a batch naming an unknown subscription waits for the registry.
+    pub(crate) grace: Grace,
 }
 
 impl<L: Ledger> Processor<L> {
     /// Runs until `shutdown`; the inbox is drained first, then after every wake-up.
     pub(crate) async fn run(self) {
-        let retries = Mutex::new(RetrySchedule::default());
+        let retries = Mutex::new(RetrySchedule::new(self.grace));
         loop {
             self.drain(&retries, true).await;
             let next = lock(&retries)
@@ -148,13 +167,17 @@ impl<L: Ledger> Processor<L> {
             let mut running = FuturesUnordered::new();
             let mut dispatched = VecDeque::new();
             let mut finished = BTreeMap::new();
-            let mut waiting: VecDeque<(RawBatch, DateTime<Utc>)> = VecDeque::new();
+            let mut waiting: VecDeque<Ready> = VecDeque::new();
             let mut cursor = Some(None);
             loop {
                 while running.len() < width && dispatched.len() < BATCHES_PER_PAGE {
-                    if let Some((batch, acked_at)) = waiting.pop_front() {
-                        dispatched.push_back(batch.id);
-                        running.push(self.judge_entry(batch, acked_at));
+                    if let Some(ready) = waiting.pop_front() {
+                        dispatched.push_back(ready.batch.id);
+                        running.push(self.judge_entry(
+                            ready.batch,
+                            ready.acked_at,
+                            ready.on_unknown,
+                        ));
                     } else if let Some(after) = cursor {
                         let page = self.next_page(after, retries, stop_on_shutdown).await;
                         cursor = page.as_ref().map(|(last, _)| Some(*last));
@@ -188,15 +211,16 @@ impl<L: Ledger> Processor<L> {
     }
 
     /// The next page of the inbox after `after`: the id of its last entry, and those of its
-    /// entries that may be processed now, with the time each was acknowledged. `None` when the
-    /// pass is over (the inbox read to its end, unreadable, or shutdown begun). A page whose
-    /// every entry is held back or in flight yields an empty list, so the pass goes on past it.
+    /// entries that may be processed now, with the time each was acknowledged and whether an
+    /// unknown subscription would still hold it back. `None` when the pass is over (the inbox
+    /// read to its end, unreadable, or shutdown begun). A page whose every entry is held back
+    /// or in flight yields an empty list, so the pass goes on past it.
     async fn next_page(
         &self,
         after: Option<u64>,
         retries: &Mutex<RetrySchedule>,
         stop_on_shutdown: bool,
-    ) -> Option<(u64, Vec<(RawBatch, DateTime<Utc>)>)> {
+    ) -> Option<(u64, Vec<Ready>)> {
         if stop_on_shutdown && self.shutdown.is_cancelled() {
             return None;
         }
@@ -223,14 +247,19 @@ impl<L: Ledger> Processor<L> {
         let ready = batches
             .into_iter()
             .filter(|batch| !retries.holds(batch.id, now))
-            .filter_map(|batch| match self.acks.status(batch.id) {
-                // Its commit is under way; the acknowledgement wakes us.
-                AckStatus::InFlight => None,
-                AckStatus::Acked(at) => Some((batch, at)),
-                AckStatus::Unknown => {
-                    let received_at = batch.received_at;
-                    Some((batch, received_at))
-                }
+            .filter_map(|batch| {
+                let acked_at = match self.acks.status(batch.id) {
+                    // Its commit is under way; the acknowledgement wakes us.
+                    AckStatus::InFlight => return None,
+                    AckStatus::Acked(at) => at,
+                    AckStatus::Unknown => batch.received_at,
+                };
+                let on_unknown = retries.on_unknown(batch.id);
+                Some(Ready {
+                    batch,
+                    acked_at,
+                    on_unknown,
+                })
             })
             .collect();
         Some((last, ready))
@@ -303,7 +332,15 @@ impl<L: Ledger> Processor<L> {
 
 /// Holds `id` back after `deferred`, with backoff; the others go on.
 fn hold_back(retries: &Mutex<RetrySchedule>, id: u64, deferred: &Deferred) {
-    let wait = lock(retries).failed(id, std::time::Instant::now());
+    let now = std::time::Instant::now();
+    if let Deferred::UnknownSubscription(_) = deferred {
+        // Expected right after a subscription is created, and what a forged flood looks like:
+        // not worth a warning (the rejection, if it comes, is recorded and counted).
+        let (wait, holds) = lock(retries).unknown(id, now);
+        tracing::debug!(target: "pilotwatch::receiver", batch = id, reason = %deferred, holds, retry_in = ?wait, "notification batch waits for the subscription registry");
+        return;
+    }
+    let wait = lock(retries).failed(id, now);
     tracing::warn!(target: "pilotwatch::receiver", batch = id, error = %deferred, retry_in = ?wait, "notification batch held back; the others go on");
 }
 

@@ -66,6 +66,9 @@ pub struct Inner {
     pub latencies: Vec<u64>,
     pub notifications: Vec<NotificationRecord>,
     pub lifecycle: Vec<Event>,
+    /// How many times each subscription's `clientState` was looked up (one per screening of a
+    /// batch naming it).
+    pub lookups: BTreeMap<String, usize>,
 }
 
 /// The in-memory ledger.
@@ -240,8 +243,9 @@ impl Ledger for MemoryLedger {
     }
 
     fn client_state(&self, subscription_id: &str) -> Result<Option<SecretString>, MemoryError> {
-        Ok(self
-            .lock()
+        let mut inner = self.lock();
+        *inner.lookups.entry(subscription_id.to_owned()).or_default() += 1;
+        Ok(inner
             .client_states
             .get(subscription_id)
             .map(|state| SecretString::from(state.clone())))
@@ -326,6 +330,8 @@ pub const PROFILE: &str = "test";
 /// A receiver for the simulator's app, with its own ledger and keys.
 pub struct Harness<L = MemoryLedger> {
     pub ledger: Arc<L>,
+    /// What the processor judges with (its JWKS cache shows whether keys were fetched).
+    pub verifier: Arc<Verifier>,
     pub keys: Arc<EncryptionKeys>,
     pub receiver: RunningReceiver,
     pub lifecycle: mpsc::Receiver<LifecycleSignal>,
@@ -389,7 +395,7 @@ pub async fn harness_on<L: Ledger>(
     let receiver = Receiver::start(
         config,
         Arc::clone(&ledger),
-        verifier,
+        Arc::clone(&verifier),
         lifecycle_tx,
         clock,
         shutdown.clone(),
@@ -399,6 +405,7 @@ pub async fn harness_on<L: Ledger>(
     let base = format!("http://{}", receiver.local_addr);
     Harness {
         ledger,
+        verifier,
         keys,
         receiver,
         lifecycle,
@@ -413,6 +420,16 @@ impl<L: Registry> Harness<L> {
     /// Creates a rich tenant-wide subscription pointing at this receiver and registers its
     /// client state in the ledger, as the keeper would; returns the subscription id.
     pub async fn subscribe(&self, sim: &TestSim) -> String {
+        let id = self.subscribe_unregistered(sim).await;
+        self.ledger.register(&id, CLIENT_STATE);
+        id
+    }
+}
+
+impl<L> Harness<L> {
+    /// Creates the subscription [`Harness::subscribe`] does without registering it, as if
+    /// the keeper's registry write were late; returns its id.
+    pub async fn subscribe_unregistered(&self, sim: &TestSim) -> String {
         let expiry = sim.sim.state.now() + chrono::Duration::hours(48);
         let answer = sim
             .http
@@ -435,9 +452,7 @@ impl<L: Registry> Harness<L> {
         let status = answer.status();
         let body: Value = answer.json().await.unwrap();
         assert_eq!(status, 201, "{body}");
-        let id = body["id"].as_str().unwrap().to_owned();
-        self.ledger.register(&id, CLIENT_STATE);
-        id
+        body["id"].as_str().unwrap().to_owned()
     }
 
     /// POSTs `body` as JSON to `path`; returns the status.
@@ -451,6 +466,15 @@ impl<L: Registry> Harness<L> {
             .unwrap()
             .status()
             .as_u16()
+    }
+}
+
+/// A grace for unknown subscriptions short enough for tests: `holds` holds, waits doubling
+/// from `first_wait_ms`.
+pub fn grace(holds: u32, first_wait_ms: u64) -> impl FnOnce(&mut ReceiverConfig) {
+    move |config| {
+        config.unknown_subscription_holds = holds;
+        config.unknown_subscription_first_wait = Duration::from_millis(first_wait_ms);
     }
 }
 
