@@ -35,6 +35,32 @@ pub enum Command {
     Sim(SimArgs),
     /// Manage credential profiles: add, list, test, remove.
     Creds(CredsArgs),
+    /// Manage the encryption key pairs Graph encrypts rich notifications for.
+    Keys(KeysArgs),
+}
+
+/// `pilotwatch keys`.
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+/// `pilotwatch keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a new certificate and key for a profile, keeping the old pair as previous; the
+    /// collector moves the subscriptions to the new certificate.
+    Rotate {
+        /// The profile (may be left out when only one is configured).
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
+        /// The collector's data directory, where generated keys live (default: the XDG data
+        /// directory).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 /// `pilotwatch sim`.

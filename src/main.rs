@@ -84,6 +84,11 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
                 pilotwatch::commands::serve::run(args, &paths?).await?;
                 Ok(0)
             }
+            Command::Keys(args) => {
+                let mut stdout = std::io::stdout().lock();
+                pilotwatch::commands::keys::run(args.command, &paths?, &mut stdout).await?;
+                Ok(0)
+            }
             Command::Creds(args) => {
                 let paths = match paths.map_err(CredsError::from) {
                     Ok(paths) => paths,

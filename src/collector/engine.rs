@@ -16,10 +16,13 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::background;
-use super::keeper::{Keeper, KeeperOptions};
+use super::keeper::{Keeper, KeeperOptions, KeeperWaker};
 use super::poller::{PollOptions, Poller};
 use super::ports::ProfileLedger;
-use super::setup::{CollectorError, check_binds, load_keys, open_store, receiver_config};
+use super::rotation::{CertificateRotation, RotationError, rotate_keys};
+use super::setup::{
+    CollectorError, check_binds, key_paths, load_keys, open_store, receiver_config,
+};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
@@ -27,7 +30,7 @@ use crate::graph::auth::TokenProvider;
 use crate::graph::http::{
     EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudgets, RetryPolicy, build_http_client,
 };
-use crate::receiver::{Receiver, RunningReceiver, Verifier};
+use crate::receiver::{EncryptionKeys, Receiver, RunningReceiver, Verifier};
 use crate::secret::COMMAND_TIMEOUT;
 use crate::store::{Store, StoreOptions};
 
@@ -63,11 +66,20 @@ impl CollectorOptions {
     }
 }
 
+/// A profile's key pair and the keeper that must follow it when it rotates.
+struct ProfileKeys {
+    profile: String,
+    keys: Arc<EncryptionKeys>,
+    certificate_path: PathBuf,
+    keeper: KeeperWaker,
+}
+
 /// A started collector.
 pub struct Collector {
     store: Store,
     updates: broadcast::Sender<Update>,
     receivers: Vec<RunningReceiver>,
+    keys: Vec<ProfileKeys>,
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
 }
@@ -100,6 +112,7 @@ impl Collector {
             store,
             updates,
             receivers: Vec::new(),
+            keys: Vec::new(),
             tasks: JoinSet::new(),
             shutdown: CancellationToken::new(),
         };
@@ -141,6 +154,40 @@ impl Collector {
     /// Where each profile's receiver listens, in profile order.
     pub fn receiver_addresses(&self) -> Vec<std::net::SocketAddr> {
         self.receivers.iter().map(|r| r.local_addr).collect()
+    }
+
+    /// Rotates `profile`'s encryption key pair and tells its keeper at once, which moves every
+    /// subscription to the new certificate (delete, create, backfill the gap; Graph cannot
+    /// PATCH a certificate). The previous key stays loaded, so notifications already encrypted
+    /// for it still decrypt. The control socket's "rotate certificate" command calls this.
+    pub async fn rotate_certificate(
+        &self,
+        profile: &str,
+    ) -> Result<CertificateRotation, RotationError> {
+        let Some(entry) = self.keys.iter().find(|entry| entry.profile == profile) else {
+            return Err(RotationError::UnknownProfile {
+                name: profile.to_owned(),
+                known: self
+                    .keys
+                    .iter()
+                    .map(|entry| entry.profile.clone())
+                    .collect(),
+            });
+        };
+        let rotation = rotate_keys(
+            &entry.profile,
+            Arc::clone(&entry.keys),
+            entry.certificate_path.clone(),
+        )
+        .await?;
+        tracing::info!(
+            profile = %rotation.profile,
+            previous = %rotation.previous_id,
+            current = %rotation.current_id,
+            "encryption certificate rotated; the keeper moves the subscriptions to it"
+        );
+        entry.keeper.wake();
+        Ok(rotation)
     }
 
     /// Stops everything: receivers finish the requests in flight (each acknowledged batch is
@@ -235,12 +282,18 @@ impl Collector {
             profile.clone(),
             graph.clone(),
             self.store.clone(),
-            keys,
+            Arc::clone(&keys) as Arc<dyn super::keeper::CertificateSource>,
             clock.clone(),
             self.updates.clone(),
             gaps_tx,
         )
         .with_options(options.keeper.clone());
+        self.keys.push(ProfileKeys {
+            profile: name.clone(),
+            keys: Arc::clone(&keys),
+            certificate_path: key_paths(&profile, &options.data_dir).0,
+            keeper: keeper.waker(),
+        });
         let poller = Poller::new(
             profile,
             graph,

@@ -1,12 +1,16 @@
-//! The subscription keeper: one per profile, it makes sure the tenant-wide Copilot
-//! subscription exists and stays alive, and that every action and its outcome is an [`Event`]
+//! The subscription keeper: one per profile, it makes sure the profile's Copilot
+//! subscriptions exist and stay alive, and that every action and its outcome is an [`Event`]
 //! in the store and an [`Update`] on the broadcast channel.
 //!
-//! What it does (graph-facts §2, §3.1–3.3, §3.6):
+//! It keeps one *unit* per subscribed resource: the tenant-wide resource, or, with
+//! `subscription_scope = "per-user"`, one per user whose Copilot Chat plan is enabled (the
+//! list the poller reads, refreshed periodically: a user who gains the licence gets a
+//! subscription, one who loses it has it deleted). Every unit gets the same treatment:
 //! - **create** `changeType: created` (the only change type Copilot notifications are shown
-//!   with) on [`TENANT_WIDE_RESOURCE`], with `lifecycleNotificationUrl` (mandatory beyond one
-//!   hour), rich data and the receiver's certificate, a fresh 256-bit `clientState`, and the
-//!   longest lifetime Graph allows minus a safety margin;
+//!   with) on its resource, with `lifecycleNotificationUrl` (mandatory beyond one hour), rich
+//!   data and the receiver's certificate, a fresh 256-bit `clientState`, and the longest
+//!   lifetime Graph allows minus a safety margin; creations are spaced in real time so a
+//!   thousand users do not spend the tenant's request budget in one burst;
 //! - **renew** with a PATCH at a random point 50–75 % into each lifetime;
 //! - answer **`reauthorizationRequired`** with a PATCH, which renews and reauthorizes in one
 //!   call, so a reauthorize and a PATCH are never sent within 10 minutes of each other;
@@ -21,15 +25,22 @@
 //!   backfill the gap;
 //! - a failed **handshake** (400 `ValidationError`: the receiver did not answer Graph's
 //!   validation request in 10 s) and every other failure are retried with jittered
-//!   exponential backoff, never in a tight loop.
+//!   exponential backoff, never in a tight loop;
+//! - a subscription whose `encryptionCertificateId` is not the current certificate's is
+//!   **moved to it** (an invariant, checked on restore and whenever [`KeeperWaker::wake`] says
+//!   the keys rotated): Graph cannot PATCH a certificate, and allows one subscription per
+//!   resource and app, so the old one is deleted and a new one created at once, then the gap
+//!   between them backfilled; the previous key stays loaded, so notifications already
+//!   encrypted for the old certificate still decrypt.
 //!
 //! pilotwatch's registry of subscription ids lives in the store; Graph's list is used only to
 //! find the subscription behind a 409. All times come from the injected clock; waits are the
 //! clock's spans converted to real time, so the keeper follows the simulator's `--speed`.
 //!
-//! Files: this one holds the loop and the event plumbing; `establish` (restore, create, adopt,
-//! retire), `upkeep` (renew, lifecycle, gaps, backoff), [`plan`] (pure decisions), `api` (the
-//! `/subscriptions` calls), [`ports`] (store and certificate seams).
+//! Files: this one holds the loop and the event plumbing; `units` (which resources, the
+//! licensed users, scheduling), `establish` (restore, create, adopt, retire), `upkeep` (renew,
+//! lifecycle, gaps, backoff), `rotate` (the certificate invariant), [`plan`] (pure decisions),
+//! `api` (the `/subscriptions` calls), [`ports`] (store and certificate seams).
 //!
 //! Depends on the Graph client, the config profile, the clock, the poller's `Gap`, the store's
 //! record types, the receiver's `LifecycleSignal` and the seams in [`ports`]; never on the
@@ -39,6 +50,8 @@ mod api;
 mod establish;
 pub mod plan;
 pub mod ports;
+mod rotate;
+mod units;
 mod upkeep;
 
 use std::fmt;
@@ -46,16 +59,17 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use self::plan::Desired;
+use self::units::Units;
 use super::poller::{Gap, GapReason};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::http::GraphClient;
-use crate::graph::model::well_known::TENANT_WIDE_RESOURCE;
 use crate::receiver::LifecycleSignal;
 use crate::store::records::{Event, EventKind, KeeperAction, Outcome, SubscriptionRecord};
 
@@ -66,7 +80,7 @@ pub use ports::{CertificateSource, KeeperStore};
 /// documented for `created` only).
 const CHANGE_TYPE: &str = "created";
 
-/// Keeps one profile's tenant-wide subscription alive.
+/// Keeps one profile's Copilot subscriptions alive.
 pub struct Keeper {
     profile: Profile,
     graph: GraphClient,
@@ -76,28 +90,78 @@ pub struct Keeper {
     updates: broadcast::Sender<Update>,
     gaps: mpsc::Sender<Gap>,
     options: KeeperOptions,
+    wake: KeeperWaker,
 }
 
 impl fmt::Debug for Keeper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Keeper")
             .field("profile", &self.profile.name)
+            .field("scope", &self.profile.subscription_scope)
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
-/// What the loop knows between actions.
+/// Makes a running keeper look at its subscriptions' certificate now rather than at its next
+/// timer: call [`KeeperWaker::wake`] after rotating the keys it was given. A wake while the
+/// keeper is busy is kept and seen when it next waits.
+#[derive(Debug, Clone, Default)]
+pub struct KeeperWaker(Arc<Notify>);
+
+impl KeeperWaker {
+    /// Tells the keeper the certificate may have changed.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// The URLs every subscription of the profile notifies.
+#[derive(Debug, Clone)]
+struct Endpoints {
+    notification: String,
+    lifecycle: String,
+}
+
+/// One unit: the subscription kept on one resource, and what the loop knows between actions.
 #[derive(Debug)]
 struct Tracker {
+    /// The subscribed resource.
+    resource: String,
+    /// Registry records for this resource not yet checked with Graph (after a start), or
+    /// `None` once restored.
+    registered: Option<Vec<SubscriptionRecord>>,
     /// The subscription kept alive, once there is one.
     current: Option<SubscriptionRecord>,
-    /// When to act next: create when there is no subscription, else renew.
+    /// When to act next: restore, create when there is no subscription, else renew.
     next_at: DateTime<Utc>,
     /// Consecutive failures, for the backoff.
     failures: u32,
     /// A gap to request once a (new) subscription is in place.
     pending_gap: Option<(DateTime<Utc>, GapReason)>,
+}
+
+impl Tracker {
+    fn new(resource: String, registered: Vec<SubscriptionRecord>, now: DateTime<Utc>) -> Self {
+        Self {
+            resource,
+            registered: Some(registered),
+            current: None,
+            next_at: now,
+            failures: 0,
+            pending_gap: None,
+        }
+    }
+
+    /// True when its next action creates a subscription (plain, or replacing one on an old
+    /// certificate): those are spaced out.
+    fn creates(&self, certificate_id: &str) -> bool {
+        self.registered.is_none()
+            && self
+                .current
+                .as_ref()
+                .is_none_or(|record| record.certificate_id.as_deref() != Some(certificate_id))
+    }
 }
 
 impl Keeper {
@@ -120,6 +184,7 @@ impl Keeper {
             updates,
             gaps,
             options: KeeperOptions::default(),
+            wake: KeeperWaker::default(),
         }
     }
 
@@ -129,53 +194,65 @@ impl Keeper {
         self
     }
 
-    /// Runs until `shutdown`: restores the registry's subscription or creates one, then renews
-    /// it and answers lifecycle signals. A profile without notification URLs records why and
-    /// returns.
+    /// The handle that wakes this keeper after a certificate rotation; take it before
+    /// [`Keeper::run`].
+    pub fn waker(&self) -> KeeperWaker {
+        self.wake.clone()
+    }
+
+    /// Runs until `shutdown`: works out which resources to keep subscriptions on, restores the
+    /// registry's subscriptions or creates them, then renews them, answers lifecycle signals and
+    /// follows certificate rotations and licence changes. A profile without notification URLs
+    /// records why and returns.
     pub async fn run(
         self,
         mut lifecycle: mpsc::Receiver<LifecycleSignal>,
         shutdown: CancellationToken,
     ) {
-        let Some(desired) = self.desired() else {
+        let Some(endpoints) = self.endpoints() else {
             return;
         };
-        let mut tracker = Tracker {
-            current: None,
-            next_at: self.clock.now(),
-            failures: 0,
-            pending_gap: None,
-        };
-        if shutdown
-            .run_until_cancelled(self.restore(&desired, &mut tracker))
-            .await
-            .is_none()
-        {
-            return;
-        }
+        let mut units = Units::new(self.clock.now());
         let mut lifecycle_open = true;
+        let mut next_creation = Instant::now();
         loop {
             let now = self.clock.now();
-            if tracker.next_at <= now {
-                let step = async {
-                    if tracker.current.is_some() {
-                        self.renew(KeeperAction::Renew, &mut tracker).await;
-                    } else {
-                        self.establish(&desired, &mut tracker).await;
-                    }
-                };
-                if shutdown.run_until_cancelled(step).await.is_none() {
+            if units.refresh_due(now) {
+                let refreshed = self.refresh_units(&mut units);
+                if shutdown.run_until_cancelled(refreshed).await.is_none() {
                     return;
                 }
                 continue;
             }
-            let nap = plan::nap(self.clock.real_duration(tracker.next_at - now));
+            let certificate_id = self.certificates.current_certificate_id();
+            let may_create = Instant::now() >= next_creation;
+            if let Some(tracker) = units.due(now, &certificate_id, may_create) {
+                let creates = tracker.creates(&certificate_id);
+                let acted = self.act(&endpoints, tracker);
+                if shutdown.run_until_cancelled(acted).await.is_none() {
+                    return;
+                }
+                if creates {
+                    next_creation = Instant::now() + self.options.create_spacing;
+                }
+                continue;
+            }
+            let until_due = self.clock.real_duration(units.next_wake(now) - now);
+            let mut wait = plan::nap(until_due);
+            if units.creation_waiting(now, &certificate_id) {
+                wait = wait.min(
+                    next_creation
+                        .saturating_duration_since(Instant::now())
+                        .max(plan::MIN_NAP),
+                );
+            }
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(nap) => {}
+                () = tokio::time::sleep(wait) => {}
+                () = self.wake.0.notified() => self.certificate_changed(&mut units),
                 signal = lifecycle.recv(), if lifecycle_open => match signal {
                     Some(signal) => {
-                        let handled = self.on_lifecycle(signal, &mut tracker);
+                        let handled = self.on_lifecycle(signal, &mut units);
                         if shutdown.run_until_cancelled(handled).await.is_none() {
                             return;
                         }
@@ -186,9 +263,25 @@ impl Keeper {
         }
     }
 
-    /// The subscription the configuration asks for, or `None` (recorded) when the profile has
-    /// no URL Graph could notify.
-    fn desired(&self) -> Option<Desired> {
+    /// One due action of one unit.
+    async fn act(&self, endpoints: &Endpoints, tracker: &mut Tracker) {
+        let desired = self.desired(endpoints, &tracker.resource);
+        if let Some(registered) = tracker.registered.take() {
+            self.restore(registered, &desired, tracker).await;
+            return;
+        }
+        match &tracker.current {
+            None => self.establish(&desired, tracker).await,
+            Some(record) if record.certificate_id.as_deref() != Some(&desired.certificate_id) => {
+                self.replace_for_certificate(&desired, tracker).await;
+            }
+            Some(_) => self.renew(KeeperAction::Renew, tracker).await,
+        }
+    }
+
+    /// The profile's notification URLs, or `None` (recorded) when it has none Graph could
+    /// notify.
+    fn endpoints(&self) -> Option<Endpoints> {
         let urls = self
             .profile
             .notification_url
@@ -205,12 +298,21 @@ impl Keeper {
             );
             return None;
         };
-        Some(Desired {
-            resource: TENANT_WIDE_RESOURCE.to_owned(),
-            notification_url: notification.to_string(),
-            lifecycle_url: lifecycle.to_string(),
-            certificate_id: self.certificates.current_certificate_id(),
+        Some(Endpoints {
+            notification: notification.to_string(),
+            lifecycle: lifecycle.to_string(),
         })
+    }
+
+    /// What the subscription on `resource` must look like now (the certificate is read anew:
+    /// it may have rotated).
+    fn desired(&self, endpoints: &Endpoints, resource: &str) -> Desired {
+        Desired {
+            resource: resource.to_owned(),
+            notification_url: endpoints.notification.clone(),
+            lifecycle_url: endpoints.lifecycle.clone(),
+            certificate_id: self.certificates.current_certificate_id(),
+        }
     }
 
     /// Writes a registry record; a store failure is recorded, and the keeper carries on with

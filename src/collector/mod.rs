@@ -13,8 +13,10 @@ pub mod engine;
 pub mod keeper;
 pub mod poller;
 pub mod ports;
+pub mod rotation;
 mod setup;
 pub mod update;
 
 pub use engine::{Collector, CollectorOptions};
-pub use setup::{CollectorError, DEFAULT_RECEIVER_BIND};
+pub use rotation::{CertificateRotation, RotationError};
+pub use setup::{CollectorError, DEFAULT_RECEIVER_BIND, key_paths};

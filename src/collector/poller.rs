@@ -52,7 +52,7 @@ use crate::store::StoreError;
 pub use options::{PollError, PollOptions};
 pub use ports::PollerStore;
 pub use report::{Gap, GapReason, PollKind, PollReport, UserFailure};
-pub use users::has_copilot;
+pub use users::{has_copilot, licensed_users};
 
 /// Reads one profile's Copilot interactions from the export API.
 pub struct Poller {

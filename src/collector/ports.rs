@@ -85,9 +85,7 @@ impl Ledger for ProfileLedger {
             .store
             .subscriptions()
             .get(subscription_id)?
-            .filter(|record| {
-                record.profile == self.profile && record.state == SubscriptionState::Active
-            })
+            .filter(|record| record.profile == self.profile && still_delivers(record.state))
             .map(|record| SecretString::from(record.client_state.expose().to_owned())))
     }
 
@@ -125,6 +123,17 @@ impl Ledger for ProfileLedger {
     fn append_lifecycle(&self, event: &Event) -> Result<(), StoreError> {
         self.store.events().append(event).map(drop)
     }
+}
+
+/// True for a subscription whose notifications may still arrive: an active one, or one the
+/// keeper replaced (a certificate rotation, a changed configuration) whose deliveries Graph may
+/// still be retrying (up to four hours, graph-facts §3.5). Its `clientState` is a secret only
+/// pilotwatch and Graph know, so honouring it stays safe; removed and deleted ones are not.
+fn still_delivers(state: SubscriptionState) -> bool {
+    matches!(
+        state,
+        SubscriptionState::Active | SubscriptionState::Replaced
+    )
 }
 
 impl KeeperStore for Store {

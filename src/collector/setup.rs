@@ -113,6 +113,20 @@ pub(super) async fn load_keys(
     data_dir: &Path,
     clock: SharedClock,
 ) -> Result<EncryptionKeys, CollectorError> {
+    let (certificate, key) = key_paths(profile, data_dir);
+    let name = profile.name.clone();
+    tokio::task::spawn_blocking(move || EncryptionKeys::load_or_generate(&certificate, &key, clock))
+        .await
+        .map_err(|error| CollectorError::Task(error.to_string()))?
+        .map_err(|source| CollectorError::Keys {
+            profile: name,
+            source,
+        })
+}
+
+/// Where `profile`'s certificate and private key live: its configured files, else
+/// `DATA_DIR/keys/NAME.{crt,key}`.
+pub fn key_paths(profile: &Profile, data_dir: &Path) -> (PathBuf, PathBuf) {
     let keys_dir = data_dir.join("keys");
     let certificate = profile
         .encryption_certificate
@@ -122,14 +136,7 @@ pub(super) async fn load_keys(
         .encryption_key
         .clone()
         .unwrap_or_else(|| keys_dir.join(format!("{}.key", profile.name)));
-    let name = profile.name.clone();
-    tokio::task::spawn_blocking(move || EncryptionKeys::load_or_generate(&certificate, &key, clock))
-        .await
-        .map_err(|error| CollectorError::Task(error.to_string()))?
-        .map_err(|source| CollectorError::Keys {
-            profile: name,
-            source,
-        })
+    (certificate, key)
 }
 
 /// The receiver for a profile: its bind address, and the paths of its notification URLs (so a

@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use crate::cli::ServeArgs;
 use crate::clock::{SharedClock, SystemClock};
 use crate::collector::{Collector, CollectorError, CollectorOptions};
-use crate::config::{Cloud, Config, ConfigError, Paths, Profile, Thresholds};
+use crate::config::{Cloud, Config, ConfigError, Paths, Profile, SubscriptionScope, Thresholds};
 use crate::secret::{SecretError, SecretSource, default_secret_path, store_secret_file};
 use crate::sim::scenario::{Scenario, ScenarioError};
 use crate::sim::{self, RunningSim, SimError, SimOptions};
@@ -187,6 +187,7 @@ pub fn sim_profile(
         encryption_certificate: None,
         encryption_key: None,
         store_bodies: false,
+        subscription_scope: SubscriptionScope::Tenant,
         secret_expires: None,
         thresholds: Thresholds::default(),
     })

@@ -18,9 +18,11 @@ use crate::private_file::write_private_atomically;
 
 mod cloud;
 mod profile;
+mod scope;
 
 pub use cloud::Cloud;
 pub use profile::{Profile, Thresholds};
+pub use scope::SubscriptionScope;
 
 /// The application's directory name under each XDG base directory.
 const APP_DIR: &str = "pilotwatch";

@@ -14,6 +14,7 @@ use url::Url;
 use crate::secret::SecretSource;
 
 use super::ConfigError;
+use super::SubscriptionScope;
 use super::cloud::*;
 
 /// One tenant and app registration to watch.
@@ -52,6 +53,10 @@ pub struct Profile {
     /// Keep interaction bodies in the store; off by default (metadata only).
     #[serde(default)]
     pub store_bodies: bool,
+    /// Keep one tenant-wide Copilot subscription (`"tenant"`, the default) or one per
+    /// licensed user (`"per-user"`).
+    #[serde(default, skip_serializing_if = "SubscriptionScope::is_default")]
+    pub subscription_scope: SubscriptionScope,
     /// The secret's expiry as the operator knows it, for when Graph cannot tell
     /// (the app may lack the permission to read its own credentials).
     #[serde(default, with = "opt_date", skip_serializing_if = "Option::is_none")]
@@ -310,6 +315,7 @@ impl Profile {
             encryption_certificate: None,
             encryption_key: None,
             store_bodies: false,
+            subscription_scope: SubscriptionScope::Tenant,
             secret_expires: None,
             thresholds: Thresholds::default(),
         }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use pilotwatch::clock::SharedClock;
 use pilotwatch::collector::keeper::CertificateSource;
-use pilotwatch::config::{Cloud, Profile};
+use pilotwatch::config::{Cloud, Profile, SubscriptionScope};
 use pilotwatch::graph::auth::{TokenProvider, token_endpoint};
 use pilotwatch::graph::http::{EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudget, RetryPolicy};
 use pilotwatch::graph::model::ChangeNotificationCollection;
@@ -206,6 +206,7 @@ pub fn profile(sim: &TestSim, receiver: Option<&TestReceiver>) -> Profile {
         encryption_certificate: None,
         encryption_key: None,
         store_bodies: false,
+        subscription_scope: SubscriptionScope::Tenant,
         secret_expires: None,
         thresholds: Default::default(),
     }

@@ -2,7 +2,8 @@
 //! `GET /subscriptions/{id}`), creating one (`POST /subscriptions`), the 409 path (resume our
 //! own; delete one that notifies our URL but whose `clientState` is unknown; never touch one
 //! that notifies another deployment's URL), and retiring subscriptions that no longer serve
-//! the configuration (a lifecycle URL or certificate cannot be PATCHed, graph-facts §3.1).
+//! the configuration (a lifecycle URL cannot be PATCHed, graph-facts §3.1; one on an older
+//! certificate is left to `rotate`).
 //!
 //! Part of the keeper; uses its seams and `api`, never the poller's internals.
 
@@ -18,21 +19,16 @@ use crate::store::records::{
 };
 
 impl Keeper {
-    /// Picks up the registry's active subscription after a restart, checking it with Graph.
-    pub(super) async fn restore(&self, desired: &Desired, tracker: &mut Tracker) {
-        let mut active = match self.store.active_subscriptions(&self.profile.name) {
-            Ok(active) => active,
-            Err(error) => {
-                self.note(
-                    KeeperAction::Verify,
-                    Outcome::Failed,
-                    format!("cannot read the subscription registry ({error}); creating a subscription as if none existed"),
-                );
-                return;
-            }
-        };
-        active.sort_by_key(|record| std::cmp::Reverse(record.created_at));
-        let mut records = active.into_iter();
+    /// Picks up the registry's subscription on this unit's resource after a restart, checking
+    /// it with Graph; older duplicates are retired.
+    pub(super) async fn restore(
+        &self,
+        mut registered: Vec<SubscriptionRecord>,
+        desired: &Desired,
+        tracker: &mut Tracker,
+    ) {
+        registered.sort_by_key(|record| std::cmp::Reverse(record.created_at));
+        let mut records = registered.into_iter();
         let Some(mut record) = records.next() else {
             return;
         };
@@ -40,12 +36,31 @@ impl Keeper {
             self.retire(
                 extra,
                 SubscriptionState::Replaced,
-                "a newer subscription is registered for this profile",
+                "a newer subscription is registered for this resource",
             )
             .await;
         }
         match api::get(&self.graph, &record.id).await {
             Ok(found) => {
+                if plan::only_certificate_differs(&record, desired) {
+                    // The keys rotated while pilotwatch was stopped: keep it until the
+                    // replacement is in place (the loop does that at once).
+                    record.expires_at = found.expiration_date_time;
+                    self.save(&record);
+                    self.note(
+                        KeeperAction::Verify,
+                        Outcome::Succeeded,
+                        format!(
+                            "resumed subscription {} from the registry; it encrypts for certificate {} but the current one is {}, so it is moved to it now",
+                            record.id,
+                            record.certificate_id.as_deref().unwrap_or("(none)"),
+                            desired.certificate_id
+                        ),
+                    );
+                    tracker.next_at = self.clock.now();
+                    tracker.current = Some(record);
+                    return;
+                }
                 if let Some(why) = plan::mismatch(&record, desired) {
                     let from = self.gap_from(record.created_at);
                     self.retire(record, SubscriptionState::Replaced, &why).await;

@@ -14,6 +14,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 
+use crate::collector::poller::window::path_segment;
 use crate::graph::model::well_known::{MAX_SUBSCRIPTION_MINUTES, MIN_SUBSCRIPTION_MINUTES};
 use crate::store::records::SubscriptionRecord;
 
@@ -57,6 +58,13 @@ pub struct KeeperOptions {
     /// How far back a `missed` event makes the poller look: Graph retries a delivery for up
     /// to four hours (§3.5), so anything lost was created within that window.
     pub missed_lookback: Duration,
+    /// Per-user scope: the licensed-user list is read again after this long, so users who
+    /// gained a licence get a subscription and users who lost it have theirs deleted.
+    pub users_refresh_every: Duration,
+    /// Real time between two subscription creations: with one subscription per user a
+    /// start-up (or a certificate rotation) would otherwise spend the tenant's request budget,
+    /// shared with the poller, on a burst of creations and their validation handshakes.
+    pub create_spacing: StdDuration,
 }
 
 impl Default for KeeperOptions {
@@ -68,6 +76,8 @@ impl Default for KeeperOptions {
             retry_max: Duration::minutes(30),
             gap_overlap: Duration::minutes(15),
             missed_lookback: Duration::hours(4),
+            users_refresh_every: Duration::hours(1),
+            create_spacing: StdDuration::from_millis(200),
         }
     }
 }
@@ -212,6 +222,29 @@ pub fn mismatch(record: &SubscriptionRecord, desired: &Desired) -> Option<String
     None
 }
 
+/// The per-user resource for `user_id` (graph-facts §2), the id escaped as one path segment.
+pub fn user_resource(user_id: &str) -> String {
+    format!(
+        "/copilot/users/{}/interactionHistory/getAllEnterpriseInteractions",
+        path_segment(user_id)
+    )
+}
+
+/// The key two spellings of one resource share (see [`same_resource`]).
+pub fn resource_key(resource: &str) -> String {
+    resource.trim_start_matches('/').to_ascii_lowercase()
+}
+
+/// True when the only thing wrong with `record` for `desired` is its certificate: it is moved
+/// to the current one by a certificate rotation rather than retired as misconfigured.
+pub fn only_certificate_differs(record: &SubscriptionRecord, desired: &Desired) -> bool {
+    let same_certificate = Desired {
+        certificate_id: record.certificate_id.clone().unwrap_or_default(),
+        ..desired.clone()
+    };
+    mismatch(record, desired).is_some() && mismatch(record, &same_certificate).is_none()
+}
+
 /// Resource paths compare without the leading `/` and case-insensitively (Graph echoes what
 /// was sent; the documentation writes both forms).
 pub fn same_resource(a: &str, b: &str) -> bool {
@@ -344,6 +377,44 @@ mod tests {
             now,
             "never in the future"
         );
+    }
+
+    #[test]
+    fn per_user_resources_escape_the_id_and_share_a_key_with_other_spellings() {
+        let resource = user_resource("6e1f3f4a-0000-4000-8000-000000000001");
+        assert_eq!(
+            resource,
+            "/copilot/users/6e1f3f4a-0000-4000-8000-000000000001/interactionHistory/getAllEnterpriseInteractions"
+        );
+        assert_eq!(
+            resource_key(&resource),
+            resource_key(
+                "copilot/users/6E1F3F4A-0000-4000-8000-000000000001/interactionhistory/getallenterpriseinteractions"
+            )
+        );
+        assert!(user_resource("a/b?c").contains("/copilot/users/a%2Fb%3Fc/"));
+    }
+
+    #[test]
+    fn a_certificate_change_alone_is_told_from_other_differences() {
+        let subscription = record();
+        let desired = Desired {
+            resource: subscription.resource.clone(),
+            notification_url: subscription.notification_url.clone(),
+            lifecycle_url: "https://n.test/lifecycle".into(),
+            certificate_id: "cert-2".into(),
+        };
+        assert!(only_certificate_differs(&subscription, &desired));
+        let moved = Desired {
+            notification_url: "https://other.test/notify".into(),
+            ..desired.clone()
+        };
+        assert!(!only_certificate_differs(&subscription, &moved));
+        let same = Desired {
+            certificate_id: "cert-1".into(),
+            ..desired
+        };
+        assert!(!only_certificate_differs(&subscription, &same));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use super::api;
 use super::plan::{self, ChallengeResponse};
+use super::units::Units;
 use super::{Keeper, Tracker, span};
 use crate::collector::poller::{Gap, GapReason};
 use crate::graph::model::LifecycleEvent;
@@ -61,27 +62,29 @@ impl Keeper {
         }
     }
 
-    /// Acts on one lifecycle notification.
-    pub(super) async fn on_lifecycle(&self, signal: LifecycleSignal, tracker: &mut Tracker) {
+    /// Acts on one lifecycle notification, for the unit keeping its subscription.
+    pub(super) async fn on_lifecycle(&self, signal: LifecycleSignal, units: &mut Units) {
         if signal.profile != self.profile.name {
             tracing::debug!(profile = %signal.profile, "lifecycle signal for another profile ignored");
             return;
         }
-        let name = lifecycle_event_name(signal.event);
-        let current = tracker
-            .current
-            .as_ref()
-            .filter(|record| record.id == signal.subscription_id)
-            .cloned();
         self.note_lifecycle(
             &signal,
             format!(
-                "Graph sent {name} for subscription {}",
+                "Graph sent {} for subscription {}",
+                lifecycle_event_name(signal.event),
                 signal.subscription_id
             ),
         );
-        match (signal.event, current) {
-            (LifecycleEvent::ReauthorizationRequired, Some(record)) => {
+        let Some(tracker) = units.by_subscription(&signal.subscription_id) else {
+            self.on_unknown_lifecycle(&signal);
+            return;
+        };
+        let Some(record) = tracker.current.clone() else {
+            return;
+        };
+        match signal.event {
+            LifecycleEvent::ReauthorizationRequired => {
                 match plan::challenge_response(&record, self.clock.now()) {
                     ChallengeResponse::Patch => {
                         self.renew(KeeperAction::Reauthorize, tracker).await
@@ -93,14 +96,14 @@ impl Keeper {
                     ),
                 }
             }
-            (LifecycleEvent::SubscriptionRemoved, Some(record)) => {
+            LifecycleEvent::SubscriptionRemoved => {
                 self.lost(
                     record,
                     tracker,
                     "was removed by Graph (subscriptionRemoved)",
                 );
             }
-            (LifecycleEvent::Missed, Some(record)) => {
+            LifecycleEvent::Missed => {
                 let now = self.clock.now();
                 let from = self
                     .gap_from(record.created_at)
@@ -108,26 +111,7 @@ impl Keeper {
                     .max(record.created_at - self.options.gap_overlap);
                 self.request_gap(from, GapReason::Missed);
             }
-            (LifecycleEvent::SubscriptionRemoved, None) => {
-                if let Ok(Some(mut old)) = self.store.subscription(&signal.subscription_id)
-                    && old.profile == self.profile.name
-                    && old.state == SubscriptionState::Active
-                {
-                    old.state = SubscriptionState::Removed;
-                    self.save(&old);
-                }
-            }
-            (event, None) => self.note(
-                KeeperAction::Reauthorize,
-                Outcome::Skipped,
-                format!(
-                    "{} for {} ignored: it is not the subscription pilotwatch keeps for profile {}",
-                    lifecycle_event_name(event),
-                    signal.subscription_id,
-                    self.profile.name
-                ),
-            ),
-            (LifecycleEvent::Unknown, Some(record)) => self.note(
+            LifecycleEvent::Unknown => self.note(
                 KeeperAction::Reauthorize,
                 Outcome::Skipped,
                 format!(
@@ -136,6 +120,31 @@ impl Keeper {
                 ),
             ),
         }
+    }
+
+    /// A lifecycle notification for a subscription no unit keeps: a removal is noted in the
+    /// registry, anything else is recorded as ignored.
+    fn on_unknown_lifecycle(&self, signal: &LifecycleSignal) {
+        if signal.event == LifecycleEvent::SubscriptionRemoved {
+            if let Ok(Some(mut old)) = self.store.subscription(&signal.subscription_id)
+                && old.profile == self.profile.name
+                && old.state == SubscriptionState::Active
+            {
+                old.state = SubscriptionState::Removed;
+                self.save(&old);
+            }
+            return;
+        }
+        self.note(
+            KeeperAction::Reauthorize,
+            Outcome::Skipped,
+            format!(
+                "{} for {} ignored: it is not a subscription pilotwatch keeps for profile {}",
+                lifecycle_event_name(signal.event),
+                signal.subscription_id,
+                self.profile.name
+            ),
+        );
     }
 
     /// The subscription is gone: mark it, create a new one at once, backfill afterwards.

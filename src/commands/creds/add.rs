@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use secrecy::zeroize::Zeroizing;
 
 use crate::cli::{CloudName, CredsAddArgs};
-use crate::config::{Cloud, Config, Profile, Thresholds};
+use crate::config::{Cloud, Config, Profile, SubscriptionScope, Thresholds};
 use crate::graph::auth::AccessToken;
 use crate::private_file::write_private_atomically;
 use crate::secret::{SecretError, SecretSource, default_secret_path, store_secret_file};
@@ -256,6 +256,8 @@ fn build_profile(
         encryption_certificate: previous.and_then(|p| p.encryption_certificate.clone()),
         encryption_key: previous.and_then(|p| p.encryption_key.clone()),
         store_bodies: previous.is_some_and(|p| p.store_bodies),
+        subscription_scope: previous
+            .map_or_else(SubscriptionScope::default, |p| p.subscription_scope),
         secret_expires: args.secret_expires,
         thresholds: previous.map_or_else(Thresholds::default, |p| p.thresholds.clone()),
     }

@@ -103,6 +103,11 @@ pub enum KeeperAction {
     Delete,
     /// Asked the poller to backfill a gap.
     RequestBackfill,
+    /// Moved a subscription to the current encryption certificate (Graph cannot PATCH
+    /// `encryptionCertificate`, so the subscription is replaced).
+    RotateCertificate,
+    /// Read the licensed users a per-user scope keeps subscriptions for.
+    ReadUsers,
 }
 
 /// How an action went. The event's message says why it failed or was skipped.
@@ -169,6 +174,22 @@ mod tests {
         assert_eq!(json["kind"]["action"], "reauthorize");
         assert_eq!(json["kind"]["outcome"], "failed");
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+    }
+
+    #[test]
+    fn newer_keeper_actions_have_kebab_case_names() {
+        assert_eq!(
+            serde_json::to_value(KeeperAction::RotateCertificate).unwrap(),
+            "rotate-certificate"
+        );
+        assert_eq!(
+            serde_json::to_value(KeeperAction::ReadUsers).unwrap(),
+            "read-users"
+        );
+        assert_eq!(
+            serde_json::from_str::<KeeperAction>("\"request-backfill\"").unwrap(),
+            KeeperAction::RequestBackfill
+        );
     }
 
     #[test]
