@@ -12,6 +12,10 @@ pub mod facts;
 mod finding;
 mod ladder;
 pub mod render;
+#[cfg(test)]
+mod test_facts;
+#[cfg(test)]
+mod tests;
 pub mod thresholds;
 
 use chrono::{DateTime, Utc};
