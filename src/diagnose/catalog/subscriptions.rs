@@ -367,10 +367,11 @@ fn removed(facts: &SubscriptionFacts, now: DateTime<Utc>) -> Option<Finding> {
         .lifecycle
         .iter()
         .find(|event| event.event == SUBSCRIPTION_REMOVED)?;
+    // Any other live subscription replaces the removed one (the registry may still list it).
     let recreated = facts
         .active
         .iter()
-        .find(|s| s.created_at >= event.at && s.expires_at > now);
+        .find(|s| s.id != event.subscription_id && s.expires_at > now);
     let mut evidence = vec![format!(
         "Graph sent subscriptionRemoved for {} at {} ({})",
         event.subscription_id,
