@@ -19,6 +19,10 @@ use crate::graph::model::well_known::CHANGE_TRACKING_APP_ID;
 use crate::severity::Severity;
 use crate::store::records::{DecryptFailure, RejectReason, TokenRejection};
 
+/// Within this many seconds the local clock agrees with the identity platform's, so expired
+/// tokens are not its fault (chosen: well inside the receiver's 5-minute leeway).
+const CLOCK_AGREES_SECONDS: i64 = 60;
+
 /// The authenticity findings.
 pub(super) fn findings(facts: &Facts, _now: DateTime<Utc>) -> Vec<Finding> {
     let Some(delivery) = &facts.delivery else {
@@ -164,15 +168,37 @@ fn tokens_invalid(facts: &Facts, delivery: &DeliveryFacts) -> Option<Finding> {
             .credentials
             .as_ref()
             .and_then(|report| report.clock_skew.skew_seconds);
-        if let Some(skew) = skew {
-            evidence.push(format!(
-                "the local clock differs from the identity platform's by {skew} s"
-            ));
+        match skew {
+            Some(skew) if skew.abs() < CLOCK_AGREES_SECONDS => {
+                evidence.push(format!(
+                    "the local clock agrees with the identity platform's ({skew} s apart)"
+                ));
+                causes.push(
+                    "tokens judged expired or not yet valid while the clock is right are stale: \
+                     old notifications replayed to the endpoint"
+                        .to_owned(),
+                );
+                fix.push(
+                    "Treat them as replayed: they are kept out. Find their source in the reverse \
+                     proxy's logs."
+                        .to_owned(),
+                );
+            }
+            _ => {
+                if let Some(skew) = skew {
+                    evidence.push(format!(
+                        "the local clock differs from the identity platform's by {skew} s"
+                    ));
+                }
+                causes.push(
+                    "tokens judged expired or not yet valid usually mean the local clock is off"
+                        .to_owned(),
+                );
+                fix.push(
+                    "Synchronise the clock (NTP: timedatectl status, chronyc tracking).".to_owned(),
+                );
+            }
         }
-        causes.push(
-            "tokens judged expired or not yet valid usually mean the local clock is off".to_owned(),
-        );
-        fix.push("Synchronise the clock (NTP: timedatectl status, chronyc tracking).".to_owned());
     }
     if failed(TokenRejection::WrongAudience) {
         causes.push(
@@ -220,8 +246,8 @@ fn tokens_invalid(facts: &Facts, delivery: &DeliveryFacts) -> Option<Finding> {
         since: None,
         cause: format!(
             "Every validation token must be unexpired, signed by the Microsoft identity \
-             platform, addressed to this app and issued to the Change Tracking app; here {}.",
-            causes.join("; ")
+             platform, addressed to this app and issued to the Change Tracking app. Here {}.",
+            causes.join("; and ")
         ),
         fix,
     })

@@ -2,10 +2,9 @@
 //! (429s) and an outage (5xx or timeouts). Both say plainly that the fault is not the
 //! operator's, and carry the `request-id` Microsoft support asks for (graph-facts §8).
 //!
-//! Depends on the facts and finding types, the thresholds and `creds::stamp`; pure.
+//! Depends on the facts and finding types and the thresholds; pure.
 
 use super::text::{count, percent, share};
-use crate::creds::stamp;
 use crate::diagnose::facts::GraphTraffic;
 use crate::diagnose::thresholds::{FAILED_MINIMUM, FAILED_SHARE, THROTTLED_SHARE};
 use crate::diagnose::{Finding, FindingCode};
@@ -19,7 +18,7 @@ pub(super) fn findings(traffic: &GraphTraffic) -> Vec<Finding> {
         .collect()
 }
 
-/// The window's totals, when and the request-id, one line each.
+/// The window's totals and the request-id, one line each (the finding's `since` says when).
 fn evidence(traffic: &GraphTraffic, n: u64, answered: &str) -> Vec<String> {
     let mut lines = vec![format!(
         "{n} of {} in the last {} minutes {answered} ({})",
@@ -27,9 +26,6 @@ fn evidence(traffic: &GraphTraffic, n: u64, answered: &str) -> Vec<String> {
         traffic.window_minutes,
         percent(share(n, traffic.requests))
     )];
-    if let Some(since) = traffic.trouble_since {
-        lines.push(format!("since {}", stamp(since)));
-    }
     if let Some(id) = &traffic.last_request_id {
         lines.push(format!("latest request-id: {id}"));
     }

@@ -1,22 +1,28 @@
 //! The few ways findings write numbers and spans of time, so every finding says "12.5 %",
 //! "2.95 s" and "1h 5m" the same way. Moments are written with [`crate::creds::stamp`].
 //!
-//! Pure; depends on `humantime` for spans only.
-
-use std::time::Duration as StdDuration;
+//! Pure; depends on nothing but `chrono`.
 
 use chrono::{DateTime, Duration, Utc};
 
-/// A span rounded to the minute (to the second below one minute), e.g. `2h 15m`, `40s`;
-/// `0s` for a negative span.
+/// A span in its two largest units, e.g. `3d 2h`, `2h 15m`, `40m`, `40s`; `0s` for a
+/// negative span.
 pub(super) fn span(span: Duration) -> String {
-    let seconds = u64::try_from(span.num_seconds()).unwrap_or(0);
-    let rounded = if seconds >= 60 {
-        seconds - seconds % 60
-    } else {
-        seconds
-    };
-    humantime::format_duration(StdDuration::from_secs(rounded)).to_string()
+    let total = span.num_seconds().max(0);
+    let (days, hours, minutes, seconds) = (
+        total / 86_400,
+        total / 3_600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds}s"),
+        (0, 0, _) => format!("{minutes}m"),
+        (0, _, 0) => format!("{hours}h"),
+        (0, _, _) => format!("{hours}h {minutes}m"),
+        (_, 0, _) => format!("{days}d"),
+        _ => format!("{days}d {hours}h"),
+    }
 }
 
 /// How long ago `at` was, as of `now`: `15m ago`.
@@ -66,6 +72,10 @@ mod tests {
         assert_eq!(span(Duration::seconds(40)), "40s");
         assert_eq!(span(Duration::seconds(8_159)), "2h 15m");
         assert_eq!(span(Duration::seconds(-5)), "0s");
+        assert_eq!(span(Duration::minutes(40)), "40m");
+        assert_eq!(span(Duration::hours(3)), "3h");
+        assert_eq!(span(Duration::days(3)), "3d");
+        assert_eq!(span(Duration::hours(74)), "3d 2h");
         assert_eq!(seconds(2.954), "2.95 s");
         assert_eq!(seconds(3_900.0), "1h 5m");
         assert_eq!(percent(0.125), "12.5 %");

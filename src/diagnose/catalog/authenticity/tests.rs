@@ -85,7 +85,15 @@ fn invalid_tokens_say_which_check_and_hint_at_the_clock() {
         d.rejected.insert(RejectReason::TokensInvalid, 5);
         d.token_failures.insert(TokenRejection::Expired, 5);
     });
-    let finding = one(build.clone(), FindingCode::ValidationTokensInvalid);
+    let mut skewed = crate::creds::test_facts::healthy();
+    skewed.server_date = Some(crate::creds::ServerClock {
+        server: now(),
+        local: now() - chrono::Duration::minutes(9),
+    });
+    let finding = one(
+        build.clone().credentials(&skewed),
+        FindingCode::ValidationTokensInvalid,
+    );
     assert_eq!(
         finding.severity,
         Severity::Warning,
@@ -97,7 +105,18 @@ fn invalid_tokens_say_which_check_and_hint_at_the_clock() {
             .iter()
             .any(|l| l.starts_with("expired: 5 tokens"))
     );
+    assert!(
+        finding
+            .evidence
+            .iter()
+            .any(|l| l.contains("differs") && l.contains("540 s"))
+    );
     assert!(finding.fix[0].contains("NTP"));
+
+    // With the clock right, expired tokens are stale: replayed.
+    let finding = one(build.clone(), FindingCode::ValidationTokensInvalid);
+    assert!(finding.evidence.iter().any(|l| l.contains("agrees")));
+    assert!(finding.cause.contains("replayed"), "{}", finding.cause);
 
     let nothing_through = build.delivery(|d| {
         d.accepted = 0;
