@@ -98,7 +98,8 @@ fn push_path_broken(
         code: FindingCode::PushPathBroken,
         severity: Severity::Critical,
         title: format!(
-            "no notifications for {PUSH_SILENCE_MINUTES}+ minutes while the export API shows new interactions"
+            "no notifications for {PUSH_SILENCE_MINUTES}+ minutes while the export API shows new \
+             interactions"
         ),
         evidence,
         since: silent_since,
@@ -178,7 +179,8 @@ fn endpoint_slow(delivery: &DeliveryFacts) -> Option<Finding> {
     )];
     if let Some(share) = delivery.ack_slow_share {
         evidence.push(format!(
-            "{} of answers in the last 10 minutes were slower than {} (Graph's slow state begins above {})",
+            "{} of answers in the last 10 minutes were slower than {} (Graph's slow state \
+             begins above {})",
             percent(share),
             seconds(GRAPH_SLOW_ACK_SECONDS),
             percent(SLOW_STATE_SHARE)
