@@ -65,6 +65,8 @@ pub struct SubscriptionFacts {
     /// The resource the profile's subscriptions are for (the tenant-wide Copilot resource, or
     /// per-user resources).
     pub resource: String,
+    /// The profile's notification URL, as configured (what Graph's validation handshake calls).
+    pub notification_url: Option<String>,
     /// Whether the profile has a lifecycle notification URL configured.
     pub lifecycle_url_configured: bool,
     /// Live subscriptions (registry entries in the active state, or Graph's list in direct mode).

@@ -13,6 +13,10 @@ mod finding;
 mod ladder;
 pub mod nagios;
 pub mod render;
+#[cfg(test)]
+mod test_facts;
+#[cfg(test)]
+mod tests;
 pub mod thresholds;
 
 use chrono::{DateTime, Utc};

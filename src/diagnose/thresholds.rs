@@ -47,3 +47,19 @@ pub const FAILED_MINIMUM: u64 = 3;
 /// Interactions held at or beyond this share of the count limit, while the oldest is younger
 /// than the age limit, means the count limit is discarding history early (chosen).
 pub const RETENTION_PRESSURE_SHARE: f64 = 0.95;
+
+/// Graph retries a notification it could not deliver for up to this many hours (graph-facts
+/// §3.5): reauthorizing within it recovers notifications held back by an expired access token.
+pub const GRAPH_RETRY_HOURS: i64 = 4;
+
+/// Graph requires a lifecycle notification URL on a Copilot subscription whose expiry is more
+/// than this many minutes away (graph-facts §2).
+pub const LIFECYCLE_URL_REQUIRED_BEYOND_MINUTES: i64 = 60;
+
+/// Renewals or reauthorizations failing this many times in a row are critical; fewer are a
+/// warning, since the keeper retries (chosen).
+pub const KEEPER_FAILURES_CRITICAL: u32 = 3;
+
+/// Graph's request timeout for retried deliveries (graph-facts §3.5): an acknowledgement
+/// slower than this counts towards the "drop" state.
+pub const GRAPH_RETRY_TIMEOUT_SECONDS: f64 = 10.0;

@@ -5,18 +5,33 @@
 //!
 //! Depends on `facts` and `finding` only.
 
+mod authenticity;
 mod credentials;
+mod delivery;
+mod graph_side;
+mod store;
+mod subscriptions;
+mod text;
 
 use chrono::{DateTime, Utc};
 
 use super::{Facts, Finding};
 
 /// Every finding for `facts` as of `now`, one per code.
-pub(super) fn findings(facts: &Facts, _now: DateTime<Utc>) -> Vec<Finding> {
+pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
     let mut all = Vec::new();
     if let Some(report) = &facts.credentials {
         all.extend(credentials::findings(report));
     }
+    if let Some(subscriptions) = &facts.subscriptions {
+        all.extend(subscriptions::findings(subscriptions, now));
+    }
+    all.extend(delivery::findings(facts, now));
+    all.extend(authenticity::findings(facts, now));
+    if let Some(traffic) = &facts.graph {
+        all.extend(graph_side::findings(traffic));
+    }
+    all.extend(store::findings(&facts.source, facts.store.as_ref(), now));
     merge(all)
 }
 
