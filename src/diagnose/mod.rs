@@ -47,6 +47,23 @@ pub struct Diagnosis {
     pub ladder: Ladder,
 }
 
+/// One profile's verdict with the facts it was drawn from: what the collector publishes and
+/// `check`, `/metrics` and the TUI read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileVerdict {
+    /// What the verdict was drawn from.
+    pub facts: Facts,
+    /// The verdict.
+    pub diagnosis: Diagnosis,
+}
+
+/// Where the current verdicts come from (a running collector); implemented by the collector,
+/// read by its status endpoints. Answers from memory: no I/O behind it.
+pub trait VerdictSource: Send + Sync {
+    /// The latest verdict of every profile, in configuration order.
+    fn verdicts(&self) -> Vec<ProfileVerdict>;
+}
+
 /// Diagnoses `facts` as of `now`.
 pub fn diagnose(facts: &Facts, now: DateTime<Utc>) -> Diagnosis {
     let mut findings = catalog::findings(facts, now);
