@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use clap::Parser as _;
 use pilotwatch::cli::{Cli, Command, CredsCommand};
-use pilotwatch::commands::check::CheckError;
 use pilotwatch::clock::SystemClock;
+use pilotwatch::commands::check::CheckError;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
 use pilotwatch::commands::logging;
 use pilotwatch::config::Paths;

@@ -76,8 +76,7 @@ pub async fn start(
         Some(StatusBind::At(addr)) => {
             Some(status::serve(addr, source, clock.clone(), shutdown.clone()).await?)
         }
-        None => match status::serve(DEFAULT_BIND, source, clock.clone(), shutdown.clone()).await
-        {
+        None => match status::serve(DEFAULT_BIND, source, clock.clone(), shutdown.clone()).await {
             Ok(server) => Some(server),
             Err(error) => {
                 tracing::warn!(%error, "running without status endpoints (see --status-bind)");

@@ -185,13 +185,12 @@ fn spreads(
         .collect();
     out.family(name, &format!("{help}, by quantile."), Kind::Gauge);
     for (profile, spread) in &with_spread {
-        for (quantile, value) in [("0.5", spread.p50), ("0.95", spread.p95), ("0.99", spread.p99)]
-        {
-            out.sample(
-                name,
-                &[("profile", profile), ("quantile", quantile)],
-                value,
-            );
+        for (quantile, value) in [
+            ("0.5", spread.p50),
+            ("0.95", spread.p95),
+            ("0.99", spread.p99),
+        ] {
+            out.sample(name, &[("profile", profile), ("quantile", quantile)], value);
         }
     }
     let max = format!("{name}_max");

@@ -142,7 +142,12 @@ fn a_healthy_profile_exposes_every_family_with_zeros() {
     let labels = [("profile", "contoso"), ("outcome", "rejected_tokens_null")];
     assert_eq!(value(&samples, "pilotwatch_notifications", &labels), 0.0);
     assert_eq!(
-        find(&samples, "pilotwatch_notifications", &[("profile", "contoso")]).len(),
+        find(
+            &samples,
+            "pilotwatch_notifications",
+            &[("profile", "contoso")]
+        )
+        .len(),
         2 + RejectReason::ALL.len()
     );
     let expiry = value(
@@ -158,7 +163,11 @@ fn a_healthy_profile_exposes_every_family_with_zeros() {
     }
     let profile = [("profile", "contoso")];
     assert_eq!(
-        value(&samples, "pilotwatch_notification_latency_seconds_count", &profile),
+        value(
+            &samples,
+            "pilotwatch_notification_latency_seconds_count",
+            &profile
+        ),
         40.0
     );
     assert!(value(&samples, "pilotwatch_ack_seconds_max", &profile) > 0.0);
@@ -235,7 +244,10 @@ fn label_values_are_escaped_and_round_trip() {
         subscriptions.active[0].id = "id\"}\n".to_owned();
     }
     let text = exposition(&[verdict(facts)], now());
-    assert!(text.contains(r#"profile="a\\b \"quoted\"\nnext""#), "{text}");
+    assert!(
+        text.contains(r#"profile="a\\b \"quoted\"\nnext""#),
+        "{text}"
+    );
     let samples = parse(&text);
     let found = value(
         &samples,

@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(Announcement::read(dir.path()).unwrap(), Some(ours.clone()));
         assert!(ours.is_alive());
         announcement(1).remove(dir.path());
-        assert!(path(dir.path()).exists(), "another's announcement was removed");
+        assert!(
+            path(dir.path()).exists(),
+            "another's announcement was removed"
+        );
         ours.remove(dir.path());
         assert!(!path(dir.path()).exists());
     }

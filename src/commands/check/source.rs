@@ -91,7 +91,12 @@ async fn ask(url: &str) -> Result<Vec<ProfileVerdict>, String> {
     response
         .json::<Vec<ProfileVerdict>>()
         .await
-        .map_err(|error| format!("answered something other than verdicts: {}", without_url(&error)))
+        .map_err(|error| {
+            format!(
+                "answered something other than verdicts: {}",
+                without_url(&error)
+            )
+        })
 }
 
 fn without_url(error: &reqwest::Error) -> String {
