@@ -37,6 +37,53 @@ pub enum Command {
     Creds(CredsArgs),
     /// Manage the encryption key pairs Graph encrypts rich notifications for.
     Keys(KeysArgs),
+    /// Diagnose every profile (or one) and print a Nagios status line: from the running
+    /// collector when there is one, otherwise straight from Graph. Exit 0 OK, 1 WARNING,
+    /// 2 CRITICAL, 3 UNKNOWN.
+    Check(CheckArgs),
+}
+
+/// `pilotwatch check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Check this profile only (default: every profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print the status, exit code and verdicts as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also print each profile's diagnosis: the ladder and every finding with its fix.
+    #[arg(long)]
+    pub verbose: bool,
+
+    /// The collector's data directory, where a running collector announces itself (default:
+    /// the XDG data directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Where `serve` listens for status requests, as `--status-bind` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusBind {
+    /// `off`: no status listener.
+    Off,
+    /// An address.
+    At(SocketAddr),
+}
+
+impl std::str::FromStr for StatusBind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(StatusBind::Off);
+        }
+        text.parse().map(StatusBind::At).map_err(|_| {
+            format!("expected an address such as 127.0.0.1:9464, or `off`; got {text:?}")
+        })
+    }
 }
 
 /// `pilotwatch keys`.
@@ -235,4 +282,10 @@ pub struct ServeArgs {
     /// a fresh temporary directory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Serve /metrics and /diagnosis.json on this address, or `off` [default: 127.0.0.1:9464,
+    /// skipped with a warning when taken]. Bodies hold no secret, but keep it on loopback
+    /// unless a scraper elsewhere needs it.
+    #[arg(long, value_name = "ADDR|off")]
+    pub status_bind: Option<StatusBind>,
 }

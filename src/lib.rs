@@ -17,5 +17,6 @@ pub mod receiver;
 pub mod secret;
 pub mod severity;
 pub mod sim;
+pub mod status;
 pub mod store;
 pub mod terminal_text;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::Parser as _;
 use pilotwatch::cli::{Cli, Command, CredsCommand};
 use pilotwatch::clock::SystemClock;
+use pilotwatch::commands::check::CheckError;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
 use pilotwatch::commands::logging;
 use pilotwatch::config::Paths;
@@ -48,9 +49,13 @@ fn main() -> ExitCode {
                 eprintln!("  caused by: {}", printable_lines(&cause.to_string()));
                 source = cause.source();
             }
-            // Refused credentials have their own code, so scripts can tell them apart.
-            match error.downcast_ref::<CredsError>() {
-                Some(creds) => ExitCode::from(creds.exit_code()),
+            // Refused credentials have their own code, so scripts can tell them apart; a check
+            // that cannot run is UNKNOWN to monitoring.
+            if let Some(creds) = error.downcast_ref::<CredsError>() {
+                return ExitCode::from(creds.exit_code());
+            }
+            match error.downcast_ref::<CheckError>() {
+                Some(check) => ExitCode::from(check.exit_code()),
                 None => ExitCode::FAILURE,
             }
         }
@@ -83,6 +88,13 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
             Command::Serve(args) => {
                 pilotwatch::commands::serve::run(args, &paths?).await?;
                 Ok(0)
+            }
+            Command::Check(args) => {
+                // A check that cannot even find its files is UNKNOWN, not a generic failure.
+                let paths = paths.map_err(CheckError::from)?;
+                let mut stdout = std::io::stdout().lock();
+                let clock = Arc::new(SystemClock);
+                Ok(pilotwatch::commands::check::run(&args, &paths, clock, &mut stdout).await?)
             }
             Command::Keys(args) => {
                 let mut stdout = std::io::stdout().lock();

@@ -2,11 +2,13 @@
 //!
 //! May depend on every other module; nothing depends on it but `main`.
 
+pub mod check;
 pub mod creds;
 pub mod keys;
 pub mod logging;
 pub mod serve;
 pub mod sim;
+pub mod status_endpoint;
 
 /// Waits for Ctrl-C, SIGTERM (systemd's stop) or SIGHUP (the SSH session went away).
 pub(crate) async fn wait_for_stop() -> std::io::Result<()> {

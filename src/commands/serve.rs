@@ -6,6 +6,9 @@
 //! configured profiles: one profile pointed at the simulator, its secret in a 0600 file under the
 //! data directory (a temporary one unless `--data-dir`), the simulator's clock for everything.
 //! That and the CLI wiring are the only places the simulator and the collector meet.
+//!
+//! Once the collector runs, its status endpoints (`/metrics`, `/diagnosis.json`) start on
+//! `--status-bind` and `DATA_DIR/collector.json` announces them to `pilotwatch check`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +19,7 @@ use crate::cli::ServeArgs;
 use crate::clock::{SharedClock, SystemClock};
 use crate::collector::{Collector, CollectorError, CollectorOptions};
 use crate::config::{Cloud, Config, ConfigError, Paths, Profile, SubscriptionScope, Thresholds};
+use crate::diagnose::{ProfileVerdict, VerdictSource};
 use crate::secret::{SecretError, SecretSource, default_secret_path, store_secret_file};
 use crate::sim::scenario::{Scenario, ScenarioError};
 use crate::sim::{self, RunningSim, SimError, SimOptions};
@@ -58,6 +62,9 @@ pub enum ServeError {
     /// Waiting for the stop signal failed.
     #[error("cannot wait for a stop signal: {0}")]
     Signal(std::io::Error),
+    /// The status endpoints or their announcement could not be set up.
+    #[error(transparent)]
+    Status(#[from] super::status_endpoint::StatusEndpointError),
 }
 
 /// Runs the collector until SIGTERM or Ctrl-C.
@@ -97,7 +104,22 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
         }
     };
     tracing::info!(data_dir = %data_dir.display(), profiles = profiles.len(), "starting the collector");
-    let collector = Collector::start(&profiles, clock, CollectorOptions::new(&data_dir)).await?;
+    let collector =
+        Collector::start(&profiles, clock.clone(), CollectorOptions::new(&data_dir)).await?;
+    let status = match super::status_endpoint::start(
+        args.status_bind,
+        verdict_source(&collector),
+        clock,
+        &data_dir,
+    )
+    .await
+    {
+        Ok(status) => status,
+        Err(error) => {
+            collector.shutdown().await;
+            return Err(error.into());
+        }
+    };
     // Not under systemd: NOTIFY_SOCKET is unset and this does nothing.
     if let Err(error) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
         tracing::warn!(%error, "cannot tell systemd the service is ready");
@@ -106,12 +128,30 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     stop.await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     tracing::info!("stopping: draining requests in flight and committing");
+    status.stop().await;
     collector.shutdown().await;
     if let Some(running) = simulator {
         running.stop().await;
     }
     drop(temporary);
     Ok(())
+}
+
+/// MERGE ADAPTER — replace the body with `collector.verdicts()` once the collector publishes
+/// its verdicts (being added in parallel in `src/collector/`). Until then the status
+/// endpoints serve no profile, which `check` reports as UNKNOWN ("no profile is configured").
+fn verdict_source(_collector: &Collector) -> Arc<dyn VerdictSource> {
+    Arc::new(NoVerdictsYet)
+}
+
+/// The stand-in [`verdict_source`] returns until the collector publishes verdicts.
+#[derive(Debug)]
+struct NoVerdictsYet;
+
+impl VerdictSource for NoVerdictsYet {
+    fn verdicts(&self) -> Vec<ProfileVerdict> {
+        Vec::new()
+    }
 }
 
 /// The configured profiles, or those `--profile` names.

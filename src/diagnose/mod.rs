@@ -12,6 +12,7 @@ pub mod facts;
 mod finding;
 mod ladder;
 pub mod nagios;
+pub mod prometheus;
 pub mod render;
 #[cfg(test)]
 mod test_facts;

@@ -1,0 +1,265 @@
+//! `pilotwatch check` as monitoring runs it: the real binary, its status line, exit code and
+//! JSON — in direct mode against the simulator (no collector runs), and in collector mode
+//! against a fake status endpoint announced in `collector.json`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod status_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use common::TestSim;
+use common::workspace::{Workspace, add, held};
+use pilotwatch::clock::SystemClock;
+use pilotwatch::diagnose::FindingCode;
+use pilotwatch::severity::Severity;
+use pilotwatch::status::announcement::Announcement;
+use status_support::{FakeSource, at, verdict};
+use tokio_util::sync::CancellationToken;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `pilotwatch --config CONFIG check --data-dir DATA ARGS...` off the async runtime (the
+/// simulator answering it runs on that runtime), with a temporary home.
+async fn check(config: &Path, data_dir: &Path, args: &[&str]) -> Run {
+    let home = tempfile::tempdir().unwrap();
+    let mut argv: Vec<String> = vec!["--config".into(), config.display().to_string()];
+    argv.extend([
+        "check".into(),
+        "--data-dir".into(),
+        data_dir.display().to_string(),
+    ]);
+    argv.extend(args.iter().map(|a| (*a).to_owned()));
+    tokio::task::spawn_blocking(move || {
+        let root = home.path();
+        let output = Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
+            .args(&argv)
+            .env_clear()
+            .env("HOME", root)
+            .env("XDG_CONFIG_HOME", root.join("config"))
+            .env("XDG_DATA_HOME", root.join("data"))
+            .env("XDG_STATE_HOME", root.join("state"))
+            .env("PILOTWATCH_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        Run {
+            code: output.status.code().unwrap(),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// A workspace with profile `contoso` pointing at the simulator under `scenario`.
+async fn workspace_for(sim: &TestSim) -> Workspace {
+    let ws = Workspace::new();
+    // `--force`: a scenario with broken credentials must still be saved to be checked.
+    add(&ws, &held(sim), "contoso", &["--force"]).await;
+    assert!(ws.config_file().exists(), "the profile was not saved");
+    ws
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_without_a_collector_is_critical_for_want_of_a_subscription() {
+    // Direct mode sees credentials and Graph's subscription list, never delivery. Nothing has
+    // created a subscription in a fresh simulator (that is the collector's keeper's job), so
+    // the ladder's first broken rung is "subscription alive": CRITICAL, subscription-missing —
+    // exactly what an operator with no collector running must be told. The delivery rungs
+    // below it are unknown, which a critical finding outranks.
+    let sim = TestSim::start("healthy").await;
+    let ws = workspace_for(&sim).await;
+    let data = ws.root.join("data");
+    let run = check(ws.config_file(), &data, &[]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let line = run.stdout.trim_end();
+    assert!(!line.contains('\n'), "one line: {line}");
+    assert!(
+        line.starts_with("PILOTWATCH CRITICAL - contoso: "),
+        "{line}"
+    );
+    assert!(line.contains("[subscription-missing]"), "{line}");
+    assert!(!line.contains("[secret-"), "healthy credentials: {line}");
+    assert!(line.contains(" | minutes_to_expiry=U;"), "{line}");
+
+    let json = check(ws.config_file(), &data, &["--json"]).await;
+    assert_eq!(json.code, 2);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["exit_code"], 2);
+    assert_eq!(value["status"].as_str().unwrap(), line);
+    let verdict = &value["verdicts"][0];
+    assert_eq!(verdict["facts"]["source"]["kind"], "direct");
+    assert_eq!(
+        verdict["facts"]["subscriptions"]["active"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        verdict["diagnosis"]["ladder"]["first_broken"],
+        "subscription-alive"
+    );
+    assert!(verdict["facts"]["delivery"].is_null());
+
+    let verbose = check(ws.config_file(), &data, &["--verbose"]).await;
+    assert!(
+        verbose.stdout.contains("empty-dashboard ladder:"),
+        "{}",
+        verbose.stdout
+    );
+    assert!(
+        verbose.stdout.contains("<- first broken rung"),
+        "{}",
+        verbose.stdout
+    );
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_secret_is_critical_and_named() {
+    let sim = TestSim::start("secret-expired").await;
+    let ws = workspace_for(&sim).await;
+    let run = check(ws.config_file(), &ws.root.join("data"), &[]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("[secret-expired]"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("PILOTWATCH CRITICAL - contoso: "));
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_profile_is_unknown_with_a_clear_message() {
+    let sim = TestSim::start("healthy").await;
+    let ws = workspace_for(&sim).await;
+    let run = check(
+        ws.config_file(),
+        &ws.root.join("data"),
+        &["--profile", "fabrikam"],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("no profile named fabrikam; known profiles: contoso"),
+        "{}",
+        run.stderr
+    );
+    let bad = check(
+        Path::new("/nonexistent/pilotwatch.toml"),
+        &ws.root,
+        &["--bogus"],
+    )
+    .await;
+    assert_eq!(bad.code, 64, "usage errors stay EX_USAGE: {}", bad.stderr);
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_collector_is_asked_through_its_announcement() {
+    let verdicts = vec![
+        verdict(
+            "contoso",
+            FindingCode::ValidationTokensNull,
+            Severity::Critical,
+        ),
+        verdict("fabrikam", FindingCode::SecretExpiring, Severity::Warning),
+    ];
+    let shutdown = CancellationToken::new();
+    let server = pilotwatch::status::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        Arc::new(FakeSource(verdicts)),
+        Arc::new(SystemClock),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    // Our own pid: alive for as long as the test runs.
+    Announcement {
+        pid: std::process::id(),
+        status_addr: Some(server.local_addr),
+        started_at: at(),
+    }
+    .write(data.path())
+    .unwrap();
+    // No configuration at all: a collector's verdicts need none.
+    let no_config = data.path().join("absent.toml");
+
+    let run = check(&no_config, data.path(), &[]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("contoso: validation-tokens-null for the test"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("fabrikam: secret-expiring"),
+        "{}",
+        run.stdout
+    );
+
+    let one = check(
+        &no_config,
+        data.path(),
+        &["--profile", "fabrikam", "--json"],
+    )
+    .await;
+    assert_eq!(one.code, 1, "{}{}", one.stdout, one.stderr);
+    let value: serde_json::Value = serde_json::from_str(&one.stdout).unwrap();
+    assert_eq!(value["verdicts"].as_array().unwrap().len(), 1);
+    assert_eq!(value["verdicts"][0]["facts"]["source"]["kind"], "collector");
+
+    let unknown = check(&no_config, data.path(), &["--profile", "nope"]).await;
+    assert_eq!(unknown.code, 3);
+    assert!(
+        unknown.stderr.contains("known profiles: contoso, fabrikam"),
+        "{}",
+        unknown.stderr
+    );
+
+    shutdown.cancel();
+    server.stopped().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_collector_that_does_not_answer_leads_with_store_locked() {
+    let sim = TestSim::start("healthy").await;
+    let ws = workspace_for(&sim).await;
+    let data = ws.root.join("data");
+    // Announced, alive (our pid), but nothing listens on its address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    Announcement {
+        pid: std::process::id(),
+        status_addr: Some(closed),
+        started_at: at(),
+    }
+    .write(&data)
+    .unwrap();
+    let run = check(ws.config_file(), &data, &["--json"]).await;
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let verdict = &value["verdicts"][0];
+    assert_eq!(
+        verdict["facts"]["source"]["kind"], "unreachable",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(verdict["facts"]["source"]["pid"], std::process::id());
+    let codes: Vec<&str> = verdict["diagnosis"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"store-locked"), "{codes:?}");
+    sim.stop().await;
+}
