@@ -1,0 +1,54 @@
+//! The credential side of a profile's facts: `creds::probe` run at start and then every
+//! [`PROBE_EVERY`] of real time, in a task of its own so that a slow tenant never holds up
+//! diagnosis; the latest report is left where the diagnosis round reads it, and the round is
+//! woken so the first verdict does not wait for its timer.
+//!
+//! Real time, not the injected clock: the probe costs Graph requests, and a simulator running
+//! at high speed must not be probed at that speed. Depends on the probe, the credential report
+//! and the Graph client's request budget.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SharedClock;
+use crate::config::Profile;
+use crate::creds::probe::{ProbeOptions, probe};
+use crate::creds::{CredentialReport, assess};
+use crate::graph::http::RateBudget;
+
+/// How often credentials are checked again.
+pub const PROBE_EVERY: Duration = Duration::from_secs(15 * 60);
+
+/// Probes `profile` now and every `every`, leaving each report in `slot` and waking `wake`.
+pub(crate) fn spawn_probe(
+    tasks: &mut JoinSet<()>,
+    profile: Profile,
+    clock: SharedClock,
+    budget: RateBudget,
+    slot: Arc<Mutex<Option<CredentialReport>>>,
+    every: Duration,
+    wake: Arc<Notify>,
+    shutdown: CancellationToken,
+) {
+    tasks.spawn(async move {
+        let options = ProbeOptions::default();
+        loop {
+            let facts = tokio::select! {
+                () = shutdown.cancelled() => return,
+                facts = probe(&profile, clock.clone(), budget.clone(), &options) => facts,
+            };
+            let report = assess(&facts);
+            tracing::debug!(profile = %profile.name, severity = ?report.severity, "credentials probed");
+            *super::lock(&slot) = Some(report);
+            wake.notify_one();
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    });
+}
