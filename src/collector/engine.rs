@@ -3,9 +3,12 @@
 //! reporting on one [`Update`] broadcast. Built by `pilotwatch serve` and, later, the TUI's
 //! embedded mode; the simulator is just another Graph to it (profiles point at it).
 //!
+//! Each profile's credentials are probed and every profile diagnosed periodically (`facts`);
+//! the latest verdicts are answered from memory by [`Collector::verdicts`].
+//!
 //! The receiver listens before the keeper creates the subscription, so Graph's validation
-//! handshake finds it. Depends on config, secret, graph, store, receiver and the keeper/poller;
-//! never on `sim` or `tui`.
+//! handshake finds it. Depends on config, secret, graph, store, receiver, the keeper/poller and
+//! the fact gathering; never on `sim` or `tui`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -233,16 +236,15 @@ impl Collector {
         for sources in &self.sources {
             let profile = sources.profile().clone();
             let budget = budgets.for_tenant(&profile.tenant);
-            facts::credentials::spawn_probe(
-                &mut self.tasks,
+            let probe = facts::credentials::Probe {
                 profile,
-                clock.clone(),
+                clock: clock.clone(),
                 budget,
-                sources.credentials_slot(),
-                options.diagnosis.probe_every,
-                Arc::clone(&wake),
-                self.shutdown.child_token(),
-            );
+                slot: sources.credentials_slot(),
+                every: options.diagnosis.probe_every,
+                wake: Arc::clone(&wake),
+            };
+            facts::credentials::spawn_probe(&mut self.tasks, probe, self.shutdown.child_token());
         }
         let round = DiagnosisRound {
             sources: self.sources.clone(),
@@ -307,10 +309,21 @@ impl Collector {
             })?;
 
         // Seeded before the receiver starts, so no notification is counted twice.
-        let delivery = facts::seed_delivery(&self.store, &name, clock.now()).unwrap_or_else(|error| {
-            tracing::warn!(profile = %name, %error, "cannot read the last hour's notifications; delivery statistics start empty");
-            Default::default()
-        });
+        let seeded = {
+            let (store, profile, now) = (self.store.clone(), name.clone(), clock.now());
+            tokio::task::spawn_blocking(move || facts::seed_delivery(&store, &profile, now)).await
+        };
+        let delivery = match seeded {
+            Ok(Ok(stats)) => stats,
+            Ok(Err(error)) => {
+                tracing::warn!(profile = %name, %error, "cannot read the last hour's notifications; delivery statistics start empty");
+                Default::default()
+            }
+            Err(error) => {
+                tracing::warn!(profile = %name, %error, "reading the last hour's notifications stopped; delivery statistics start empty");
+                Default::default()
+            }
+        };
         let delivery = Arc::new(Mutex::new(delivery));
         let (lifecycle_tx, lifecycle_rx) = mpsc::channel(SIGNAL_BUFFER);
         let receiver = Receiver::start(

@@ -23,17 +23,32 @@ use crate::graph::http::RateBudget;
 /// How often credentials are checked again.
 pub const PROBE_EVERY: Duration = Duration::from_secs(15 * 60);
 
-/// Probes `profile` now and every `every`, leaving each report in `slot` and waking `wake`.
-pub(crate) fn spawn_probe(
-    tasks: &mut JoinSet<()>,
-    profile: Profile,
-    clock: SharedClock,
-    budget: RateBudget,
-    slot: Arc<Mutex<Option<CredentialReport>>>,
-    every: Duration,
-    wake: Arc<Notify>,
-    shutdown: CancellationToken,
-) {
+/// One profile's recurring credential probe.
+pub(crate) struct Probe {
+    /// The profile.
+    pub profile: Profile,
+    /// The injected clock (the report's `checked_at`, token lifetimes).
+    pub clock: SharedClock,
+    /// The tenant's request budget, shared with the collector's own calls.
+    pub budget: RateBudget,
+    /// Where the latest report goes.
+    pub slot: Arc<Mutex<Option<CredentialReport>>>,
+    /// Real time between probes.
+    pub every: Duration,
+    /// Woken after each report.
+    pub wake: Arc<Notify>,
+}
+
+/// Runs `probe` now and then every `probe.every` until `shutdown`.
+pub(crate) fn spawn_probe(tasks: &mut JoinSet<()>, probe_task: Probe, shutdown: CancellationToken) {
+    let Probe {
+        profile,
+        clock,
+        budget,
+        slot,
+        every,
+        wake,
+    } = probe_task;
     tasks.spawn(async move {
         let options = ProbeOptions::default();
         loop {
