@@ -90,11 +90,7 @@ async fn an_in_process_rotation_moves_the_subscription_to_the_new_certificate() 
     assert_eq!(retired.state, SubscriptionState::Replaced);
     let events = store.events().recent(1000).unwrap();
     let rotated = events.iter().find(|event| {
-        event.kind
-            == EventKind::Keeper {
-                action: KeeperAction::RotateCertificate,
-                outcome: Outcome::Succeeded,
-            }
+        event.kind == EventKind::keeper(KeeperAction::RotateCertificate, Outcome::Succeeded)
             && event.message.contains(&old.id)
     });
     let rotated = rotated.expect("the move is an event");

@@ -107,7 +107,7 @@ impl Run {
             .unwrap()
             .iter()
             .filter(|e| {
-                matches!(&e.kind, EventKind::Keeper { action: a, outcome: Outcome::Succeeded } if *a == action)
+                matches!(&e.kind, EventKind::Keeper { action: a, outcome: Outcome::Succeeded, .. } if *a == action)
             })
             .count()
     }

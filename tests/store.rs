@@ -99,10 +99,7 @@ fn event(at: DateTime<Utc>, message: &str) -> Event {
     Event {
         at,
         profile: "contoso".into(),
-        kind: EventKind::Keeper {
-            action: KeeperAction::Renew,
-            outcome: Outcome::Succeeded,
-        },
+        kind: EventKind::keeper(KeeperAction::Renew, Outcome::Succeeded),
         message: message.into(),
     }
 }

@@ -1,15 +1,17 @@
 //! The collector's background tasks besides the per-profile parts: forwarding the receivers'
-//! processed batches as [`Update`]s, committing the keeper's and poller's writes, and retention.
+//! processed batches as [`Update`]s (and into each profile's delivery statistics), committing the keeper's and poller's writes, and retention.
 //! Each stops when its cancellation token fires. Depends on the store, the receiver's batch
-//! type and the update enum.
+//! type, the delivery statistics and the update enum.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::delivery::DeliveryStats;
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::receiver::ProcessedBatch;
@@ -22,12 +24,13 @@ const REJECTION_WARNING_EVERY: Duration = Duration::from_secs(60);
 /// How often retention runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(15 * 60);
 
-/// A receiver's processed batches as updates: each notification, and each interaction that
-/// entered the feed.
+/// A receiver's processed batches as updates — each notification, and each interaction that
+/// entered the feed — with every notification counted in the profile's delivery statistics.
 pub(super) fn spawn_forwarding(
     tasks: &mut JoinSet<()>,
     mut processed: broadcast::Receiver<ProcessedBatch>,
     updates: broadcast::Sender<Update>,
+    delivery: Arc<Mutex<DeliveryStats>>,
     shutdown: CancellationToken,
 ) {
     tasks.spawn(async move {
@@ -39,6 +42,12 @@ pub(super) fn spawn_forwarding(
             };
             match batch {
                 Ok(batch) => {
+                    {
+                        let mut stats = delivery.lock().unwrap_or_else(PoisonError::into_inner);
+                        for record in &batch.notifications {
+                            stats.record(record);
+                        }
+                    }
                     // No subscriber is not an error: the updates are for whoever listens.
                     for record in batch.notifications {
                         if let Some(reason) = record.rejected {
@@ -51,6 +60,8 @@ pub(super) fn spawn_forwarding(
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // The delivery statistics miss these batches until they age out of the
+                    // hour; a rare undercount, not worth re-reading the log on the hot path.
                     tracing::debug!(missed, "update forwarding lagged; the store has them");
                 }
                 Err(broadcast::error::RecvError::Closed) => return,

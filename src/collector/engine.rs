@@ -3,19 +3,23 @@
 //! reporting on one [`Update`] broadcast. Built by `pilotwatch serve` and, later, the TUI's
 //! embedded mode; the simulator is just another Graph to it (profiles point at it).
 //!
+//! Each profile's credentials are probed and every profile diagnosed periodically (`facts`);
+//! the latest verdicts are answered from memory by [`Collector::verdicts`].
+//!
 //! The receiver listens before the keeper creates the subscription, so Graph's validation
-//! handshake finds it. Depends on config, secret, graph, store, receiver and the keeper/poller;
-//! never on `sim` or `tui`.
+//! handshake finds it. Depends on config, secret, graph, store, receiver, the keeper/poller and
+//! the fact gathering; never on `sim` or `tui`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::background;
+use super::facts::{self, DiagnosisOptions, DiagnosisRound, ProfileSources, VerdictBoard};
 use super::keeper::{Keeper, KeeperOptions, KeeperWaker};
 use super::poller::{PollOptions, Poller};
 use super::ports::ProfileLedger;
@@ -26,6 +30,7 @@ use super::setup::{
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
+use crate::diagnose::VerdictSource;
 use crate::graph::auth::TokenProvider;
 use crate::graph::http::{
     EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudgets, RetryPolicy, build_http_client,
@@ -52,6 +57,8 @@ pub struct CollectorOptions {
     pub keeper: KeeperOptions,
     /// The poller's windows and timings.
     pub poll: PollOptions,
+    /// How often profiles are diagnosed and their credentials probed.
+    pub diagnosis: DiagnosisOptions,
 }
 
 impl CollectorOptions {
@@ -62,6 +69,7 @@ impl CollectorOptions {
             store: StoreOptions::default(),
             keeper: KeeperOptions::default(),
             poll: PollOptions::default(),
+            diagnosis: DiagnosisOptions::default(),
         }
     }
 }
@@ -80,6 +88,8 @@ pub struct Collector {
     updates: broadcast::Sender<Update>,
     receivers: Vec<RunningReceiver>,
     keys: Vec<ProfileKeys>,
+    sources: Vec<Arc<ProfileSources>>,
+    verdicts: VerdictBoard,
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
 }
@@ -107,12 +117,15 @@ impl Collector {
         check_binds(profiles)?;
         let store_dir = options.data_dir.join("store");
         let store = open_store(store_dir, options.store.clone(), clock.clone()).await?;
+        let started = clock.now();
         let (updates, _) = broadcast::channel(UPDATE_BUFFER);
         let mut collector = Collector {
             store,
             updates,
             receivers: Vec::new(),
             keys: Vec::new(),
+            sources: Vec::new(),
+            verdicts: VerdictBoard::new(profiles.len()),
             tasks: JoinSet::new(),
             shutdown: CancellationToken::new(),
         };
@@ -126,6 +139,7 @@ impl Collector {
                 return Err(error);
             }
         }
+        collector.start_diagnosis(&clock, &options, &budgets, started);
         background::spawn_retention(
             &mut collector.tasks,
             collector.store.clone(),
@@ -149,6 +163,12 @@ impl Collector {
     /// A new subscription to everything the collector does from now on.
     pub fn updates(&self) -> broadcast::Receiver<Update> {
         self.updates.subscribe()
+    }
+
+    /// The latest verdict of every profile, answered from memory: what `pilotwatch check`,
+    /// `/metrics` and the TUI read. A profile appears once its first diagnosis round ran.
+    pub fn verdicts(&self) -> Arc<dyn VerdictSource> {
+        Arc::new(self.verdicts.clone())
     }
 
     /// Where each profile's receiver listens, in profile order.
@@ -204,6 +224,46 @@ impl Collector {
         }
     }
 
+    /// Starts each profile's credential probe and the diagnosis round.
+    fn start_diagnosis(
+        &mut self,
+        clock: &SharedClock,
+        options: &CollectorOptions,
+        budgets: &RateBudgets,
+        started: chrono::DateTime<chrono::Utc>,
+    ) {
+        let wake = Arc::new(Notify::new());
+        for sources in &self.sources {
+            let profile = sources.profile().clone();
+            let budget = budgets.for_tenant(&profile.tenant);
+            let probe = facts::credentials::Probe {
+                profile,
+                clock: clock.clone(),
+                budget,
+                slot: sources.credentials_slot(),
+                every: options.diagnosis.probe_every,
+                wake: Arc::clone(&wake),
+            };
+            facts::credentials::spawn_probe(&mut self.tasks, probe, self.shutdown.child_token());
+        }
+        let round = DiagnosisRound {
+            sources: self.sources.clone(),
+            store: self.store.clone(),
+            retention: options.store.retention.clone(),
+            clock: clock.clone(),
+            since: started,
+            board: self.verdicts.clone(),
+            updates: self.updates.clone(),
+            wake,
+        };
+        facts::spawn_diagnosis(
+            &mut self.tasks,
+            round,
+            options.diagnosis.every,
+            self.shutdown.child_token(),
+        );
+    }
+
     async fn start_profile(
         &mut self,
         profile: &Profile,
@@ -248,6 +308,23 @@ impl Collector {
                 }
             })?;
 
+        // Seeded before the receiver starts, so no notification is counted twice.
+        let seeded = {
+            let (store, profile, now) = (self.store.clone(), name.clone(), clock.now());
+            tokio::task::spawn_blocking(move || facts::seed_delivery(&store, &profile, now)).await
+        };
+        let delivery = match seeded {
+            Ok(Ok(stats)) => stats,
+            Ok(Err(error)) => {
+                tracing::warn!(profile = %name, %error, "cannot read the last hour's notifications; delivery statistics start empty");
+                Default::default()
+            }
+            Err(error) => {
+                tracing::warn!(profile = %name, %error, "reading the last hour's notifications stopped; delivery statistics start empty");
+                Default::default()
+            }
+        };
+        let delivery = Arc::new(Mutex::new(delivery));
         let (lifecycle_tx, lifecycle_rx) = mpsc::channel(SIGNAL_BUFFER);
         let receiver = Receiver::start(
             receiver_config(profile),
@@ -273,6 +350,7 @@ impl Collector {
             &mut self.tasks,
             receiver.processed(),
             self.updates.clone(),
+            Arc::clone(&delivery),
             self.shutdown.child_token(),
         );
         self.receivers.push(receiver);
@@ -294,6 +372,12 @@ impl Collector {
             certificate_path: key_paths(&profile, &options.data_dir).0,
             keeper: keeper.waker(),
         });
+        self.sources.push(Arc::new(ProfileSources::new(
+            profile.clone(),
+            graph.clone(),
+            Arc::clone(&keys),
+            delivery,
+        )));
         let poller = Poller::new(
             profile,
             graph,

@@ -39,7 +39,8 @@
 //!
 //! Files: this one holds the loop and the event plumbing; `units` (which resources, the
 //! licensed users, scheduling), `establish` (restore, create, adopt, retire), `upkeep` (renew,
-//! lifecycle, gaps, backoff), `rotate` (the certificate invariant), [`plan`] (pure decisions),
+//! lifecycle, gaps, backoff), `rotate` (the certificate invariant), `failure` (a failed
+//! action typed by Graph's answer, for diagnosis), [`plan`] (pure decisions),
 //! `api` (the `/subscriptions` calls), [`ports`] (store and certificate seams).
 //!
 //! Depends on the Graph client, the config profile, the clock, the poller's `Gap`, the store's
@@ -48,6 +49,7 @@
 
 mod api;
 mod establish;
+mod failure;
 pub mod plan;
 pub mod ports;
 mod rotate;
@@ -71,7 +73,9 @@ use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::http::GraphClient;
 use crate::receiver::LifecycleSignal;
-use crate::store::records::{Event, EventKind, KeeperAction, Outcome, SubscriptionRecord};
+use crate::store::records::{
+    Event, EventKind, KeeperAction, KeeperFailure, Outcome, SubscriptionRecord,
+};
 
 pub use plan::KeeperOptions;
 pub use ports::{CertificateSource, KeeperStore};
@@ -331,7 +335,24 @@ impl Keeper {
     }
 
     fn note(&self, action: KeeperAction, outcome: Outcome, message: String) {
-        let event = self.event(EventKind::Keeper { action, outcome }, message);
+        self.note_with(action, outcome, None, message);
+    }
+
+    /// Records an action with, when it failed on Graph's answer, the typed failure diagnosis
+    /// reads.
+    fn note_with(
+        &self,
+        action: KeeperAction,
+        outcome: Outcome,
+        failure: Option<KeeperFailure>,
+        message: String,
+    ) {
+        let kind = EventKind::Keeper {
+            action,
+            outcome,
+            failure,
+        };
+        let event = self.event(kind, message);
         tracing::info!(target: "pilotwatch::collector::keeper", profile = %self.profile.name, ?action, ?outcome, "{}", event.message);
         let _ = self.updates.send(Update::Keeper(event));
     }

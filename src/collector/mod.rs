@@ -1,15 +1,17 @@
 //! The collector: the engine that keeps each profile's Copilot subscription alive
 //! ([`keeper`]), receives its notifications (`crate::receiver`), fills gaps and reconciles push
 //! against the export API ([`poller`]), persists everything (`crate::store`) and tells the UI
-//! what happened ([`update`]). [`engine`] wires them per profile; [`ports`] adapts the store and
+//! what happened ([`update`]), and diagnoses each profile from what they saw ([`facts`]).
+//! [`engine`] wires them per profile; [`ports`] adapts the store and
 //! the key pair to the narrow traits the parts are written against.
 //!
-//! Depends on `graph`, `config`, `clock`, `secret`, `store` and `receiver`; never on `tui` or
-//! `sim`.
+//! Depends on `graph`, `config`, `clock`, `secret`, `store`, `receiver`, `creds` (the probe)
+//! and `diagnose`; never on `tui` or `sim`.
 
 mod background;
 pub mod delivery;
 pub mod engine;
+pub mod facts;
 pub mod keeper;
 pub mod poller;
 pub mod ports;

@@ -1,10 +1,13 @@
 //! [`Update`]: what the collector tells its watchers (the TUI, the control socket) as it
-//! happens, on a `tokio::sync::broadcast` channel. Every variant is also in the store, so a
+//! happens, on a `tokio::sync::broadcast` channel. Every variant is also in the store (a diagnosis as its findings history), so a
 //! watcher that lags or joins late rebuilds from there; the channel is only for immediacy.
 //!
-//! Depends on the store's record types and the poller's report only.
+//! Depends on the store's record types, the poller's report and `diagnose`'s verdict only.
+
+use std::sync::Arc;
 
 use super::poller::PollReport;
+use crate::diagnose::ProfileVerdict;
 use crate::store::records::{Event, InteractionRecord, NotificationRecord};
 
 /// One thing that happened in the collector.
@@ -21,4 +24,8 @@ pub enum Update {
     Interaction(InteractionRecord),
     /// The receiver judged a notification item (accepted, duplicate or rejected, and why).
     Notification(NotificationRecord),
+    /// A profile's verdict whose findings (codes or severities) changed. Shared, not copied:
+    /// it is large and every watcher gets the same one. The findings history in the store
+    /// says when each started and ended.
+    Diagnosis(Arc<ProfileVerdict>),
 }

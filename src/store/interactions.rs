@@ -79,6 +79,12 @@ impl Interactions {
         self.resolve(index.take(limit))
     }
 
+    /// The interaction created first among those held (what retention removes next).
+    pub fn oldest(&self) -> Result<Option<InteractionRecord>, StoreError> {
+        let index = self.inner.trees.interactions_by_created.iter().take(1);
+        Ok(self.resolve(index)?.into_iter().next())
+    }
+
     /// Interactions created in `[from, to)`, oldest first.
     pub fn between(
         &self,

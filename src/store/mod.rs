@@ -7,7 +7,7 @@
 //! counters by reason), `interactions` (the privacy-minimal projection, by id) with
 //! `interactions-by-created` (its time index), `latency` (per-minute HDR histograms),
 //! `subscriptions` (pilotwatch's own registry), `events` (keeper actions, lifecycle events, poll
-//! runs, audit) and `meta` (schema version, interaction count, each profile's latest accepted
+//! runs, audit), `findings` (when each profile's findings started and ended) and `meta` (schema version, interaction count, each profile's latest accepted
 //! notification time). Keys are big-endian so byte order is time order (see `keys`).
 //!
 //! # Durability
@@ -48,6 +48,7 @@ mod codec;
 mod commit;
 mod error;
 mod events;
+mod findings;
 mod inbox;
 mod interactions;
 mod keys;
@@ -70,6 +71,7 @@ use crate::clock::SharedClock;
 pub use commit::CommitStats;
 pub use error::StoreError;
 pub use events::EventLog;
+pub use findings::{FindingChanges, FindingRecord, FindingsHistory, ObservedFinding};
 pub use inbox::Inbox;
 pub use interactions::Interactions;
 pub use latency::LatencyHistograms;
@@ -154,6 +156,7 @@ mod tree_names {
     pub(super) const LATENCY: &str = "latency";
     pub(super) const SUBSCRIPTIONS: &str = "subscriptions";
     pub(super) const EVENTS: &str = "events";
+    pub(super) const FINDINGS: &str = "findings";
 }
 
 struct Trees {
@@ -167,6 +170,7 @@ struct Trees {
     latency: sled::Tree,
     subscriptions: sled::Tree,
     events: sled::Tree,
+    findings: sled::Tree,
 }
 
 impl Trees {
@@ -183,6 +187,7 @@ impl Trees {
             latency: db.open_tree(LATENCY)?,
             subscriptions: db.open_tree(SUBSCRIPTIONS)?,
             events: db.open_tree(EVENTS)?,
+            findings: db.open_tree(FINDINGS)?,
         })
     }
 }
@@ -197,6 +202,8 @@ struct Inner {
     retention: Retention,
     /// Serialises read-modify-write of latency histograms.
     latency_writes: Mutex<()>,
+    /// Serialises read-modify-write of the findings history.
+    findings_writes: Mutex<()>,
     dir: PathBuf,
     moved_aside: Option<PathBuf>,
     _lock: DirLock,
@@ -290,6 +297,11 @@ impl Store {
     /// The event log.
     pub fn events(&self) -> EventLog {
         EventLog::new(Arc::clone(&self.inner))
+    }
+
+    /// The findings history.
+    pub fn findings(&self) -> FindingsHistory {
+        FindingsHistory::new(Arc::clone(&self.inner))
     }
 
     /// The store directory.

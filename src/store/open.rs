@@ -117,6 +117,7 @@ fn assemble(
             clock,
             retention: options.retention,
             latency_writes: Mutex::new(()),
+            findings_writes: Mutex::new(()),
             dir: dir.to_path_buf(),
             moved_aside,
             _lock: lock,

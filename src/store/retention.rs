@@ -1,6 +1,7 @@
 //! Retention: removes what is older than `max_age` from every log tree (notifications and
 //! their rejection counters, events, latency minutes, interactions by `created_at`), the oldest
-//! interactions beyond `max_interactions`, and subscriptions that ended before the cutoff.
+//! interactions beyond `max_interactions`, subscriptions that ended before the cutoff, and
+//! findings-history episodes that ended before it (open ones stay).
 //! The inbox is never touched: it holds work not yet done.
 //!
 //! Each call does bounded work — at most [`RETENTION_BATCH`] removals per tree — so it never
@@ -39,6 +40,8 @@ pub struct RetentionReport {
     pub interactions_by_count: u64,
     /// Subscriptions no longer active whose expiry is before the cutoff.
     pub subscriptions: u64,
+    /// Findings-history episodes that ended before the cutoff.
+    pub findings: u64,
     /// False when a limit was reached and more remains to remove.
     pub complete: bool,
 }
@@ -53,6 +56,7 @@ impl RetentionReport {
             + self.interactions_by_age
             + self.interactions_by_count
             + self.subscriptions
+            + self.findings
     }
 }
 
@@ -111,6 +115,11 @@ impl Store {
                 report.subscriptions += 1;
             }
         }
+        let (findings, done) = self
+            .findings()
+            .remove_ended_before(cutoff_time, RETENTION_BATCH)?;
+        report.findings = findings;
+        complete &= done;
         report.complete = complete;
         Ok(report)
     }

@@ -66,7 +66,9 @@ impl TestStore {
     pub fn keeper_events(&self, action: KeeperAction, outcome: Outcome) -> Vec<Event> {
         self.events()
             .into_iter()
-            .filter(|event| event.kind == EventKind::Keeper { action, outcome })
+            .filter(|event| {
+                matches!(event.kind, EventKind::Keeper { action: a, outcome: o, .. } if a == action && o == outcome)
+            })
             .collect()
     }
 

@@ -9,9 +9,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::api;
 use super::plan::{self, Desired};
 use super::{CHANGE_TYPE, Keeper, Tracker};
+use super::{api, failure};
 use crate::collector::poller::GapReason;
 use crate::graph::model::{Subscription, SubscriptionCreate};
 use crate::store::records::{
@@ -89,9 +89,10 @@ impl Keeper {
                 );
             }
             Err(error) => {
-                self.note(
+                self.note_with(
                     KeeperAction::Verify,
                     Outcome::Failed,
+                    Some(failure::classify(&error)),
                     format!(
                         "cannot check subscription {} with Graph ({error}); keeping the registry's record and renewing it on schedule",
                         record.id
@@ -108,7 +109,7 @@ impl Keeper {
         let client_state = match ClientState::random() {
             Ok(state) => state,
             Err(error) => {
-                self.fail(tracker, KeeperAction::Create, error.to_string());
+                self.fail(tracker, KeeperAction::Create, None, error.to_string());
                 return;
             }
         };
@@ -160,7 +161,12 @@ impl Keeper {
                 } else {
                     format!("cannot create the subscription: {error}")
                 };
-                self.fail(tracker, KeeperAction::Create, why);
+                self.fail(
+                    tracker,
+                    KeeperAction::Create,
+                    Some(failure::classify(&error)),
+                    why,
+                );
             }
         }
     }
@@ -172,7 +178,7 @@ impl Keeper {
         let listed = match api::list(&self.graph).await {
             Ok(listed) => listed,
             Err(error) => {
-                self.fail(tracker, KeeperAction::Adopt, format!("Graph answered 409 (a subscription already exists) but cannot list subscriptions: {error}"));
+                self.fail(tracker, KeeperAction::Adopt, Some(failure::classify(&error)), format!("Graph answered 409 (a subscription already exists) but cannot list subscriptions: {error}"));
                 return;
             }
         };
@@ -184,19 +190,24 @@ impl Keeper {
                     .any(|kind| kind.trim().eq_ignore_ascii_case(CHANGE_TYPE))
         });
         let Some(existing) = existing else {
-            self.fail(tracker, KeeperAction::Adopt, format!("Graph answered 409 but lists no subscription on {}; it may just have expired, creating again", desired.resource));
+            self.fail(tracker, KeeperAction::Adopt, None, format!("Graph answered 409 but lists no subscription on {}; it may just have expired, creating again", desired.resource));
             return;
         };
         if existing.notification_url != desired.notification_url {
             // Another collector sharing the app registration (or a profile of this one with
             // other URLs) owns it. Deleting it would make that collector delete ours in turn,
             // for ever; only an operator can settle who keeps the subscription.
+            let owner = format!(
+                "subscription {} on {} already exists for this app registration and notifies {}",
+                existing.id, existing.resource, existing.notification_url
+            );
             self.fail(
                 tracker,
                 KeeperAction::Adopt,
+                Some(failure::held_elsewhere(&owner)),
                 format!(
-                    "Graph answered 409: subscription {} on {} already exists for this app registration and notifies {}, not this profile's {}. Another deployment sharing the app registration owns it, so pilotwatch leaves it alone; give each collector its own app registration, or stop the other collector and delete that subscription",
-                    existing.id, existing.resource, existing.notification_url, desired.notification_url
+                    "Graph answered 409: {owner}, not this profile's {}. Another deployment sharing the app registration owns it, so pilotwatch leaves it alone; give each collector its own app registration, or stop the other collector and delete that subscription",
+                    desired.notification_url
                 ),
             );
             return;
@@ -248,6 +259,7 @@ impl Keeper {
             Err(error) => self.fail(
                 tracker,
                 KeeperAction::Delete,
+                Some(failure::classify(&error)),
                 format!(
                     "cannot delete subscription {} whose clientState is unknown: {error}",
                     existing.id
@@ -263,10 +275,11 @@ impl Keeper {
         state: SubscriptionState,
         why: &str,
     ) {
-        let outcome = match api::delete(&self.graph, &record.id).await {
-            Ok(()) => (Outcome::Succeeded, String::new()),
+        let (outcome, failure, suffix) = match api::delete(&self.graph, &record.id).await {
+            Ok(()) => (Outcome::Succeeded, None, String::new()),
             Err(error) => (
                 Outcome::Failed,
+                Some(failure::classify(&error)),
                 format!(
                     " (Graph: {error}; it expires by itself on {})",
                     record.expires_at
@@ -275,10 +288,11 @@ impl Keeper {
         };
         record.state = state;
         self.save(&record);
-        self.note(
+        self.note_with(
             KeeperAction::Delete,
-            outcome.0,
-            format!("retired subscription {}: {why}{}", record.id, outcome.1),
+            outcome,
+            failure,
+            format!("retired subscription {}: {why}{suffix}", record.id),
         );
     }
 

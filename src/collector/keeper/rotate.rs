@@ -15,10 +15,10 @@
 //! [`super::KeeperWaker`] rings (rotated in process). Part of the keeper; uses `api` and its
 //! seams only.
 
-use super::api;
 use super::plan::Desired;
 use super::units::Units;
 use super::{Keeper, Tracker};
+use super::{api, failure};
 use crate::collector::poller::GapReason;
 use crate::store::records::{KeeperAction, Outcome, SubscriptionState};
 
@@ -62,6 +62,7 @@ impl Keeper {
             self.fail(
                 tracker,
                 KeeperAction::RotateCertificate,
+                Some(failure::classify(&error)),
                 format!(
                     "cannot delete subscription {} to move it from certificate {old_certificate} to {}: {error}; it keeps encrypting for the old certificate, whose key stays loaded",
                     old.id, desired.certificate_id

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use super::plan::{self, resource_key};
-use super::{Keeper, Tracker};
+use super::{Keeper, Tracker, failure};
 use crate::collector::poller::licensed_users;
 use crate::config::SubscriptionScope;
 use crate::graph::model::well_known::TENANT_WIDE_RESOURCE;
@@ -117,9 +117,10 @@ impl Keeper {
                     units.failures = units.failures.saturating_add(1);
                     let wait = self.options.backoff(units.failures, &mut rand::rng());
                     units.refresh_at = Some(now + wait);
-                    self.note(
+                    self.note_with(
                         KeeperAction::ReadUsers,
                         Outcome::Failed,
+                        Some(failure::classify(&error)),
                         format!(
                             "cannot read the licensed users for per-user subscriptions: {error}; the {} subscription(s) kept stay as they are; retrying in {}",
                             units.trackers.len(),

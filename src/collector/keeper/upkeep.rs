@@ -8,15 +8,16 @@
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use super::api;
 use super::plan::{self, ChallengeResponse};
 use super::units::Units;
 use super::{Keeper, Tracker, span};
+use super::{api, failure};
 use crate::collector::poller::{Gap, GapReason};
 use crate::graph::model::LifecycleEvent;
 use crate::receiver::LifecycleSignal;
 use crate::store::records::{
-    KeeperAction, Outcome, SubscriptionRecord, SubscriptionState, lifecycle_event_name,
+    KeeperAction, KeeperFailure, Outcome, SubscriptionRecord, SubscriptionState,
+    lifecycle_event_name,
 };
 
 impl Keeper {
@@ -54,6 +55,7 @@ impl Keeper {
             Err(error) => self.fail(
                 tracker,
                 action,
+                Some(failure::classify(&error)),
                 format!(
                     "cannot renew subscription {} (expiring {}): {error}",
                     record.id, record.expires_at
@@ -208,13 +210,21 @@ impl Keeper {
     }
 
     /// A failed action: count it, schedule the retry, record both.
-    pub(super) fn fail(&self, tracker: &mut Tracker, action: KeeperAction, why: String) {
+    /// `failure` is Graph's answer typed, when Graph's answer is why.
+    pub(super) fn fail(
+        &self,
+        tracker: &mut Tracker,
+        action: KeeperAction,
+        failure: Option<KeeperFailure>,
+        why: String,
+    ) {
         tracker.failures = tracker.failures.saturating_add(1);
         let wait = self.options.backoff(tracker.failures, &mut rand::rng());
         tracker.next_at = self.clock.now() + wait;
-        self.note(
+        self.note_with(
             action,
             Outcome::Failed,
+            failure,
             format!(
                 "{why}; retrying in {} (failure {} in a row)",
                 span(wait),

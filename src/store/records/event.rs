@@ -30,6 +30,10 @@ pub enum EventKind {
         action: KeeperAction,
         /// How it went.
         outcome: Outcome,
+        /// Why it failed, as far as Graph's answer says; absent when it did not fail (and in
+        /// events written before failures were typed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<KeeperFailure>,
     },
     /// Graph sent a lifecycle notification.
     Lifecycle {
@@ -65,6 +69,16 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// A keeper action without a typed failure (it succeeded, was skipped, or failed for a
+    /// reason of pilotwatch's own).
+    pub fn keeper(action: KeeperAction, outcome: Outcome) -> Self {
+        Self::Keeper {
+            action,
+            outcome,
+            failure: None,
+        }
+    }
+
     /// A lifecycle event as Graph named it.
     pub fn lifecycle(event: LifecycleEvent, subscription_id: impl Into<String>) -> Self {
         Self::Lifecycle {
@@ -122,6 +136,45 @@ pub enum Outcome {
     Skipped,
 }
 
+/// Why a keeper action failed: the kind diagnosis tells apart and what Graph answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeeperFailure {
+    /// What kind of failure.
+    pub kind: KeeperFailureKind,
+    /// The HTTP status, when Graph answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Graph's `error.code`, when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Graph's `error.message` (or the transport or token error), cut to size.
+    pub detail: String,
+}
+
+/// The kinds of keeper failure (the same distinctions as `diagnose::facts::FailureKind`, kept
+/// here so the store does not depend on diagnosis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeeperFailureKind {
+    /// Graph's validation request to our endpoint failed (400 on create).
+    Handshake,
+    /// A subscription quota is used up, e.g. the one tenant-wide subscription per app and
+    /// tenant, held by another deployment.
+    Quota,
+    /// 403: permissions or licences.
+    Forbidden,
+    /// 404: the subscription is gone.
+    NotFound,
+    /// 429.
+    Throttled,
+    /// 5xx or a timeout.
+    Unavailable,
+    /// No access token could be had.
+    Unauthenticated,
+    /// Anything else.
+    Other,
+}
+
 /// Why the poller ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -163,10 +216,7 @@ mod tests {
         let event = Event {
             at: "2026-11-22T08:00:00Z".parse().unwrap(),
             profile: "contoso".into(),
-            kind: EventKind::Keeper {
-                action: KeeperAction::Reauthorize,
-                outcome: Outcome::Failed,
-            },
+            kind: EventKind::keeper(KeeperAction::Reauthorize, Outcome::Failed),
             message: "reauthorize failed".into(),
         };
         let json = serde_json::to_value(&event).unwrap();
@@ -174,6 +224,34 @@ mod tests {
         assert_eq!(json["kind"]["action"], "reauthorize");
         assert_eq!(json["kind"]["outcome"], "failed");
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+    }
+
+    #[test]
+    fn keeper_failures_are_optional_so_older_events_still_read() {
+        let old = r#"{"at":"2026-11-22T08:00:00Z","profile":"contoso","kind":{"kind":"keeper","action":"create","outcome":"failed"},"message":"m"}"#;
+        let event: Event = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            event.kind,
+            EventKind::keeper(KeeperAction::Create, Outcome::Failed)
+        );
+        let typed = EventKind::Keeper {
+            action: KeeperAction::Create,
+            outcome: Outcome::Failed,
+            failure: Some(KeeperFailure {
+                kind: KeeperFailureKind::Handshake,
+                status: Some(400),
+                code: Some("InvalidRequest".into()),
+                detail: "Subscription validation request failed.".into(),
+            }),
+        };
+        let json = serde_json::to_value(&typed).unwrap();
+        assert_eq!(json["failure"]["kind"], "handshake");
+        assert_eq!(json["failure"]["status"], 400);
+        assert_eq!(serde_json::from_value::<EventKind>(json).unwrap(), typed);
+        let plain =
+            serde_json::to_value(EventKind::keeper(KeeperAction::Renew, Outcome::Succeeded))
+                .unwrap();
+        assert!(plain.get("failure").is_none(), "{plain}");
     }
 
     #[test]

@@ -13,7 +13,8 @@ mod notification;
 mod subscription;
 
 pub use event::{
-    AuditAction, Event, EventKind, KeeperAction, Outcome, PollTrigger, lifecycle_event_name,
+    AuditAction, Event, EventKind, KeeperAction, KeeperFailure, KeeperFailureKind, Outcome,
+    PollTrigger, lifecycle_event_name,
 };
 pub use inbox::{Endpoint, RawBatch};
 pub use interaction::{InteractionRecord, InteractionSource, InvalidInteraction};
