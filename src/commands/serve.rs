@@ -19,7 +19,7 @@ use crate::cli::ServeArgs;
 use crate::clock::{SharedClock, SystemClock};
 use crate::collector::{Collector, CollectorError, CollectorOptions};
 use crate::config::{Cloud, Config, ConfigError, Paths, Profile, SubscriptionScope, Thresholds};
-use crate::diagnose::{ProfileVerdict, VerdictSource};
+use crate::diagnose::VerdictSource;
 use crate::secret::{SecretError, SecretSource, default_secret_path, store_secret_file};
 use crate::sim::scenario::{Scenario, ScenarioError};
 use crate::sim::{self, RunningSim, SimError, SimOptions};
@@ -137,21 +137,9 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// MERGE ADAPTER — replace the body with `collector.verdicts()` once the collector publishes
-/// its verdicts (being added in parallel in `src/collector/`). Until then the status
-/// endpoints serve no profile, which `check` reports as UNKNOWN ("no profile is configured").
-fn verdict_source(_collector: &Collector) -> Arc<dyn VerdictSource> {
-    Arc::new(NoVerdictsYet)
-}
-
-/// The stand-in [`verdict_source`] returns until the collector publishes verdicts.
-#[derive(Debug)]
-struct NoVerdictsYet;
-
-impl VerdictSource for NoVerdictsYet {
-    fn verdicts(&self) -> Vec<ProfileVerdict> {
-        Vec::new()
-    }
+/// What the status endpoints serve: the collector's latest verdicts.
+fn verdict_source(collector: &Collector) -> Arc<dyn VerdictSource> {
+    collector.verdicts()
 }
 
 /// The configured profiles, or those `--profile` names.
