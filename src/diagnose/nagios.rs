@@ -216,6 +216,18 @@ mod tests {
         }
     }
 
+    /// The status line of one profile's facts, diagnosed at `now`.
+    fn line_for(facts: &Facts, now: DateTime<Utc>) -> (String, u8) {
+        let diagnosis = diagnose(facts, now);
+        status_line(
+            &[Checked {
+                diagnosis: &diagnosis,
+                facts,
+            }],
+            now,
+        )
+    }
+
     #[test]
     fn an_expired_secret_is_critical_with_its_code_and_perfdata() {
         let now = test_facts::now();
@@ -224,14 +236,7 @@ mod tests {
             rejection_fixture(TOKEN_ERROR_7000222, 401),
         ));
         let facts = facts("contoso", Some(report));
-        let diagnosis = diagnose(&facts, now);
-        let (line, code) = status_line(
-            &[Checked {
-                diagnosis: &diagnosis,
-                facts: &facts,
-            }],
-            now,
-        );
+        let (line, code) = line_for(&facts, now);
         assert_eq!(code, 2, "{line}");
         assert!(
             line.starts_with("PILOTWATCH CRITICAL - contoso: "),
@@ -248,14 +253,7 @@ mod tests {
     fn nothing_gathered_is_unknown_and_says_what_could_not_be_judged() {
         let now = test_facts::now();
         let facts = facts("contoso", None);
-        let diagnosis = diagnose(&facts, now);
-        let (line, code) = status_line(
-            &[Checked {
-                diagnosis: &diagnosis,
-                facts: &facts,
-            }],
-            now,
-        );
+        let (line, code) = line_for(&facts, now);
         assert_eq!(code, 3, "{line}");
         assert!(
             line.contains("could not judge: collector reachable, token"),

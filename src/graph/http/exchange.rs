@@ -215,25 +215,19 @@ impl GraphClient {
 
     /// Sends once and reads the whole answer, recording its `Date`.
     async fn attempt(&self, request: reqwest::RequestBuilder) -> Result<Attempt, TransportFailure> {
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => {
-                let failure = TransportFailure::classify(&error);
-                self.inner
-                    .traffic
-                    .record(self.inner.clock.now(), &AttemptEnd::NoAnswer);
-                return Err(failure);
-            }
-        };
+        let now = || self.inner.clock.now();
+        let response = request.send().await.map_err(|error| {
+            self.inner.traffic.record(now(), &AttemptEnd::NoAnswer);
+            TransportFailure::classify(&error)
+        })?;
         let status = response.status();
         let headers = response.headers().clone();
-        self.inner.traffic.record(
-            self.inner.clock.now(),
-            &AttemptEnd::Answered {
-                status: status.as_u16(),
-                request_id: header(&headers, REQUEST_ID),
-            },
-        );
+        let request_id = header(&headers, REQUEST_ID);
+        let end = AttemptEnd::Answered {
+            status: status.as_u16(),
+            request_id,
+        };
+        self.inner.traffic.record(now(), &end);
         let server_date = header(&headers, DATE.as_str()).and_then(|d| parse_http_date(&d));
         if let Some(server) = server_date {
             let local = self.inner.clock.now();

@@ -1,3 +1,6 @@
+//! Unit tests of the authenticity findings (null and invalid validation tokens, clientState
+//! mismatches, decryption failures) at their thresholds, on facts from `diagnose::test_facts`.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;

@@ -1,3 +1,6 @@
+//! Unit tests of the delivery findings (push path, latency, endpoint speed, recent activity) at
+//! their thresholds, on facts from `diagnose::test_facts`.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;

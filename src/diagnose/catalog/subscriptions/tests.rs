@@ -1,3 +1,7 @@
+//! Unit tests of the subscription findings (missing, handshake, quota, expiring, expired,
+//! removed, reauthorization, lifecycle URL) at their thresholds, on facts from
+//! `diagnose::test_facts`.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::Duration;
