@@ -9,6 +9,7 @@ pub mod clock;
 pub mod collector;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod creds;
 pub mod diagnose;
 pub mod graph;
