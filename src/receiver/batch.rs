@@ -25,7 +25,7 @@ use super::ledger::Ledger;
 use super::processor::ProcessedBatch;
 use crate::graph::model::{ChangeNotification, ChangeNotificationCollection, ValidationTokens};
 use crate::store::records::{
-    Check, DecryptVerdict, Event, EventKind, InteractionRecord, NotificationRecord, RawBatch,
+    CertificateRef, Check, DecryptVerdict, Event, EventKind, InteractionRecord, NotificationRecord, RawBatch,
     RejectReason, TokenVerdict, lifecycle_event_name,
 };
 
@@ -248,6 +248,7 @@ pub(crate) fn blank_record(
         accepted: false,
         rejected: None,
         items: 1,
+        unknown_certificate: None,
     }
 }
 
@@ -276,6 +277,10 @@ fn change_record<L: Ledger>(
         validation_tokens: judgement.tokens,
         decryption: judgement.decryption,
         rejected: judgement.rejected,
+        unknown_certificate: judgement.unknown_certificate.map(|named| CertificateRef {
+            id: clip(&named.id),
+            thumbprint: named.thumbprint.as_deref().map(clip),
+        }),
         ..described(base, item)
     };
     let Some(interaction) = judgement.interaction else {

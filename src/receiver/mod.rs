@@ -53,7 +53,7 @@ pub use verifier::Verifier;
 
 /// The record types the receiver writes through its [`Ledger`], from the store.
 pub use crate::store::records::{
-    Check, DecryptFailure, DecryptVerdict, Endpoint, Event, InteractionRecord, NotificationRecord,
+    CertificateRef, Check, DecryptFailure, DecryptVerdict, Endpoint, Event, InteractionRecord, NotificationRecord,
     RawBatch, RejectReason, TokenRejection, TokenVerdict,
 };
 

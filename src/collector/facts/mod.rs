@@ -124,6 +124,8 @@ impl ProfileSources {
         delivery.current_certificate_id = Some(self.keys.current_certificate_id());
         Facts {
             profile: name.clone(),
+            client_id: Some(self.profile.client_id.clone()),
+            thresholds: self.profile.thresholds.diagnosis(),
             source: FactSource::Collector {
                 pid: std::process::id(),
                 since,

@@ -46,6 +46,8 @@ pub async fn gather(
     };
     Facts {
         profile: profile.name.clone(),
+        client_id: Some(profile.client_id.clone()),
+        thresholds: profile.thresholds.diagnosis(),
         source,
         credentials: Some(report),
         subscriptions,
