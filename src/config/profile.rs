@@ -94,16 +94,6 @@ impl Default for Thresholds {
     }
 }
 
-impl Thresholds {
-    /// The lines diagnosis draws for this profile.
-    pub fn diagnosis(&self) -> ProfileThresholds {
-        ProfileThresholds {
-            notification_silence_minutes: self.notification_silence_minutes,
-            latency_p95_seconds: self.latency_p95_seconds,
-        }
-    }
-}
-
 /// `Option<Url>` as a TOML string (the `url` crate's serde feature is not enabled).
 pub(super) mod opt_url {
     use serde::{Deserialize, Deserializer, Serializer, de};
@@ -255,6 +245,14 @@ impl Profile {
 }
 
 impl Thresholds {
+    /// The lines diagnosis draws for this profile.
+    pub fn diagnosis(&self) -> ProfileThresholds {
+        ProfileThresholds {
+            notification_silence_minutes: self.notification_silence_minutes,
+            latency_p95_seconds: self.latency_p95_seconds,
+        }
+    }
+
     pub(super) fn validate(&self) -> Result<(), (&'static str, String)> {
         let days = &self.secret_expiry_warning_days;
         if days.contains(&0) || days.windows(2).any(|w| matches!(w, [a, b] if a <= b)) {

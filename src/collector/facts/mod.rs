@@ -134,7 +134,7 @@ impl ProfileSources {
             subscriptions,
             delivery: Some(delivery),
             export: round.read_ok.then(|| {
-                export::export_facts(name, &round.events, round.newest_created_at, now, lookback)
+                export::export_facts(name, &round.events, now, lookback)
             }),
             graph: Some(store::graph_traffic(
                 self.graph.traffic(now, WINDOW_MINUTES),
@@ -154,7 +154,6 @@ struct StoreRound {
     read_ok: bool,
     active: Option<Vec<crate::store::records::SubscriptionRecord>>,
     counts: Option<store::StoreCounts>,
-    newest_created_at: Option<DateTime<Utc>>,
     retention: Retention,
 }
 
@@ -177,9 +176,6 @@ impl StoreRound {
                 oldest_created_at: interactions.oldest()?.map(|record| record.created_at),
             })
         });
-        let newest = interactions
-            .recent(1)
-            .map(|records| records.first().map(|record| record.created_at));
         let read_ok = events.is_ok();
         Self {
             events: events.unwrap_or_else(|error| {
@@ -193,10 +189,6 @@ impl StoreRound {
             counts: counts
                 .map_err(|error| warn("the interaction counts", &error))
                 .ok(),
-            newest_created_at: newest
-                .map_err(|error| warn("the newest interaction", &error))
-                .ok()
-                .flatten(),
             retention,
         }
     }
