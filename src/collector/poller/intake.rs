@@ -219,11 +219,17 @@ mod tests {
             via_notifications: 2,
             missing: 1,
             skipped: 0,
+            newest_created_at: Some(chrono::DateTime::UNIX_EPOCH),
         };
         total.add(one);
+        total.add(Tally {
+            newest_created_at: None,
+            ..one
+        });
+        assert_eq!(total.newest_created_at, Some(chrono::DateTime::UNIX_EPOCH));
         total.add(one);
-        assert_eq!(total.fetched, 6);
-        assert_eq!(total.via_notifications, 4);
-        assert_eq!(total.new, 2);
+        assert_eq!(total.fetched, 9);
+        assert_eq!(total.via_notifications, 6);
+        assert_eq!(total.new, 3);
     }
 }
