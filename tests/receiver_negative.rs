@@ -25,8 +25,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pilotwatch::clock::SharedClock;
 use pilotwatch::receiver::{
-    CertificateRef, DecryptFailure, DecryptVerdict, EncryptionKeys, Endpoint, RejectReason, TokenRejection,
-    TokenVerdict,
+    CertificateRef, DecryptFailure, DecryptVerdict, EncryptionKeys, Endpoint, RejectReason,
+    TokenRejection, TokenVerdict,
 };
 use receiver_support::{
     CLIENT_STATE, Harness, MemoryLedger, generate, grace, harness, harness_on, harness_with_keys,

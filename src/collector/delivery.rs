@@ -334,7 +334,10 @@ mod tests {
             hour.unknown_certificates,
             ["pilotwatch-2024", "pilotwatch-2025 / 9F3AC2"]
         );
-        assert_eq!(hour.decrypt_failures[&DecryptFailure::UnknownCertificate], 3);
+        assert_eq!(
+            hour.decrypt_failures[&DecryptFailure::UnknownCertificate],
+            3
+        );
         let recent = stats.facts(t(55, 0), 10);
         assert_eq!(recent.unknown_certificates, ["pilotwatch-2025 / 9F3AC2"]);
     }

@@ -62,7 +62,9 @@ pub async fn probe(
     budget: RateBudget,
     options: &ProbeOptions,
 ) -> CredentialFacts {
-    probe_keeping_client(profile, clock, budget, options).await.0
+    probe_keeping_client(profile, clock, budget, options)
+        .await
+        .0
 }
 
 /// [`probe`], also handing back the Graph client it read with once a token was granted, so a

@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn the_defaults_are_the_lines_drawn_before_they_were_configurable() {
         let defaults = ProfileThresholds::default();
-        assert_eq!(defaults.silence(), chrono::Duration::minutes(PUSH_SILENCE_MINUTES));
+        assert_eq!(
+            defaults.silence(),
+            chrono::Duration::minutes(PUSH_SILENCE_MINUTES)
+        );
         assert_eq!(defaults.latency_p95(), LATENCY_AVERAGE_SECONDS);
         let missing: ProfileThresholds = serde_json::from_str("{}").unwrap();
         assert_eq!(missing, defaults);

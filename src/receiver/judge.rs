@@ -21,7 +21,8 @@ use super::keys::EncryptionKeys;
 use super::validation;
 use crate::graph::model::{AiInteraction, ChangeNotification, EncryptedContent, ValidationTokens};
 use crate::store::records::{
-    CertificateRef, Check, DecryptFailure, DecryptVerdict, RejectReason, TokenRejection, TokenVerdict,
+    CertificateRef, Check, DecryptFailure, DecryptVerdict, RejectReason, TokenRejection,
+    TokenVerdict,
 };
 
 /// The batch's `validationTokens`, judged once for all its items.

@@ -138,7 +138,13 @@ mod tests {
         // backfill two hours ago.
         let events = [
             poll(0, "fabrikam", PollTrigger::Backfill, 40, Outcome::Succeeded),
-            poll(60, "fabrikam", PollTrigger::Reconcile, 0, Outcome::Succeeded),
+            poll(
+                60,
+                "fabrikam",
+                PollTrigger::Reconcile,
+                0,
+                Outcome::Succeeded,
+            ),
             poll(100, "contoso", PollTrigger::GapFill, 25, Outcome::Succeeded),
             poll(110, "fabrikam", PollTrigger::GapFill, 0, Outcome::Succeeded),
             poll(118, "contoso", PollTrigger::GapFill, 9, Outcome::Succeeded),

@@ -133,9 +133,9 @@ impl ProfileSources {
             credentials: lock(&self.credentials).clone(),
             subscriptions,
             delivery: Some(delivery),
-            export: round.read_ok.then(|| {
-                export::export_facts(name, &round.events, now, lookback)
-            }),
+            export: round
+                .read_ok
+                .then(|| export::export_facts(name, &round.events, now, lookback)),
             graph: Some(store::graph_traffic(
                 self.graph.traffic(now, WINDOW_MINUTES),
             )),

@@ -29,7 +29,12 @@ fn client_id(facts: &Facts) -> &str {
     facts
         .client_id
         .as_deref()
-        .or_else(|| facts.credentials.as_ref().map(|report| report.client_id.as_str()))
+        .or_else(|| {
+            facts
+                .credentials
+                .as_ref()
+                .map(|report| report.client_id.as_str())
+        })
         .filter(|id| !id.is_empty())
         .unwrap_or("{client-id}")
 }

@@ -44,7 +44,12 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
         });
         all.extend(slow);
         if let Some(latency) = delivery.latency {
-            all.extend(latency_high(delivery, latency, &facts.thresholds, our_fault));
+            all.extend(latency_high(
+                delivery,
+                latency,
+                &facts.thresholds,
+                our_fault,
+            ));
             all.extend(beyond_maximum(facts, delivery, latency, our_fault, now));
         }
     }

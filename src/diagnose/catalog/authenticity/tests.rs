@@ -92,7 +92,11 @@ fn the_check_step_names_the_profile_s_own_app() {
         "{configured}"
     );
     // Facts from before the field existed: the credential report still names the app.
-    let from_report = check(Build::healthy().null_tokens(1).without(|f| f.client_id = None));
+    let from_report = check(
+        Build::healthy()
+            .null_tokens(1)
+            .without(|f| f.client_id = None),
+    );
     let report_id = crate::creds::test_facts::healthy().client_id;
     assert!(
         from_report.contains(&format!("(appId='{report_id}')")),

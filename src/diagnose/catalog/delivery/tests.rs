@@ -173,19 +173,30 @@ fn the_profile_s_thresholds_move_the_silence_and_latency_lines() {
         codes(Build::healthy().silent_for(20)),
         [(FindingCode::PushPathBroken, Severity::Critical)]
     );
-    assert_eq!(codes(Build::healthy().silent_for(20).without(lines(30, 10))), []);
+    assert_eq!(
+        codes(Build::healthy().silent_for(20).without(lines(30, 10))),
+        []
+    );
     let finding = one(
         Build::healthy().silent_for(31).without(lines(30, 10)),
         FindingCode::PushPathBroken,
     );
-    assert!(finding.title.starts_with("no notifications for 30+ minutes"));
+    assert!(
+        finding
+            .title
+            .starts_with("no notifications for 30+ minutes")
+    );
     assert!(finding.evidence[0].ends_with("silent for over 30 minutes"));
 
     // A p95 of 45 s is late by default, not for a profile that warns above 60 s; the wording
     // still cites Microsoft's documented 10 s average.
     let late = Build::healthy().delivery(|d| d.latency = Some(spread(4.0, 45.0, 45.0)));
     let finding = one(late, FindingCode::LatencyHigh);
-    assert!(finding.title.contains("documented average under 10.00 s"), "{}", finding.title);
+    assert!(
+        finding.title.contains("documented average under 10.00 s"),
+        "{}",
+        finding.title
+    );
     let relaxed = Build::healthy()
         .delivery(|d| d.latency = Some(spread(4.0, 45.0, 45.0)))
         .without(lines(15, 60));
