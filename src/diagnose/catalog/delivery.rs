@@ -16,7 +16,7 @@ use crate::creds::stamp;
 use crate::diagnose::facts::{DeliveryFacts, ExportFacts, FactSource, Facts, Spread};
 use crate::diagnose::thresholds::{
     DELIVERY_WINDOW_MINUTES, DROP_STATE_SHARE, GRAPH_RETRY_HOURS, GRAPH_RETRY_TIMEOUT_SECONDS,
-    GRAPH_SLOW_ACK_SECONDS, LATENCY_AVERAGE_SECONDS, LATENCY_MAXIMUM_SECONDS, ProfileThresholds,
+    GRAPH_SLOW_ACK_SECONDS, LATENCY_AVERAGE_SECONDS, LATENCY_MAXIMUM_SECONDS, PUSH_SILENCE_MINUTES,
     SLOW_STATE_SHARE,
 };
 use crate::diagnose::{Finding, FindingCode};
@@ -31,7 +31,7 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
             .as_ref()
             .map_or(DELIVERY_WINDOW_MINUTES, |d| d.window_minutes);
         if let Some(delivery) = &facts.delivery {
-            all.extend(push_path_broken(delivery, export, &facts.thresholds, now));
+            all.extend(push_path_broken(delivery, export, now));
         }
         all.extend(no_recent_activity(export, window, now));
     }
@@ -44,12 +44,7 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
         });
         all.extend(slow);
         if let Some(latency) = delivery.latency {
-            all.extend(latency_high(
-                delivery,
-                latency,
-                &facts.thresholds,
-                our_fault,
-            ));
+            all.extend(latency_high(delivery, latency, our_fault));
             all.extend(beyond_maximum(facts, delivery, latency, our_fault, now));
         }
     }
@@ -59,12 +54,10 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
 fn push_path_broken(
     delivery: &DeliveryFacts,
     export: &ExportFacts,
-    thresholds: &ProfileThresholds,
     now: DateTime<Utc>,
 ) -> Option<Finding> {
     let silent_since = delivery.last_received_at;
-    let silence_threshold = thresholds.silence();
-    let silence_minutes = thresholds.notification_silence_minutes;
+    let silence_threshold = Duration::minutes(PUSH_SILENCE_MINUTES);
     if silent_since.is_some_and(|last| now - last < silence_threshold) {
         return None;
     }
@@ -75,7 +68,7 @@ fn push_path_broken(
     }
     let mut evidence = vec![match silent_since {
         Some(last) => format!(
-            "last notification received at {} ({}): silent for over {silence_minutes} minutes",
+            "last notification received at {} ({}): silent for over {PUSH_SILENCE_MINUTES} minutes",
             stamp(last),
             ago(now, last)
         ),
@@ -105,7 +98,7 @@ fn push_path_broken(
         code: FindingCode::PushPathBroken,
         severity: Severity::Critical,
         title: format!(
-            "no notifications for {silence_minutes}+ minutes while the export API shows new \
+            "no notifications for {PUSH_SILENCE_MINUTES}+ minutes while the export API shows new \
              interactions"
         ),
         evidence,
@@ -231,13 +224,8 @@ fn endpoint_slow(delivery: &DeliveryFacts) -> Option<Finding> {
     })
 }
 
-fn latency_high(
-    delivery: &DeliveryFacts,
-    latency: Spread,
-    thresholds: &ProfileThresholds,
-    our_fault: bool,
-) -> Option<Finding> {
-    if latency.p95 <= thresholds.latency_p95() {
+fn latency_high(delivery: &DeliveryFacts, latency: Spread, our_fault: bool) -> Option<Finding> {
+    if latency.p95 <= LATENCY_AVERAGE_SECONDS {
         return None;
     }
     let mut evidence = vec![format!(
