@@ -122,6 +122,37 @@ async fn healthy_without_a_collector_is_critical_for_want_of_a_subscription() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_direct_check_asks_for_one_token() {
+    // The credential probe and GET /subscriptions share one Graph client, so the second use is
+    // served from its token cache: a check every minute must not double the sign-ins.
+    let sim = TestSim::start("healthy").await;
+    let ws = workspace_for(&sim).await;
+    let requests = || {
+        sim.sim
+            .state
+            .token_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    let before = requests();
+    let run = check(ws.config_file(), &ws.root.join("data"), &["--json"]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let facts = &value["verdicts"][0]["facts"];
+    assert!(
+        facts["subscriptions"]["active"].is_array(),
+        "the subscriptions were read with the probe's token: {facts}"
+    );
+    assert_eq!(facts["client_id"], sim.sim.state.configured_client_id());
+    assert_eq!(
+        facts["thresholds"],
+        serde_json::json!({"notification_silence_minutes": 15, "latency_p95_seconds": 10}),
+        "the profile's (default) thresholds travel with the facts"
+    );
+    assert_eq!(requests() - before, 1, "one token request per check");
+    sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_secret_is_critical_and_named() {
     let sim = TestSim::start("secret-expired").await;
     let ws = workspace_for(&sim).await;

@@ -82,7 +82,8 @@ fn defaults_apply_when_keys_are_absent() {
     );
     assert!(!p.store_bodies);
     assert_eq!(p.thresholds.secret_expiry_warning_days, [30, 14, 7, 1]);
-    assert_eq!(p.thresholds.notification_silence_minutes, 30);
+    // Diagnosis's own lines (`diagnose::thresholds`): 15 minutes of silence, 10 s of p95.
+    assert_eq!(p.thresholds.notification_silence_minutes, 15);
     assert_eq!(p.thresholds.latency_p95_seconds, 10);
     let l5 = parse(&with("cloud = \"usgov-l5\""))
         .unwrap()

@@ -25,8 +25,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pilotwatch::clock::SharedClock;
 use pilotwatch::receiver::{
-    DecryptFailure, DecryptVerdict, EncryptionKeys, Endpoint, RejectReason, TokenRejection,
-    TokenVerdict,
+    CertificateRef, DecryptFailure, DecryptVerdict, EncryptionKeys, Endpoint, RejectReason,
+    TokenRejection, TokenVerdict,
 };
 use receiver_support::{
     CLIENT_STATE, Harness, MemoryLedger, generate, grace, harness, harness_on, harness_with_keys,
@@ -328,7 +328,19 @@ async fn every_forgery_is_kept_out_of_the_feed_and_counted_by_reason() {
         h.ledger.lock().latencies.is_empty(),
         "forgeries do not skew latency"
     );
+    // The item encrypted for a certificate we hold no key for names it as Graph sent it, so
+    // diagnosis can say which key is missing; no other record names a certificate.
+    let thumbprint = genuine["value"][0]["encryptedContent"]["encryptionCertificateThumbprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!thumbprint.is_empty());
     for ((name, _, reason, tokens, decryption), record) in judged {
+        let named = (*name == "unknown certificate").then(|| CertificateRef {
+            id: "someone-elses-cert".to_owned(),
+            thumbprint: Some(thumbprint.clone()),
+        });
+        assert_eq!(record.unknown_certificate, named, "{name}");
         assert!(!record.accepted, "{name}");
         assert_eq!(record.rejected, Some(*reason), "{name}: {record:?}");
         if let Some(tokens) = tokens {

@@ -92,6 +92,7 @@ fn notification(received_at: DateTime<Utc>, rejected: Option<RejectReason>) -> N
         accepted: rejected.is_none(),
         rejected,
         items: 1,
+        unknown_certificate: None,
     }
 }
 

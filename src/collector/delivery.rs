@@ -8,7 +8,7 @@
 //! Depends on the store's record types, `diagnose::facts` (what it produces) and
 //! hdrhistogram; no I/O.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use hdrhistogram::Histogram;
@@ -36,6 +36,7 @@ struct Minute {
     rejected: BTreeMap<RejectReason, u64>,
     token_failures: BTreeMap<TokenRejection, u64>,
     decrypt_failures: BTreeMap<DecryptFailure, u64>,
+    unknown_certificates: BTreeSet<String>,
     acks: u64,
     slow_acks: u64,
     ack_ms: Option<Histogram<u32>>,
@@ -51,6 +52,7 @@ impl Minute {
             rejected: BTreeMap::new(),
             token_failures: BTreeMap::new(),
             decrypt_failures: BTreeMap::new(),
+            unknown_certificates: BTreeSet::new(),
             acks: 0,
             slow_acks: 0,
             ack_ms: None,
@@ -91,6 +93,9 @@ impl DeliveryStats {
         }
         if let DecryptVerdict::Failed { reason } = record.decryption {
             *minute.decrypt_failures.entry(reason).or_default() += items;
+        }
+        if let Some(certificate) = &record.unknown_certificate {
+            minute.unknown_certificates.insert(certificate.to_string());
         }
         if let Ok(ack_ms) = u64::try_from((record.acked_at - record.received_at).num_milliseconds())
         {
@@ -135,7 +140,9 @@ impl DeliveryStats {
         };
         let mut ack: Option<Histogram<u32>> = None;
         let mut latency: Option<Histogram<u32>> = None;
+        let mut unknown_certificates = BTreeSet::new();
         for minute in in_window(window_minutes) {
+            unknown_certificates.extend(minute.unknown_certificates.iter().cloned());
             facts.received += minute.received;
             facts.accepted += minute.accepted;
             merge_counts(&mut facts.rejected, &minute.rejected);
@@ -150,6 +157,7 @@ impl DeliveryStats {
         facts.ack_slow_share = (acks > 0).then(|| slow as f64 / acks as f64);
         facts.ack = ack.as_ref().and_then(spread);
         facts.latency = latency.as_ref().and_then(spread);
+        facts.unknown_certificates = unknown_certificates.into_iter().collect();
         facts
     }
 
@@ -258,6 +266,7 @@ mod tests {
             accepted: true,
             rejected: None,
             items: 1,
+            unknown_certificate: None,
         }
     }
 
@@ -300,6 +309,37 @@ mod tests {
         assert_eq!((recent.received, recent.accepted), (2, 1));
         // Of the two acknowledgements in the last 10 minutes, one was past 2.9 s.
         assert_eq!(recent.ack_slow_share, Some(0.5));
+    }
+
+    #[test]
+    fn certificates_we_hold_no_key_for_are_named_once_within_the_window() {
+        use crate::store::records::CertificateRef;
+        let unknown = |at, id: &str, thumbprint: Option<&str>| NotificationRecord {
+            decryption: DecryptVerdict::Failed {
+                reason: DecryptFailure::UnknownCertificate,
+            },
+            unknown_certificate: Some(CertificateRef {
+                id: id.into(),
+                thumbprint: thumbprint.map(Into::into),
+            }),
+            ..rejected(at, RejectReason::DecryptFailed, 1)
+        };
+        let mut stats = DeliveryStats::default();
+        stats.record(&unknown(t(0, 0), "pilotwatch-2024", None));
+        stats.record(&unknown(t(50, 0), "pilotwatch-2025", Some("9F3AC2")));
+        stats.record(&unknown(t(51, 0), "pilotwatch-2025", Some("9F3AC2")));
+
+        let hour = stats.facts(t(55, 0), 60);
+        assert_eq!(
+            hour.unknown_certificates,
+            ["pilotwatch-2024", "pilotwatch-2025 / 9F3AC2"]
+        );
+        assert_eq!(
+            hour.decrypt_failures[&DecryptFailure::UnknownCertificate],
+            3
+        );
+        let recent = stats.facts(t(55, 0), 10);
+        assert_eq!(recent.unknown_certificates, ["pilotwatch-2025 / 9F3AC2"]);
     }
 
     #[test]

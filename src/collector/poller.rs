@@ -244,6 +244,7 @@ impl Poller {
             skipped: 0,
             failed_users: Vec::new(),
             truncated: false,
+            newest_created_at: None,
         };
         for (user, read) in reads {
             tally.add(read.tally);
@@ -260,6 +261,7 @@ impl Poller {
         report.new = tally.new;
         report.via_notifications = tally.via_notifications;
         report.missing = tally.missing;
+        report.newest_created_at = tally.newest_created_at;
         report.skipped = tally.skipped;
         self.record(&report);
         Ok(report)

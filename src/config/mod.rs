@@ -314,4 +314,32 @@ mod tests {
             );
         }
     }
+    #[test]
+    fn a_profile_s_thresholds_become_the_lines_its_diagnosis_draws() {
+        use crate::diagnose::thresholds::ProfileThresholds;
+        let profile = |extra: &str| {
+            let text = format!(
+                "[[profile]]\nname = \"p\"\ntenant = \"contoso.onmicrosoft.com\"\n\
+                 client_id = \"11111111-2222-4333-8444-555555555555\"\n\
+                 secret = {{ kind = \"env\", var = \"S\" }}\n{extra}\n"
+            );
+            let mut config = Config::parse(&text, Path::new("t.toml")).unwrap();
+            config.profiles.remove(0)
+        };
+        assert_eq!(
+            profile("").thresholds.diagnosis(),
+            ProfileThresholds::default(),
+            "a profile that sets nothing is judged by diagnosis's own lines"
+        );
+        let set = profile(
+            "[profile.thresholds]\nnotification_silence_minutes = 45\nlatency_p95_seconds = 90",
+        );
+        assert_eq!(
+            set.thresholds.diagnosis(),
+            ProfileThresholds {
+                notification_silence_minutes: 45,
+                latency_p95_seconds: 90,
+            }
+        );
+    }
 }

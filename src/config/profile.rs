@@ -2,7 +2,8 @@
 //! notifications are received, and alert thresholds — with the validation that turns a value
 //! that parsed but is wrong into an error naming the profile and key.
 //!
-//! Part of `config`; depends on `secret` for the secret's source (never the secret).
+//! Part of `config`; depends on `secret` for the secret's source (never the secret) and on
+//! `diagnose::thresholds` for the lines diagnosis draws by default (plain data).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::diagnose::thresholds::ProfileThresholds;
 use crate::secret::SecretSource;
 
 use super::ConfigError;
@@ -72,18 +74,22 @@ pub struct Profile {
 pub struct Thresholds {
     /// Days before the secret's expiry at which to warn, strictly descending, all positive.
     pub secret_expiry_warning_days: Vec<u32>,
-    /// Minutes without any notification before the silence is an alert.
+    /// Minutes without any notification, while the export API shows new interactions, before
+    /// the push path is reported broken.
     pub notification_silence_minutes: u32,
-    /// Seconds of 95th-percentile notification latency before it is an alert.
+    /// Seconds of 95th-percentile notification latency before notifications are reported late.
     pub latency_p95_seconds: u32,
 }
 
 impl Default for Thresholds {
+    /// The secret-expiry days, and diagnosis's own default lines: a profile that sets nothing
+    /// is judged exactly as diagnosis judges without a profile.
     fn default() -> Self {
+        let lines = ProfileThresholds::default();
         Thresholds {
             secret_expiry_warning_days: vec![30, 14, 7, 1],
-            notification_silence_minutes: 30,
-            latency_p95_seconds: 10,
+            notification_silence_minutes: lines.notification_silence_minutes,
+            latency_p95_seconds: lines.latency_p95_seconds,
         }
     }
 }
@@ -239,6 +245,14 @@ impl Profile {
 }
 
 impl Thresholds {
+    /// The lines diagnosis draws for this profile.
+    pub fn diagnosis(&self) -> ProfileThresholds {
+        ProfileThresholds {
+            notification_silence_minutes: self.notification_silence_minutes,
+            latency_p95_seconds: self.latency_p95_seconds,
+        }
+    }
+
     pub(super) fn validate(&self) -> Result<(), (&'static str, String)> {
         let days = &self.secret_expiry_warning_days;
         if days.contains(&0) || days.windows(2).any(|w| matches!(w, [a, b] if a <= b)) {

@@ -62,11 +62,25 @@ pub async fn probe(
     budget: RateBudget,
     options: &ProbeOptions,
 ) -> CredentialFacts {
+    probe_keeping_client(profile, clock, budget, options)
+        .await
+        .0
+}
+
+/// [`probe`], also handing back the Graph client it read with once a token was granted, so a
+/// caller with more to read reuses its cached token instead of asking for another (and
+/// without loading the secret again).
+pub async fn probe_keeping_client(
+    profile: &Profile,
+    clock: SharedClock,
+    budget: RateBudget,
+    options: &ProbeOptions,
+) -> (CredentialFacts, Option<GraphClient>) {
     let checked_at = clock.now();
     let (secret_facts, secret) = load_secret(&profile.secret, options.secret_timeout).await;
     let mut facts = CredentialFacts::for_profile(profile, checked_at, secret_facts);
     let Some(secret) = secret else {
-        return facts;
+        return (facts, None);
     };
     let http = match build_http_client(profile.ca_file.as_deref()) {
         Ok(http) => http,
@@ -75,14 +89,14 @@ pub async fn probe(
                 message: error.to_string(),
                 tls_certificate: false,
             });
-            return facts;
+            return (facts, None);
         }
     };
     let tokens = match TokenProvider::for_profile(profile, secret, http.clone(), clock.clone()) {
         Ok(tokens) => tokens,
         Err(error) => {
             facts.token = TokenFacts::Refused(error);
-            return facts;
+            return (facts, None);
         }
     };
     let deadline = tokio::time::Instant::now() + options.deadline;
@@ -104,7 +118,7 @@ pub async fn probe(
         Err(error) => {
             facts.token = TokenFacts::Refused(error);
             facts.server_date = token_clock;
-            return facts;
+            return (facts, None);
         }
     };
     facts.token = TokenFacts::Granted {
@@ -141,7 +155,7 @@ pub async fn probe(
             local: date.local,
         })
         .or(token_clock);
-    facts
+    (facts, Some(graph))
 }
 
 /// Loads the secret off the async runtime (files and commands block) and keeps only its shape

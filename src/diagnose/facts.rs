@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::creds::CredentialReport;
+use crate::diagnose::thresholds::ProfileThresholds;
 use crate::store::records::{DecryptFailure, KeeperAction, Outcome, RejectReason, TokenRejection};
 
 /// Everything known about one profile's pipeline at one moment.
@@ -21,6 +22,13 @@ use crate::store::records::{DecryptFailure, KeeperAction, Outcome, RejectReason,
 pub struct Facts {
     /// The profile.
     pub profile: String,
+    /// The profile's application (client) id, for fix steps that name the app; `None` when
+    /// not known (facts from before the field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Where the profile warns (its `[thresholds]`); diagnosis's own lines when not given.
+    #[serde(default)]
+    pub thresholds: ProfileThresholds,
     /// Where the facts came from.
     pub source: FactSource,
     /// The credential report, when credentials were checked.

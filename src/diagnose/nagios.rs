@@ -206,6 +206,8 @@ mod tests {
     fn facts(profile: &str, credentials: Option<crate::creds::CredentialReport>) -> Facts {
         Facts {
             profile: profile.to_owned(),
+            client_id: None,
+            thresholds: Default::default(),
             source: FactSource::Direct,
             credentials,
             subscriptions: None,

@@ -14,6 +14,9 @@ use crate::graph::model::well_known::TENANT_WIDE_RESOURCE;
 use crate::store::records::{KeeperAction, Outcome};
 
 /// The moment every test judges at (the credential fixtures' `now`).
+/// The app's client id: the `appid` of the canonical access-token fixture.
+pub(crate) const CLIENT_ID: &str = "24d3b144-21ae-4080-943f-7067b395b913";
+
 pub(crate) fn now() -> DateTime<Utc> {
     crate::creds::test_facts::now()
 }
@@ -112,6 +115,8 @@ impl Build {
         };
         Build(Facts {
             profile: "contoso".into(),
+            client_id: Some(CLIENT_ID.into()),
+            thresholds: Default::default(),
             source: FactSource::Collector {
                 pid: 4242,
                 since: now() - Duration::days(2),

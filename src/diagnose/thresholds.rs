@@ -1,7 +1,11 @@
 //! The lines diagnosis draws, each from Microsoft's documentation (graph-facts) or, where
-//! Microsoft says nothing, chosen here and named so the choice is visible.
+//! Microsoft says nothing, chosen here and named so the choice is visible. Two of the chosen
+//! lines are the operator's to move per profile ([`ProfileThresholds`], from the profile's
+//! `[thresholds]`); Microsoft's documented lines stay constants, since the findings cite them.
 //!
-//! Depends on nothing.
+//! Depends on serde only (the per-profile values travel with the facts); no I/O.
+
+use serde::{Deserialize, Serialize};
 
 /// Graph counts an acknowledgement slower than this as slow (graph-facts §3.5, 2023 text).
 pub const GRAPH_SLOW_ACK_SECONDS: f64 = 2.9;
@@ -63,3 +67,70 @@ pub const KEEPER_FAILURES_CRITICAL: u32 = 3;
 /// Graph's request timeout for retried deliveries (graph-facts §3.5): an acknowledgement
 /// slower than this counts towards the "drop" state.
 pub const GRAPH_RETRY_TIMEOUT_SECONDS: f64 = 10.0;
+
+/// Where one profile's diagnosis warns, as its configuration says (`[thresholds]`
+/// `notification_silence_minutes` and `latency_p95_seconds`). Microsoft's documented lines
+/// ([`LATENCY_AVERAGE_SECONDS`], [`LATENCY_MAXIMUM_SECONDS`]) stay constants for the wording;
+/// these are where *we* warn. The defaults are the lines diagnosis drew before they could be
+/// configured, so facts without them (older `--json` output) judge as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileThresholds {
+    /// Minutes of notification silence, while the export API shows new interactions, after
+    /// which the push path is reported broken.
+    pub notification_silence_minutes: u32,
+    /// Seconds of 95th-percentile notification latency above which notifications are reported
+    /// late.
+    pub latency_p95_seconds: u32,
+}
+
+impl ProfileThresholds {
+    /// The silence line as a duration.
+    pub fn silence(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.notification_silence_minutes))
+    }
+
+    /// The latency line in seconds, as latency spreads are measured.
+    pub fn latency_p95(&self) -> f64 {
+        f64::from(self.latency_p95_seconds)
+    }
+}
+
+impl Default for ProfileThresholds {
+    fn default() -> Self {
+        Self {
+            notification_silence_minutes: PUSH_SILENCE_MINUTES_DEFAULT,
+            latency_p95_seconds: LATENCY_P95_SECONDS_DEFAULT,
+        }
+    }
+}
+
+/// The default silence line: [`PUSH_SILENCE_MINUTES`] (a small positive constant).
+const PUSH_SILENCE_MINUTES_DEFAULT: u32 = PUSH_SILENCE_MINUTES as u32;
+
+/// The default latency line: Microsoft's documented average, [`LATENCY_AVERAGE_SECONDS`].
+const LATENCY_P95_SECONDS_DEFAULT: u32 = LATENCY_AVERAGE_SECONDS as u32;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_lines_drawn_before_they_were_configurable() {
+        let defaults = ProfileThresholds::default();
+        assert_eq!(
+            defaults.silence(),
+            chrono::Duration::minutes(PUSH_SILENCE_MINUTES)
+        );
+        assert_eq!(defaults.latency_p95(), LATENCY_AVERAGE_SECONDS);
+        let missing: ProfileThresholds = serde_json::from_str("{}").unwrap();
+        assert_eq!(missing, defaults);
+        let partial: ProfileThresholds =
+            serde_json::from_str(r#"{"latency_p95_seconds": 45}"#).unwrap();
+        assert_eq!(
+            (partial.notification_silence_minutes, partial.latency_p95()),
+            (15, 45.0)
+        );
+    }
+}

@@ -25,8 +25,8 @@ use super::ledger::Ledger;
 use super::processor::ProcessedBatch;
 use crate::graph::model::{ChangeNotification, ChangeNotificationCollection, ValidationTokens};
 use crate::store::records::{
-    Check, DecryptVerdict, Event, EventKind, InteractionRecord, NotificationRecord, RawBatch,
-    RejectReason, TokenVerdict, lifecycle_event_name,
+    CertificateRef, Check, DecryptVerdict, Event, EventKind, InteractionRecord, NotificationRecord,
+    RawBatch, RejectReason, TokenVerdict, lifecycle_event_name,
 };
 
 /// Most items a batch may hold; a larger one is refused whole.
@@ -37,8 +37,8 @@ pub(crate) const MAX_STORED_CHARS: usize = 256;
 
 /// A batch after the cheap checks.
 pub(crate) enum Screened {
-    /// Refused whole: one record says why.
-    Refused(NotificationRecord),
+    /// Refused whole: one record says why (boxed: a rare case, and records are large).
+    Refused(Box<NotificationRecord>),
     /// Its items, split by the `clientState` check.
     Items {
         /// The batch's `validationTokens`.
@@ -57,10 +57,12 @@ pub(crate) fn screen<L: Ledger>(
     batch: &RawBatch,
     base: &NotificationRecord,
 ) -> Result<Screened, L::Error> {
-    let refused = |items: usize| NotificationRecord {
-        rejected: Some(RejectReason::MalformedNotification),
-        items: u32::try_from(items.max(1)).unwrap_or(u32::MAX),
-        ..base.clone()
+    let refused = |items: usize| {
+        Box::new(NotificationRecord {
+            rejected: Some(RejectReason::MalformedNotification),
+            items: u32::try_from(items.max(1)).unwrap_or(u32::MAX),
+            ..base.clone()
+        })
     };
     let Some(collection) = serde_json::from_slice::<ChangeNotificationCollection>(&batch.body)
         .ok()
@@ -136,7 +138,7 @@ pub(crate) fn judge_changes(
 ) -> JudgedChanges {
     match screened {
         Screened::Refused(record) => JudgedChanges {
-            refused: vec![record],
+            refused: vec![*record],
             items: Vec::new(),
         },
         Screened::Items {
@@ -184,7 +186,7 @@ pub(crate) fn write_lifecycle<L: Ledger>(
 ) -> Result<Vec<LifecycleSignal>, L::Error> {
     let mut signals = Vec::new();
     match screened {
-        Screened::Refused(record) => append(ledger, record, produced)?,
+        Screened::Refused(record) => append(ledger, *record, produced)?,
         Screened::Items {
             admitted, refused, ..
         } => {
@@ -248,6 +250,7 @@ pub(crate) fn blank_record(
         accepted: false,
         rejected: None,
         items: 1,
+        unknown_certificate: None,
     }
 }
 
@@ -276,6 +279,10 @@ fn change_record<L: Ledger>(
         validation_tokens: judgement.tokens,
         decryption: judgement.decryption,
         rejected: judgement.rejected,
+        unknown_certificate: judgement.unknown_certificate.map(|named| CertificateRef {
+            id: clip(&named.id),
+            thumbprint: named.thumbprint.as_deref().map(clip),
+        }),
         ..described(base, item)
     };
     let Some(interaction) = judgement.interaction else {

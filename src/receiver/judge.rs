@@ -19,9 +19,10 @@ use secrecy::{ExposeSecret as _, SecretString};
 use super::decrypt::decrypt;
 use super::keys::EncryptionKeys;
 use super::validation;
-use crate::graph::model::{AiInteraction, ChangeNotification, ValidationTokens};
+use crate::graph::model::{AiInteraction, ChangeNotification, EncryptedContent, ValidationTokens};
 use crate::store::records::{
-    Check, DecryptFailure, DecryptVerdict, RejectReason, TokenRejection, TokenVerdict,
+    CertificateRef, Check, DecryptFailure, DecryptVerdict, RejectReason, TokenRejection,
+    TokenVerdict,
 };
 
 /// The batch's `validationTokens`, judged once for all its items.
@@ -78,6 +79,8 @@ pub struct ItemJudgement {
     pub rejected: Option<RejectReason>,
     /// The interaction, when the item is authentic and carried one.
     pub interaction: Option<AiInteraction>,
+    /// The certificate the content was encrypted for, when we hold no key for it.
+    pub unknown_certificate: Option<CertificateRef>,
 }
 
 /// Judges one change-notification item. `expected` is the subscription's `clientState` from
@@ -97,6 +100,7 @@ pub fn judge_item(
             decryption: DecryptVerdict::NotEncrypted,
             rejected,
             interaction: None,
+            unknown_certificate: None,
         };
     };
     if rejected.is_none() {
@@ -117,6 +121,7 @@ pub fn judge_item(
             decryption: DecryptVerdict::Skipped,
             rejected,
             interaction: None,
+            unknown_certificate: None,
         };
     }
     let decrypted = decrypt(content, keys).and_then(|plaintext| {
@@ -129,6 +134,8 @@ pub fn judge_item(
             decryption: DecryptVerdict::Failed { reason },
             rejected: Some(RejectReason::DecryptFailed),
             interaction: None,
+            unknown_certificate: (reason == DecryptFailure::UnknownCertificate)
+                .then(|| named_certificate(content)),
         },
         Ok(interaction) => {
             // Authentic content under another item's resource is a replay, not this item.
@@ -142,8 +149,19 @@ pub fn judge_item(
                 decryption: DecryptVerdict::Ok,
                 rejected: other_item.then_some(RejectReason::MalformedNotification),
                 interaction: (!other_item).then_some(interaction),
+                unknown_certificate: None,
             }
         }
+    }
+}
+
+/// The certificate `content` names: what the operator must find (or restore the key of) to
+/// decrypt such items again.
+fn named_certificate(content: &EncryptedContent) -> CertificateRef {
+    let thumbprint = content.encryption_certificate_thumbprint.trim();
+    CertificateRef {
+        id: content.encryption_certificate_id.clone(),
+        thumbprint: (!thumbprint.is_empty()).then(|| thumbprint.to_owned()),
     }
 }
 

@@ -53,8 +53,8 @@ pub use verifier::Verifier;
 
 /// The record types the receiver writes through its [`Ledger`], from the store.
 pub use crate::store::records::{
-    Check, DecryptFailure, DecryptVerdict, Endpoint, Event, InteractionRecord, NotificationRecord,
-    RawBatch, RejectReason, TokenRejection, TokenVerdict,
+    CertificateRef, Check, DecryptFailure, DecryptVerdict, Endpoint, Event, InteractionRecord,
+    NotificationRecord, RawBatch, RejectReason, TokenRejection, TokenVerdict,
 };
 
 use crate::clock::SharedClock;

@@ -76,6 +76,9 @@ pub struct SimState {
     /// `(subscription id, scenario activation)` pairs that were sent `missed` (the lifecycle
     /// loop sends it once per subscription per activation).
     pub missed_sent: Mutex<std::collections::BTreeSet<(String, DateTime<Utc>)>>,
+    /// Requests the token endpoint answered, issued or refused: ground truth for how often a
+    /// client asks for a token.
+    pub token_requests: std::sync::atomic::AtomicU64,
     scenario: RwLock<ActiveScenario>,
     export_budget: RwLock<Arc<WindowLimiter>>,
     outbox: mpsc::UnboundedSender<Outbound>,
@@ -106,6 +109,7 @@ impl SimState {
             http,
             shutdown: CancellationToken::new(),
             missed_sent: Mutex::new(std::collections::BTreeSet::new()),
+            token_requests: std::sync::atomic::AtomicU64::new(0),
             scenario: RwLock::new(ActiveScenario {
                 scenario: Arc::new(scenario),
                 since: now,

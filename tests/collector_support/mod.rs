@@ -120,6 +120,7 @@ impl TestStore {
             accepted: true,
             rejected: None,
             items: 1,
+            unknown_certificate: None,
         };
         self.store.notifications().append(&record).unwrap();
     }

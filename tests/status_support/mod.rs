@@ -35,6 +35,8 @@ pub fn verdict(profile: &str, code: FindingCode, severity: Severity) -> ProfileV
     ProfileVerdict {
         facts: Facts {
             profile: profile.to_owned(),
+            client_id: None,
+            thresholds: Default::default(),
             source: FactSource::Collector {
                 pid: 4242,
                 since: at(),

@@ -124,6 +124,8 @@ impl ProfileSources {
         delivery.current_certificate_id = Some(self.keys.current_certificate_id());
         Facts {
             profile: name.clone(),
+            client_id: Some(self.profile.client_id.clone()),
+            thresholds: self.profile.thresholds.diagnosis(),
             source: FactSource::Collector {
                 pid: std::process::id(),
                 since,
@@ -131,9 +133,9 @@ impl ProfileSources {
             credentials: lock(&self.credentials).clone(),
             subscriptions,
             delivery: Some(delivery),
-            export: round.read_ok.then(|| {
-                export::export_facts(name, &round.events, round.newest_created_at, now, lookback)
-            }),
+            export: round
+                .read_ok
+                .then(|| export::export_facts(name, &round.events, now, lookback)),
             graph: Some(store::graph_traffic(
                 self.graph.traffic(now, WINDOW_MINUTES),
             )),
@@ -152,7 +154,6 @@ struct StoreRound {
     read_ok: bool,
     active: Option<Vec<crate::store::records::SubscriptionRecord>>,
     counts: Option<store::StoreCounts>,
-    newest_created_at: Option<DateTime<Utc>>,
     retention: Retention,
 }
 
@@ -175,9 +176,6 @@ impl StoreRound {
                 oldest_created_at: interactions.oldest()?.map(|record| record.created_at),
             })
         });
-        let newest = interactions
-            .recent(1)
-            .map(|records| records.first().map(|record| record.created_at));
         let read_ok = events.is_ok();
         Self {
             events: events.unwrap_or_else(|error| {
@@ -191,10 +189,6 @@ impl StoreRound {
             counts: counts
                 .map_err(|error| warn("the interaction counts", &error))
                 .ok(),
-            newest_created_at: newest
-                .map_err(|error| warn("the newest interaction", &error))
-                .ok()
-                .flatten(),
             retention,
         }
     }

@@ -74,6 +74,8 @@ mod tests {
         let now: DateTime<Utc> = "2026-11-22T08:00:00Z".parse().unwrap();
         let facts = Facts {
             profile: profile.into(),
+            client_id: None,
+            thresholds: Default::default(),
             source: FactSource::Direct,
             credentials: None,
             subscriptions: None,

@@ -34,6 +34,8 @@ pub(super) struct Tally {
     pub missing: u64,
     /// Of those, unusable: counted, never stored.
     pub skipped: u64,
+    /// The newest `createdDateTime` of the usable ones.
+    pub newest_created_at: Option<DateTime<Utc>>,
 }
 
 impl Tally {
@@ -44,6 +46,7 @@ impl Tally {
         self.via_notifications += other.via_notifications;
         self.missing += other.missing;
         self.skipped += other.skipped;
+        self.newest_created_at = self.newest_created_at.max(other.newest_created_at);
     }
 }
 
@@ -107,6 +110,9 @@ impl Poller {
         tally: &mut Tally,
     ) -> Result<(), StoreError> {
         tally.fetched += 1;
+        if InteractionRecord::check_storable(item).is_ok() {
+            tally.newest_created_at = tally.newest_created_at.max(Some(item.created_date_time));
+        }
         match self.store.interaction(&item.id)? {
             Some(stored) if stored.source == InteractionSource::Notification => {
                 tally.via_notifications += 1;
@@ -213,11 +219,17 @@ mod tests {
             via_notifications: 2,
             missing: 1,
             skipped: 0,
+            newest_created_at: Some(chrono::DateTime::UNIX_EPOCH),
         };
         total.add(one);
+        total.add(Tally {
+            newest_created_at: None,
+            ..one
+        });
+        assert_eq!(total.newest_created_at, Some(chrono::DateTime::UNIX_EPOCH));
         total.add(one);
-        assert_eq!(total.fetched, 6);
-        assert_eq!(total.via_notifications, 4);
-        assert_eq!(total.new, 2);
+        assert_eq!(total.fetched, 9);
+        assert_eq!(total.via_notifications, 6);
+        assert_eq!(total.new, 3);
     }
 }

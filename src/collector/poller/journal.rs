@@ -45,6 +45,7 @@ impl Poller {
             } else {
                 Outcome::Failed
             },
+            newest_created_at: report.newest_created_at,
         };
         self.append(kind, message);
         let _ = self.updates.send(Update::Poll(report.clone()));
@@ -70,6 +71,7 @@ impl Poller {
             new: 0,
             missing: 0,
             outcome: Outcome::Failed,
+            newest_created_at: None,
         };
         self.append(kind, message);
     }

@@ -128,6 +128,10 @@ pub struct PollReport {
     pub failed_users: Vec<UserFailure>,
     /// True when a user's history had more pages than the poller reads per window.
     pub truncated: bool,
+    /// The newest `createdDateTime` the export API returned in the window (of the items that
+    /// could be stored); `None` when it returned none.
+    #[serde(default)]
+    pub newest_created_at: Option<DateTime<Utc>>,
 }
 
 impl PollReport {
@@ -165,6 +169,7 @@ mod tests {
             skipped: 0,
             failed_users: Vec::new(),
             truncated: false,
+            newest_created_at: None,
         };
         assert_eq!(report.push_coverage(), None, "no activity, no verdict");
         report.fetched = 8;

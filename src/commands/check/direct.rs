@@ -4,6 +4,9 @@
 //! the calling app's subscriptions, `clientState` withheld). Delivery, the export API and the
 //! store stay `None`: only a running collector sees those, and the ladder says so.
 //!
+//! The list is read with the probe's own Graph client, so one check asks the identity platform
+//! for one token (the client's cache serves the second use) and loads the secret once.
+//!
 //! Depends on `config`, `creds` (probe and assess), `graph` and `diagnose::facts`.
 
 use std::time::Duration;
@@ -12,14 +15,12 @@ use chrono::{DateTime, Utc};
 
 use crate::clock::SharedClock;
 use crate::config::{Profile, SubscriptionScope};
-use crate::creds::probe::{ProbeOptions, probe};
+use crate::creds::probe::{ProbeOptions, probe_keeping_client};
 use crate::creds::{CredentialReport, TokenStatus, assess};
 use crate::diagnose::facts::{FactSource, Facts, SubscriptionFact, SubscriptionFacts};
-use crate::graph::auth::TokenProvider;
-use crate::graph::http::{GraphClient, RateBudget, build_http_client};
+use crate::graph::http::{GraphClient, RateBudget};
 use crate::graph::model::Subscription;
 use crate::graph::model::well_known::TENANT_WIDE_RESOURCE;
-use crate::secret::COMMAND_TIMEOUT;
 
 /// Pages of `GET /subscriptions` read at most: an app holds a handful of subscriptions.
 const MAX_LIST_PAGES: usize = 20;
@@ -38,14 +39,16 @@ pub async fn gather(
     budget: RateBudget,
 ) -> Facts {
     let options = ProbeOptions::default();
-    let report = assess(&probe(profile, clock.clone(), budget.clone(), &options).await);
-    let subscriptions = if token_granted(&report) {
-        read_subscriptions(profile, clock, budget, &options).await
-    } else {
-        None
+    let (probed, graph) = probe_keeping_client(profile, clock.clone(), budget, &options).await;
+    let report = assess(&probed);
+    let subscriptions = match graph {
+        Some(graph) if token_granted(&report) => read_subscriptions(profile, &graph, &clock).await,
+        _ => None,
     };
     Facts {
         profile: profile.name.clone(),
+        client_id: Some(profile.client_id.clone()),
+        thresholds: profile.thresholds.diagnosis(),
         source,
         credentials: Some(report),
         subscriptions,
@@ -64,12 +67,11 @@ fn token_granted(report: &CredentialReport) -> bool {
 /// be read.
 async fn read_subscriptions(
     profile: &Profile,
-    clock: SharedClock,
-    budget: RateBudget,
-    options: &ProbeOptions,
+    graph: &GraphClient,
+    clock: &SharedClock,
 ) -> Option<SubscriptionFacts> {
     let now = clock.now();
-    let listed = tokio::time::timeout(LIST_TIMEOUT, list(profile, clock, budget, options)).await;
+    let listed = tokio::time::timeout(LIST_TIMEOUT, list(graph)).await;
     let listed = match listed {
         Ok(Ok(listed)) => listed,
         Ok(Err(reason)) => {
@@ -84,30 +86,9 @@ async fn read_subscriptions(
     Some(subscription_facts(profile, &listed, now))
 }
 
-/// `GET /subscriptions` with the profile's own client; the error as text, since it only
-/// explains a missing part of the facts.
-async fn list(
-    profile: &Profile,
-    clock: SharedClock,
-    budget: RateBudget,
-    options: &ProbeOptions,
-) -> Result<Vec<Subscription>, String> {
-    let secret = profile
-        .secret
-        .load_off_runtime(COMMAND_TIMEOUT)
-        .await
-        .map_err(|error| error.to_string())?;
-    let http = build_http_client(profile.ca_file.as_deref()).map_err(|e| e.to_string())?;
-    let tokens = TokenProvider::for_profile(profile, secret, http.clone(), clock.clone())
-        .map_err(|error| error.to_string())?;
-    let graph = GraphClient::new(
-        profile.cloud.graph_root(),
-        tokens,
-        http,
-        clock,
-        budget,
-        options.retry,
-    );
+/// `GET /subscriptions` with the probe's client (its token cached); the error as text, since
+/// it only explains a missing part of the facts.
+async fn list(graph: &GraphClient) -> Result<Vec<Subscription>, String> {
     graph
         .get_all::<Subscription>("/subscriptions", MAX_LIST_PAGES)
         .await

@@ -23,6 +23,22 @@ use crate::store::records::{DecryptFailure, RejectReason, TokenRejection};
 /// tokens are not its fault (chosen: well inside the receiver's 5-minute leeway).
 const CLOCK_AGREES_SECONDS: i64 = 60;
 
+/// The profile's client id as a fix step can use it: the configured one, else the one the
+/// credential report names, else a placeholder the operator fills in.
+fn client_id(facts: &Facts) -> &str {
+    facts
+        .client_id
+        .as_deref()
+        .or_else(|| {
+            facts
+                .credentials
+                .as_ref()
+                .map(|report| report.client_id.as_str())
+        })
+        .filter(|id| !id.is_empty())
+        .unwrap_or("{client-id}")
+}
+
 /// The authenticity findings.
 pub(super) fn findings(facts: &Facts, _now: DateTime<Utc>) -> Vec<Finding> {
     let Some(delivery) = &facts.delivery else {
@@ -129,9 +145,11 @@ fn tokens_null(facts: &Facts, delivery: &DeliveryFacts) -> Option<Finding> {
                  Tracking service principal (appId {CHANGE_TRACKING_APP_ID}) an app role of \
                  this application."
             ),
-            "Check: GET /servicePrincipals(appId='{client-id}')?$select=appRoleAssignmentRequired \
-             answers false (or the Change Tracking app holds a role)."
-                .to_owned(),
+            format!(
+                "Check: GET /servicePrincipals(appId='{}')?$select=appRoleAssignmentRequired \
+                 answers false (or the Change Tracking app holds a role).",
+                client_id(facts)
+            ),
             "Recreate the subscription — the setting must be in place before a subscription \
              with resource data is created: DELETE /subscriptions/{id} and let the keeper \
              create a new one; the poller backfills the gap."

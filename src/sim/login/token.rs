@@ -57,6 +57,9 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    state
+        .token_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let stamp = Stamp::new(&state, &meta);
     match issue(&state, &tenant_segment(&uri), &headers, body) {
         Ok(access_token) => {

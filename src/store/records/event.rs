@@ -60,6 +60,11 @@ pub enum EventKind {
         missing: u64,
         /// How it went.
         outcome: Outcome,
+        /// The newest `createdDateTime` among the interactions the export API returned (for
+        /// this profile's users); `None` when it returned none. Events written before the
+        /// field existed read as `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        newest_created_at: Option<DateTime<Utc>>,
     },
     /// Something an operator should be able to trace later.
     Audit {

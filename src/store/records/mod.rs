@@ -20,7 +20,7 @@ pub use inbox::{Endpoint, RawBatch};
 pub use interaction::{InteractionRecord, InteractionSource, InvalidInteraction};
 pub use latency::LatencySummary;
 pub use notification::{
-    Check, DecryptFailure, DecryptVerdict, NotificationRecord, RejectReason, TokenRejection,
-    TokenVerdict,
+    CertificateRef, Check, DecryptFailure, DecryptVerdict, NotificationRecord, RejectReason,
+    TokenRejection, TokenVerdict,
 };
 pub use subscription::{ClientState, RandomUnavailable, SubscriptionRecord, SubscriptionState};

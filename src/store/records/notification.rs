@@ -48,6 +48,32 @@ pub struct NotificationRecord {
     /// this many. Records written before the field existed read as 1.
     #[serde(default = "one")]
     pub items: u32,
+    /// The certificate Graph encrypted the item for, when decryption failed because no kept
+    /// key has it (graph-facts §5: the key is chosen by `encryptionCertificateId` and
+    /// thumbprint). Records written before the field existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_certificate: Option<CertificateRef>,
+}
+
+/// A certificate as an encrypted item names it: the subscriber's `encryptionCertificateId`
+/// and, when the item carried one, the certificate's thumbprint. Its `Display` is
+/// "id / thumbprint" (or the id alone), as diagnosis shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CertificateRef {
+    /// `encryptionCertificateId` of the item.
+    pub id: String,
+    /// `encryptionCertificateThumbprint` of the item; `None` when it was empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbprint: Option<String>,
+}
+
+impl std::fmt::Display for CertificateRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.thumbprint {
+            Some(thumbprint) => write!(f, "{} / {thumbprint}", self.id),
+            None => f.write_str(&self.id),
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -340,6 +366,45 @@ mod tests {
                 "bad-json"
             ]
         );
+    }
+
+    #[test]
+    fn a_record_without_the_certificate_reads_as_none_and_one_with_it_round_trips() {
+        let json = serde_json::json!({
+            "received_at": "2026-11-22T08:00:00Z",
+            "acked_at": "2026-11-22T08:00:00Z",
+            "processed_at": "2026-11-22T08:00:01Z",
+            "profile": "contoso",
+            "subscription_id": "s",
+            "tenant_id": null,
+            "change_type": null,
+            "resource": null,
+            "client_state": "ok",
+            "validation_tokens": {"verdict": "valid"},
+            "decryption": {"verdict": "failed", "reason": "unknown-certificate"},
+            "interaction_id": null,
+            "created_at": null,
+            "latency_ms": null,
+            "duplicate": false,
+            "accepted": false,
+            "rejected": "decrypt-failed"
+        });
+        let mut old: NotificationRecord = serde_json::from_value(json).unwrap();
+        assert_eq!((old.items, old.unknown_certificate.as_ref()), (1, None));
+        let certificate = CertificateRef {
+            id: "pilotwatch-2025".into(),
+            thumbprint: Some("9F3AC2".into()),
+        };
+        assert_eq!(certificate.to_string(), "pilotwatch-2025 / 9F3AC2");
+        old.unknown_certificate = Some(certificate);
+        let again: NotificationRecord =
+            serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
+        assert_eq!(again, old);
+        let bare = CertificateRef {
+            id: "only-the-id".into(),
+            thumbprint: None,
+        };
+        assert_eq!(bare.to_string(), "only-the-id");
     }
 
     #[test]

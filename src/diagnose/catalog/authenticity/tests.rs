@@ -74,6 +74,43 @@ fn one_null_token_is_critical_and_the_flag_confirms_it() {
 }
 
 #[test]
+fn the_check_step_names_the_profile_s_own_app() {
+    let check = |build: Build| {
+        let finding = one(build, FindingCode::ValidationTokensNull);
+        finding
+            .fix
+            .iter()
+            .find(|step| step.starts_with("Check: GET /servicePrincipals"))
+            .cloned()
+            .unwrap()
+    };
+    let configured = check(Build::healthy().null_tokens(1).without(|f| {
+        f.client_id = Some("0a1b2c3d-0000-4000-8000-00000000c0de".into());
+    }));
+    assert!(
+        configured.contains("/servicePrincipals(appId='0a1b2c3d-0000-4000-8000-00000000c0de')"),
+        "{configured}"
+    );
+    // Facts from before the field existed: the credential report still names the app.
+    let from_report = check(
+        Build::healthy()
+            .null_tokens(1)
+            .without(|f| f.client_id = None),
+    );
+    let report_id = crate::creds::test_facts::healthy().client_id;
+    assert!(
+        from_report.contains(&format!("(appId='{report_id}')")),
+        "{from_report}"
+    );
+    // Known from nowhere: the placeholder, for the operator to fill in.
+    let unknown = check(Build::healthy().null_tokens(1).without(|f| {
+        f.client_id = None;
+        f.credentials = None;
+    }));
+    assert!(unknown.contains("(appId='{client-id}')"), "{unknown}");
+}
+
+#[test]
 fn absent_tokens_count_as_null() {
     let build = Build::healthy().delivery(|d| {
         d.rejected.insert(RejectReason::TokensAbsent, 2);
