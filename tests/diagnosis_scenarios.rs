@@ -92,7 +92,7 @@ fn table() -> Vec<Row> {
         // Two simulated minutes of good answers come first, so the window's failures are a
         // share (a warning), not all of them. No new activity: Graph's failures are what is
         // judged, and notifications would only add acknowledgements to stretch.
-        row("graph-outage", 20.0, 0.0, Headline(C::GraphOutage, Warning)),
+        row("graph-outage", 60.0, 0.0, Headline(C::GraphOutage, Warning)),
         row(
             "invalid-client-id",
             FAST,
@@ -138,10 +138,13 @@ fn table() -> Vec<Row> {
             1200.0,
             Headline(C::LatencyHigh, Warning),
         ),
+        // Graph removes each subscription ten minutes in; the keeper recreates it, so the
+        // finding is the warning of removals that keep coming. Slow enough that recreating
+        // (real milliseconds) is short beside the ten simulated minutes between removals.
         row(
             "subscription-removed",
-            FAST,
-            6.0,
+            300.0,
+            0.0,
             Headline(C::SubscriptionRemoved, Warning),
         ),
         row(
