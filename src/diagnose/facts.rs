@@ -53,7 +53,7 @@ pub enum FactSource {
     Collector {
         /// The collector's process id.
         pid: u32,
-        /// When it started.
+        /// When it started: silence before then is no evidence against the push path.
         since: DateTime<Utc>,
     },
     /// Asked Graph directly: no collector runs, so nothing is known of delivery.
@@ -94,7 +94,7 @@ pub struct SubscriptionFact {
     pub resource: String,
     /// When it expires.
     pub expires_at: DateTime<Utc>,
-    /// When it was created.
+    /// When it was created: Graph notifies only about interactions created after it.
     pub created_at: DateTime<Utc>,
     /// Its lifecycle notification URL, if any.
     pub lifecycle_url: Option<String>,

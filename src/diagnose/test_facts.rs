@@ -220,11 +220,39 @@ impl Build {
         self
     }
 
-    /// Notifications stopped `minutes` ago, while the export API kept seeing interactions.
+    /// Notifications stopped `minutes` ago, while the export API kept seeing interactions
+    /// (silence longer than the window leaves nothing received in it).
     pub(crate) fn silent_for(self, minutes: i64) -> Self {
         self.delivery(|d| {
             d.last_received_at = Some(minutes_ago(minutes));
             d.last_accepted_at = Some(minutes_ago(minutes));
+            if minutes >= i64::from(d.window_minutes) {
+                d.received = 0;
+                d.accepted = 0;
+                d.ack = None;
+                d.latency = None;
+            }
+        })
+    }
+
+    /// The collector started, and created its subscription, `minutes` ago; no notification has
+    /// arrived since, while the export API shows the tenant's history (newest 3 minutes old).
+    pub(crate) fn fresh_start(self, minutes: i64) -> Self {
+        self.source(FactSource::Collector {
+            pid: 4242,
+            since: minutes_ago(minutes),
+        })
+        .subscriptions(|s| {
+            s.active[0].created_at = minutes_ago(minutes);
+            s.active[0].last_renewed_at = None;
+        })
+        .delivery(|d| {
+            d.received = 0;
+            d.accepted = 0;
+            d.last_received_at = None;
+            d.last_accepted_at = None;
+            d.ack = None;
+            d.latency = None;
         })
     }
 

@@ -130,6 +130,20 @@ fn cases() -> Vec<Case> {
             first_broken: Some(Rung::NotificationsArriving),
         },
         Case {
+            name: "a minute after a fresh start, the export API's history is no broken push",
+            facts: Build::healthy().fresh_start(1),
+            severity: Severity::Ok,
+            headline: None,
+            first_broken: None,
+        },
+        Case {
+            name: "silent since a start a quarter of an hour ago",
+            facts: Build::healthy().fresh_start(15),
+            severity: Severity::Critical,
+            headline: Some(C::PushPathBroken),
+            first_broken: Some(Rung::NotificationsArriving),
+        },
+        Case {
             name: "nobody used Copilot",
             facts: Build::healthy().silent_for(90).export(|e| {
                 e.seen_in_window = 0;
@@ -237,6 +251,29 @@ fn null_tokens_with_the_flag_read_merge_into_one_critical_finding() {
             .any(|l| l.contains("appRoleAssignmentRequired = true")),
         "the credential check's own evidence is kept: {:?}",
         null[0].evidence
+    );
+}
+
+#[test]
+fn null_tokens_are_activity_so_the_last_rung_is_not_judged_empty() {
+    // The export API showed nothing new; the notifications Graph sent (null tokens and all)
+    // show that Copilot is in use, so the dashboard is empty for the tokens' sake alone.
+    let diagnosis = diagnose(
+        &Build::healthy()
+            .credentials(&assignment_required())
+            .null_tokens(40)
+            .export(|e| {
+                e.seen_in_window = 0;
+                e.newest_created_at = Some(minutes_ago(300));
+            })
+            .done(),
+        now(),
+    );
+    let codes: Vec<FindingCode> = diagnosis.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [FindingCode::ValidationTokensNull], "{codes:?}");
+    assert_eq!(
+        diagnosis.ladder.rungs.last(),
+        Some(&(Rung::RecentActivity, RungState::Ok))
     );
 }
 
@@ -376,7 +413,7 @@ fn finding_cases() -> Vec<(FindingCode, Build)> {
         ),
         (
             C::NoRecentActivity,
-            Build::healthy().export(|e| {
+            Build::healthy().silent_for(90).export(|e| {
                 e.seen_in_window = 0;
                 e.newest_created_at = Some(minutes_ago(600));
             }),

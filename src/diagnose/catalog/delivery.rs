@@ -1,23 +1,24 @@
-//! Delivery findings about notifications arriving and how fast: the push path broken (silence
-//! while the export API shows new interactions — the key fact, since silence alone may just
-//! mean nobody used Copilot), nobody used Copilot at all, our endpoint too slow for Graph,
-//! notifications late, and notifications later than Microsoft's documented maximum — a
-//! Graph-side incident, told apart from delay of our own making.
+//! Delivery findings about notifications arriving and how fast: the push path broken and
+//! nobody using Copilot (both from one comparison of activity against arrival, in
+//! [`activity`]), our endpoint too slow for Graph, notifications late, and notifications later
+//! than Microsoft's documented maximum — a Graph-side incident, told apart from delay of our
+//! own making.
 //!
 //! Whether what arrives is authentic and decryptable is `authenticity`'s business. Graph rules
 //! are from graph-facts §2 (latency) and §3.5 (slow and drop states, retries).
 //!
 //! Depends on the facts and finding types, the thresholds and `creds::stamp`; pure.
 
+mod activity;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::text::{ago, count, percent, seconds, span};
 use crate::creds::stamp;
-use crate::diagnose::facts::{DeliveryFacts, ExportFacts, FactSource, Facts, Spread};
+use crate::diagnose::facts::{DeliveryFacts, FactSource, Facts, Spread};
 use crate::diagnose::thresholds::{
     DELIVERY_WINDOW_MINUTES, DROP_STATE_SHARE, GRAPH_RETRY_HOURS, GRAPH_RETRY_TIMEOUT_SECONDS,
-    GRAPH_SLOW_ACK_SECONDS, LATENCY_AVERAGE_SECONDS, LATENCY_MAXIMUM_SECONDS, PUSH_SILENCE_MINUTES,
-    SLOW_STATE_SHARE,
+    GRAPH_SLOW_ACK_SECONDS, LATENCY_AVERAGE_SECONDS, LATENCY_MAXIMUM_SECONDS, SLOW_STATE_SHARE,
 };
 use crate::diagnose::{Finding, FindingCode};
 use crate::severity::Severity;
@@ -31,9 +32,14 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
             .as_ref()
             .map_or(DELIVERY_WINDOW_MINUTES, |d| d.window_minutes);
         if let Some(delivery) = &facts.delivery {
-            all.extend(push_path_broken(delivery, export, now));
+            all.extend(activity::push_path_broken(facts, delivery, export, now));
         }
-        all.extend(no_recent_activity(export, window, now));
+        all.extend(activity::no_recent_activity(
+            facts.delivery.as_ref(),
+            export,
+            window,
+            now,
+        ));
     }
     if let Some(delivery) = &facts.delivery {
         let slow = endpoint_slow(delivery);
@@ -49,114 +55,6 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
         }
     }
     all
-}
-
-fn push_path_broken(
-    delivery: &DeliveryFacts,
-    export: &ExportFacts,
-    now: DateTime<Utc>,
-) -> Option<Finding> {
-    let silent_since = delivery.last_received_at;
-    let silence_threshold = Duration::minutes(PUSH_SILENCE_MINUTES);
-    if silent_since.is_some_and(|last| now - last < silence_threshold) {
-        return None;
-    }
-    // The key fact: the export API holds interactions created after the last notification.
-    let newest = export.newest_created_at?;
-    if silent_since.is_some_and(|last| newest <= last) {
-        return None;
-    }
-    let mut evidence = vec![match silent_since {
-        Some(last) => format!(
-            "last notification received at {} ({}): silent for over {PUSH_SILENCE_MINUTES} minutes",
-            stamp(last),
-            ago(now, last)
-        ),
-        None => format!(
-            "no notification received in the last {} minutes",
-            delivery.window_minutes
-        ),
-    }];
-    evidence.push(format!(
-        "the export API shows {} in the window, the newest created at {}",
-        count(export.seen_in_window, "interaction"),
-        stamp(newest)
-    ));
-    if let Some(reconcile) = &export.last_reconcile
-        && reconcile.missing > 0
-    {
-        evidence.push(format!(
-            "reconciliation at {}: {} of {} interactions from {} to {} came by no notification",
-            stamp(reconcile.at),
-            reconcile.missing,
-            reconcile.fetched,
-            stamp(reconcile.from),
-            stamp(reconcile.to)
-        ));
-    }
-    Some(Finding {
-        code: FindingCode::PushPathBroken,
-        severity: Severity::Critical,
-        title: format!(
-            "no notifications for {PUSH_SILENCE_MINUTES}+ minutes while the export API shows new \
-             interactions"
-        ),
-        evidence,
-        since: silent_since,
-        cause: "People are using Copilot — the export API has their interactions — but Graph's \
-                notifications do not reach the receiver. Microsoft's average delivery latency \
-                is under 10 seconds, so this is not normal lag: the path from Graph to the \
-                receiver is broken."
-            .to_owned(),
-        fix: vec![
-            "Check that the subscription exists and points at this receiver: GET \
-             /subscriptions (compare notificationUrl with the profile's)."
-                .to_owned(),
-            "From outside your network, POST to the notification URL and confirm it reaches \
-             the receiver (DNS, TLS certificate, firewall, reverse proxy)."
-                .to_owned(),
-            "If the endpoint was slow or down, Graph may be delaying or dropping notifications \
-             for 10-minute periods (see endpoint-slow); it retries failed deliveries for up to \
-             4 hours."
-                .to_owned(),
-            "Meanwhile the poller backfills from the export API, so nothing is lost.".to_owned(),
-        ],
-    })
-}
-
-fn no_recent_activity(export: &ExportFacts, window: u32, now: DateTime<Utc>) -> Option<Finding> {
-    if export.seen_in_window > 0 {
-        return None;
-    }
-    let newest = export.newest_created_at.map_or_else(
-        || "the export API has shown no interaction at all".to_owned(),
-        |at| {
-            format!(
-                "the newest interaction the export API has shown was created at {} ({})",
-                stamp(at),
-                ago(now, at)
-            )
-        },
-    );
-    Some(Finding {
-        code: FindingCode::NoRecentActivity,
-        severity: Severity::Info,
-        title: format!("nobody used Copilot in the last {window} minutes"),
-        evidence: vec![
-            format!("the export API shows no interaction in the last {window} minutes"),
-            newest,
-        ],
-        since: export.newest_created_at,
-        cause: "The dashboard is empty because there is nothing to show: the export API, \
-                which reads Copilot's interaction history directly, has no new interactions \
-                either. Nothing in the pipeline is at fault."
-            .to_owned(),
-        fix: vec![
-            "Nothing to fix. To prove the path end to end, ask a licensed user to send a \
-             Copilot prompt and watch it arrive (usually within seconds)."
-                .to_owned(),
-        ],
-    })
 }
 
 fn endpoint_slow(delivery: &DeliveryFacts) -> Option<Finding> {

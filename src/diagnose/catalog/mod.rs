@@ -24,7 +24,11 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
         all.extend(credentials::findings(report));
     }
     if let Some(subscriptions) = &facts.subscriptions {
-        all.extend(subscriptions::findings(subscriptions, now));
+        let keeper_started = match facts.source {
+            super::facts::FactSource::Collector { since, .. } => Some(since),
+            _ => None,
+        };
+        all.extend(subscriptions::findings(subscriptions, keeper_started, now));
     }
     all.extend(delivery::findings(facts, now));
     all.extend(authenticity::findings(facts, now));

@@ -25,8 +25,13 @@ use crate::store::records::{KeeperAction, Outcome};
 /// The lifecycle event Graph sends when it has removed a subscription.
 const SUBSCRIPTION_REMOVED: &str = "subscriptionRemoved";
 
-/// The subscription findings as of `now`.
-pub(super) fn findings(facts: &SubscriptionFacts, now: DateTime<Utc>) -> Vec<Finding> {
+/// The subscription findings as of `now`; `keeper_started` is when the running collector (and
+/// so its keeper) started, `None` when no collector runs.
+pub(super) fn findings(
+    facts: &SubscriptionFacts,
+    keeper_started: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
     let create = latest(facts, KeeperAction::Create);
     let create_failure = create.and_then(|action| failed_as(action));
     let live: Vec<&SubscriptionFact> = facts
@@ -36,7 +41,10 @@ pub(super) fn findings(facts: &SubscriptionFacts, now: DateTime<Utc>) -> Vec<Fin
         .collect();
     let mut all = Vec::new();
     if facts.active.is_empty() {
-        all.push(missing(facts, create, now));
+        all.push(
+            creation::establishing(create, keeper_started, now)
+                .unwrap_or_else(|| missing(facts, create, now)),
+        );
     } else if live.is_empty() {
         all.push(expired(facts, now));
     }

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::diagnose::test_facts::*;
+use crate::store::records::RejectReason;
 
 fn run(build: Build) -> Vec<Finding> {
     findings(&build.done(), now())
@@ -44,11 +45,98 @@ fn silence_is_broken_push_only_from_fifteen_minutes_and_with_newer_interactions(
         .silent_for(20)
         .export(|e| e.newest_created_at = Some(minutes_ago(25)));
     assert_eq!(codes(quiet), []);
-    // Never a notification, while the export API has interactions.
+    // Never a notification, while the export API has interactions: silent since the live
+    // subscription was created (30 hours ago, after the collector started).
     let never = Build::healthy().delivery(|d| d.last_received_at = None);
     let finding = one(never, FindingCode::PushPathBroken);
-    assert_eq!(finding.since, None);
-    assert!(finding.evidence[0].starts_with("no notification received"));
+    assert_eq!(finding.since, Some(live_subscription().created_at));
+    assert!(
+        finding.evidence[0].starts_with("no notification received since"),
+        "{finding:?}"
+    );
+}
+
+#[test]
+fn right_after_a_start_the_export_history_is_no_broken_push() {
+    // The export API shows interactions from before the start and since; nothing has arrived.
+    assert_eq!(codes(Build::healthy().fresh_start(1)), []);
+    assert_eq!(codes(Build::healthy().fresh_start(14)), []);
+    let finding = one(
+        Build::healthy().fresh_start(15),
+        FindingCode::PushPathBroken,
+    );
+    assert_eq!(finding.since, Some(minutes_ago(15)));
+    // Interactions created only before the start were never going to be notified.
+    let history_only = Build::healthy()
+        .fresh_start(20)
+        .export(|e| e.newest_created_at = Some(minutes_ago(25)));
+    assert_eq!(codes(history_only), []);
+}
+
+#[test]
+fn silence_counts_from_the_later_of_the_collector_start_and_the_subscription() {
+    // A collector up for days whose subscription was recreated 5 minutes ago.
+    let recreated = Build::healthy()
+        .delivery(|d| d.last_received_at = Some(minutes_ago(50)))
+        .subscriptions(|s| s.active[0].created_at = minutes_ago(5));
+    assert_eq!(codes(recreated), []);
+    // A collector restarted 10 minutes ago, its last notification (seeded from the store) from
+    // before the restart.
+    let restarted = Build::healthy()
+        .silent_for(40)
+        .source(FactSource::Collector {
+            pid: 1,
+            since: minutes_ago(10),
+        });
+    assert_eq!(codes(restarted), []);
+    // With no live subscription nothing is expected (the subscription findings say why).
+    let unsubscribed = Build::healthy()
+        .silent_for(40)
+        .subscriptions(|s| s.active.clear());
+    assert_eq!(codes(unsubscribed), []);
+    // Subscriptions not read: the collector's start alone bounds the silence.
+    let unread = Build::healthy()
+        .silent_for(40)
+        .without(|f| f.subscriptions = None);
+    assert_eq!(
+        codes(unread),
+        [(FindingCode::PushPathBroken, Severity::Critical)]
+    );
+}
+
+#[test]
+fn notifications_for_our_subscriptions_are_activity_even_when_rejected() {
+    let quiet_export = |build: Build| {
+        build.export(|e| {
+            e.seen_in_window = 0;
+            e.newest_created_at = Some(minutes_ago(300));
+        })
+    };
+    // Null validation tokens: Graph sent them for interactions, so Copilot was used.
+    let null = quiet_export(Build::healthy().null_tokens(40));
+    assert!(
+        !run(null)
+            .iter()
+            .any(|f| f.code == FindingCode::NoRecentActivity)
+    );
+    // Items that failed the clientState check may be anyone's: no evidence of activity.
+    let spoofed = quiet_export(Build::healthy().silent_for(90).delivery(|d| {
+        d.received = 5;
+        d.rejected.insert(RejectReason::ClientStateMismatch, 5);
+    }));
+    assert_eq!(
+        codes(spoofed),
+        [(FindingCode::NoRecentActivity, Severity::Info)]
+    );
+    // An interaction the store holds from the window is activity, whatever the last poll
+    // fetched (here it is the push path that is broken).
+    let stored = Build::healthy()
+        .silent_for(90)
+        .export(|e| e.seen_in_window = 0);
+    assert_eq!(
+        codes(stored),
+        [(FindingCode::PushPathBroken, Severity::Critical)]
+    );
 }
 
 #[test]
@@ -63,7 +151,7 @@ fn broken_push_quotes_the_reconciliation() {
 
 #[test]
 fn no_activity_is_info_when_the_export_api_is_empty_too() {
-    let build = Build::healthy().silent_for(50).export(|e| {
+    let build = Build::healthy().silent_for(70).export(|e| {
         e.seen_in_window = 0;
         e.newest_created_at = Some(minutes_ago(300));
     });
@@ -73,7 +161,10 @@ fn no_activity_is_info_when_the_export_api_is_empty_too() {
     );
     // Without a collector, the export API alone tells it.
     let direct = Build::healthy()
-        .export(|e| e.seen_in_window = 0)
+        .export(|e| {
+            e.seen_in_window = 0;
+            e.newest_created_at = Some(minutes_ago(300));
+        })
         .without(|f| f.delivery = None);
     assert_eq!(
         codes(direct),

@@ -2,11 +2,15 @@
 //! names: the validation handshake (graph-facts §3.3: 200, text/plain, the decoded token,
 //! within 10 s) and the quota of one tenant-wide subscription per app and tenant (§2, §3.2).
 //!
+//! Also the grace a freshly started keeper gets: until its first `POST /subscriptions` has
+//! an answer (Graph's handshake alone may take 10 s), no subscription is the expected state of
+//! a start, not a finding to alarm on.
+//!
 //! Part of `subscriptions`; pure.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use super::attempt_lines;
+use super::{ago, attempt_lines, stamp};
 use crate::diagnose::facts::{ActionFact, SubscriptionFacts};
 use crate::diagnose::{Finding, FindingCode};
 use crate::severity::Severity;
@@ -99,4 +103,43 @@ pub(super) fn quota(facts: &SubscriptionFacts, action: &ActionFact, now: DateTim
             "The keeper creates ours on its next attempt.".to_owned(),
         ],
     }
+}
+
+/// How long a started keeper may take over its first `POST /subscriptions` before no
+/// subscription is alarming again (chosen: Graph's 10 s handshake, a token and a retry or two).
+const FIRST_CREATE_GRACE: Duration = Duration::minutes(2);
+
+/// No subscription yet because the keeper that started at `keeper_started` has not had an
+/// answer to its first creation: an info finding for the grace period, `None` otherwise
+/// (no keeper runs, an attempt since the start already answered, or the grace is over).
+pub(super) fn establishing(
+    create: Option<&ActionFact>,
+    keeper_started: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Finding> {
+    let started = keeper_started?;
+    let answered = create.is_some_and(|action| action.at >= started);
+    if answered || now - started >= FIRST_CREATE_GRACE {
+        return None;
+    }
+    Some(Finding {
+        code: FindingCode::SubscriptionMissing,
+        severity: Severity::Info,
+        title: "no subscription yet: the keeper is creating one".to_owned(),
+        evidence: vec![format!(
+            "the collector started at {} ({}); its first POST /subscriptions has not \
+                 answered yet",
+            stamp(started),
+            ago(now, started)
+        )],
+        since: Some(started),
+        cause: "The collector has just started; its keeper creates the subscription first \
+                thing, and Graph validates the notification URL before answering."
+            .to_owned(),
+        fix: vec![format!(
+            "Nothing to do yet. If no subscription exists {} minutes after the start, the \
+             subscription findings say why.",
+            FIRST_CREATE_GRACE.num_minutes()
+        )],
+    })
 }

@@ -1,8 +1,17 @@
 //! The subscription findings about its lifecycle: Graph removed it (`subscriptionRemoved`),
 //! and it has no lifecycle notification URL (which cannot be added later). Part of the
 //! subscription catalog; pure, like all of it.
+//!
+//! A removal the keeper has made good is only worth knowing; removals that keep coming are a
+//! warning, since each one stops delivery until the keeper recreates the subscription and the
+//! poller resyncs the gap, and something (revoked consent, a disabled app, another process
+//! deleting it) keeps causing them.
 
 use super::*;
+
+/// Removals in the lookback window from which they are recurring, not a one-off (chosen: one
+/// removal can be a transient on Graph's side; a second within the hour is a pattern).
+const REMOVALS_RECURRING: usize = 2;
 
 pub(super) fn removed(facts: &SubscriptionFacts, now: DateTime<Utc>) -> Option<Finding> {
     // Newest first: the latest removal is the one that matters.
@@ -21,7 +30,35 @@ pub(super) fn removed(facts: &SubscriptionFacts, now: DateTime<Utc>) -> Option<F
         stamp(event.at),
         ago(now, event.at)
     )];
+    let removals = facts
+        .lifecycle
+        .iter()
+        .filter(|event| event.event == SUBSCRIPTION_REMOVED)
+        .count();
     let (severity, title, fix) = match recreated {
+        Some(new) if removals >= REMOVALS_RECURRING => {
+            evidence.push(format!(
+                "{removals} subscriptionRemoved notifications in the lookback window; the \
+                 keeper recreated each, latest subscription {} since {}",
+                new.id,
+                stamp(new.created_at)
+            ));
+            (
+                Severity::Warning,
+                format!("Graph keeps removing the subscription ({removals} times lately)"),
+                vec![
+                    "Look at the credential findings for the reason: revoked admin consent, a \
+                     disabled app or service principal, a deleted secret or certificate."
+                        .to_owned(),
+                    "Make sure no other process deletes subscriptions of this app: GET \
+                     /subscriptions and compare the ids with the keeper's."
+                        .to_owned(),
+                    "Meanwhile the keeper recreates it and the poller backfills each gap from \
+                     the export API."
+                        .to_owned(),
+                ],
+            )
+        }
         Some(new) => {
             evidence.push(format!(
                 "the keeper recreated it: subscription {} since {}",

@@ -7,11 +7,16 @@
 use chrono::Duration;
 
 use super::*;
-use crate::diagnose::facts::LifecycleFact;
+use crate::diagnose::facts::{FactSource, LifecycleFact};
 use crate::diagnose::test_facts::*;
 
 fn run(build: Build) -> Vec<Finding> {
-    findings(build.done().subscriptions.as_ref().unwrap(), now())
+    let facts = build.done();
+    let started = match facts.source {
+        FactSource::Collector { since, .. } => Some(since),
+        _ => None,
+    };
+    findings(facts.subscriptions.as_ref().unwrap(), started, now())
 }
 
 fn codes(build: Build) -> Vec<(FindingCode, Severity)> {
@@ -220,6 +225,76 @@ fn a_removed_subscription_is_critical_until_recreated() {
         }]
     });
     assert_eq!(codes(other_events), []);
+}
+
+#[test]
+fn a_fresh_keeper_gets_a_grace_for_its_first_creation() {
+    let started = |minutes| {
+        Build::healthy()
+            .subscriptions(|s| s.active.clear())
+            .source(FactSource::Collector {
+                pid: 1,
+                since: minutes_ago(minutes),
+            })
+    };
+    // The create recorded in the healthy facts is from before this start: not an answer.
+    let finding = one(started(1), FindingCode::SubscriptionMissing);
+    assert_eq!(finding.severity, Severity::Info);
+    assert_eq!(finding.since, Some(minutes_ago(1)));
+    // The grace is over.
+    assert_eq!(
+        one(started(2), FindingCode::SubscriptionMissing).severity,
+        Severity::Critical
+    );
+    // The first attempt since the start answered (and failed): judged at once.
+    let answered = started(1).subscriptions(|s| {
+        s.actions = vec![failed(
+            KeeperAction::Create,
+            FailureKind::Other,
+            Some(400),
+            1,
+            1,
+        )];
+        s.actions[0].at = now();
+    });
+    assert_eq!(
+        one(answered, FindingCode::SubscriptionMissing).severity,
+        Severity::Critical
+    );
+    // No collector runs (pilotwatch check): no keeper to wait for.
+    let direct = started(1).source(FactSource::Direct);
+    assert_eq!(
+        one(direct, FindingCode::SubscriptionMissing).severity,
+        Severity::Critical
+    );
+}
+
+#[test]
+fn removals_that_keep_coming_warn_even_when_each_was_recreated() {
+    let removed = |minutes, id: &str| LifecycleFact {
+        at: minutes_ago(minutes),
+        event: "subscriptionRemoved".into(),
+        subscription_id: id.into(),
+    };
+    let twice = Build::healthy().subscriptions(|s| {
+        s.lifecycle = vec![removed(10, "second"), removed(40, "first")];
+    });
+    let finding = one(twice, FindingCode::SubscriptionRemoved);
+    assert_eq!(finding.severity, Severity::Warning);
+    assert_eq!(finding.since, Some(minutes_ago(10)));
+    assert!(
+        finding.evidence[1].starts_with("2 subscriptionRemoved notifications"),
+        "{finding:?}"
+    );
+    // Not yet recreated, the latest removal is critical however many came before.
+    let gone = Build::healthy().subscriptions(|s| {
+        s.lifecycle = vec![removed(10, "second"), removed(40, "first")];
+        s.active[0].id = "second".into();
+    });
+    assert_eq!(
+        one(gone, FindingCode::SubscriptionRemoved).severity,
+        Severity::Critical
+    );
 }
 
 #[test]
