@@ -32,6 +32,10 @@ pub const DELIVERY_WINDOW_MINUTES: u32 = 60;
 /// (chosen: well past the 10 s average and a reconciliation period).
 pub const PUSH_SILENCE_MINUTES: i64 = 15;
 
+/// How long a started keeper may take over its first `POST /subscriptions` before no
+/// subscription is alarming again (chosen: Graph's 10 s handshake, a token and a retry or two).
+pub const FIRST_CREATE_GRACE_MINUTES: i64 = 2;
+
 /// A subscription expiring within this many hours without a successful renewal is a warning
 /// (chosen: the keeper renews at 50–75 % of a 3-day lifetime, so this is far past due)...
 pub const SUBSCRIPTION_EXPIRY_WARNING_HOURS: i64 = 12;

@@ -18,7 +18,6 @@ use chrono::{DateTime, Duration, Utc};
 use super::super::text::{ago, count};
 use crate::creds::stamp;
 use crate::diagnose::facts::{DeliveryFacts, ExportFacts, FactSource, Facts};
-use crate::diagnose::thresholds::PUSH_SILENCE_MINUTES;
 use crate::diagnose::{Finding, FindingCode};
 use crate::severity::Severity;
 use crate::store::records::RejectReason;
@@ -57,7 +56,7 @@ pub(super) fn expected_since(facts: &Facts) -> Option<DateTime<Utc>> {
     }
 }
 
-/// No notification for [`PUSH_SILENCE_MINUTES`] of the time they could be expected, while the
+/// No notification for the profile's silence line (`notification_silence_minutes`) of the time they could be expected, while the
 /// export API shows interactions created in that silence.
 pub(super) fn push_path_broken(
     facts: &Facts,
@@ -68,7 +67,8 @@ pub(super) fn push_path_broken(
     let expected = expected_since(facts)?;
     let last = delivery.last_received_at;
     let quiet_since = last.map_or(expected, |last| last.max(expected));
-    if now - quiet_since < Duration::minutes(PUSH_SILENCE_MINUTES) {
+    let silence_minutes = facts.thresholds.notification_silence_minutes;
+    if now - quiet_since < facts.thresholds.silence() {
         return None;
     }
     // The key fact: the export API holds interactions created in the silence.
@@ -78,7 +78,7 @@ pub(super) fn push_path_broken(
     }
     let mut evidence = vec![match last {
         Some(last) if last >= expected => format!(
-            "last notification received at {} ({}): silent for over {PUSH_SILENCE_MINUTES} minutes",
+            "last notification received at {} ({}): silent for over {silence_minutes} minutes",
             stamp(last),
             ago(now, last)
         ),
@@ -110,7 +110,7 @@ pub(super) fn push_path_broken(
         code: FindingCode::PushPathBroken,
         severity: Severity::Critical,
         title: format!(
-            "no notifications for {PUSH_SILENCE_MINUTES}+ minutes while the export API shows new \
+            "no notifications for {silence_minutes}+ minutes while the export API shows new \
              interactions"
         ),
         evidence,

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::diagnose::test_facts::*;
+use crate::diagnose::thresholds::ProfileThresholds;
 use crate::store::records::RejectReason;
 
 fn run(build: Build) -> Vec<Finding> {
@@ -247,4 +248,49 @@ fn beyond_sixty_minutes_it_is_not_you_unless_we_were_slow_or_down() {
     });
     let finding = one(slow, FindingCode::LatencyBeyondMaximum);
     assert!(finding.cause.starts_with("Local delay: our endpoint"));
+}
+
+#[test]
+fn the_profile_s_thresholds_move_the_silence_and_latency_lines() {
+    let lines = |silence: u32, p95: u32| {
+        move |f: &mut Facts| {
+            f.thresholds = ProfileThresholds {
+                notification_silence_minutes: silence,
+                latency_p95_seconds: p95,
+            };
+        }
+    };
+    // 20 minutes of silence breaks the default 15-minute line, not a profile's 30.
+    assert_eq!(
+        codes(Build::healthy().silent_for(20)),
+        [(FindingCode::PushPathBroken, Severity::Critical)]
+    );
+    assert_eq!(
+        codes(Build::healthy().silent_for(20).without(lines(30, 10))),
+        []
+    );
+    let finding = one(
+        Build::healthy().silent_for(31).without(lines(30, 10)),
+        FindingCode::PushPathBroken,
+    );
+    assert!(
+        finding
+            .title
+            .starts_with("no notifications for 30+ minutes")
+    );
+    assert!(finding.evidence[0].ends_with("silent for over 30 minutes"));
+
+    // A p95 of 45 s is late by default, not for a profile that warns above 60 s; the wording
+    // still cites Microsoft's documented 10 s average.
+    let late = Build::healthy().delivery(|d| d.latency = Some(spread(4.0, 45.0, 45.0)));
+    let finding = one(late, FindingCode::LatencyHigh);
+    assert!(
+        finding.title.contains("documented average under 10.00 s"),
+        "{}",
+        finding.title
+    );
+    let relaxed = Build::healthy()
+        .delivery(|d| d.latency = Some(spread(4.0, 45.0, 45.0)))
+        .without(lines(15, 60));
+    assert_eq!(codes(relaxed), []);
 }

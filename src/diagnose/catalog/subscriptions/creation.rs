@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{ago, attempt_lines, stamp};
 use crate::diagnose::facts::{ActionFact, SubscriptionFacts};
+use crate::diagnose::thresholds::FIRST_CREATE_GRACE_MINUTES;
 use crate::diagnose::{Finding, FindingCode};
 use crate::severity::Severity;
 
@@ -105,10 +106,6 @@ pub(super) fn quota(facts: &SubscriptionFacts, action: &ActionFact, now: DateTim
     }
 }
 
-/// How long a started keeper may take over its first `POST /subscriptions` before no
-/// subscription is alarming again (chosen: Graph's 10 s handshake, a token and a retry or two).
-const FIRST_CREATE_GRACE: Duration = Duration::minutes(2);
-
 /// No subscription yet because the keeper that started at `keeper_started` has not had an
 /// answer to its first creation: an info finding for the grace period, `None` otherwise
 /// (no keeper runs, an attempt since the start already answered, or the grace is over).
@@ -119,7 +116,7 @@ pub(super) fn establishing(
 ) -> Option<Finding> {
     let started = keeper_started?;
     let answered = create.is_some_and(|action| action.at >= started);
-    if answered || now - started >= FIRST_CREATE_GRACE {
+    if answered || now - started >= Duration::minutes(FIRST_CREATE_GRACE_MINUTES) {
         return None;
     }
     Some(Finding {
@@ -139,7 +136,7 @@ pub(super) fn establishing(
         fix: vec![format!(
             "Nothing to do yet. If no subscription exists {} minutes after the start, the \
              subscription findings say why.",
-            FIRST_CREATE_GRACE.num_minutes()
+            FIRST_CREATE_GRACE_MINUTES
         )],
     })
 }
