@@ -5,6 +5,9 @@
 //! failed or the request was abandoned); the processor looks an entry up, skips it while in
 //! flight, and forgets it once processed. Every change wakes the processor.
 //!
+//! The acknowledgement's duration is kept as measured on a monotonic timer: Graph judges our
+//! response time in real time, while the collector's clock runs faster under the simulator.
+//!
 //! The book holds at most one entry per inbox entry not yet processed, so it cannot grow
 //! without the inbox growing. Depends on tokio's `Notify` and chrono only.
 
@@ -19,21 +22,38 @@ use tokio::sync::Notify;
 pub(crate) enum AckStatus {
     /// Stored, but its commit and 202 are still under way: not to be processed yet.
     InFlight,
-    /// Acknowledged at this time.
-    Acked(DateTime<Utc>),
+    /// Acknowledged.
+    Acked(Acked),
     /// Never seen by this run (left by a previous one), or its commit failed (no 202 was
     /// sent; Graph will retry): the acknowledgement time is unknown.
     Unknown,
 }
 
+/// When an entry was acknowledged, and how long the request took until then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Acked {
+    /// The 202's time by the collector's clock.
+    pub(crate) at: DateTime<Utc>,
+    /// Reception to 202 in real milliseconds; `None` when this run did not acknowledge it.
+    pub(crate) took_ms: Option<u32>,
+}
+
+impl Acked {
+    /// An entry this run did not acknowledge: its reception time stands in, its duration is
+    /// unknown.
+    pub(crate) fn unmeasured(at: DateTime<Utc>) -> Self {
+        Self { at, took_ms: None }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct AckBook {
-    entries: Mutex<HashMap<u64, Option<DateTime<Utc>>>>,
+    entries: Mutex<HashMap<u64, Option<Acked>>>,
     changed: Notify,
 }
 
 impl AckBook {
-    fn entries(&self) -> MutexGuard<'_, HashMap<u64, Option<DateTime<Utc>>>> {
+    fn entries(&self) -> MutexGuard<'_, HashMap<u64, Option<Acked>>> {
         // The map stays consistent even if a holder panicked: every update is one call.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -69,7 +89,7 @@ impl AckBook {
         self.changed.notified().await;
     }
 
-    fn settle(&self, id: u64, at: Option<DateTime<Utc>>) {
+    fn settle(&self, id: u64, at: Option<Acked>) {
         {
             let mut entries = self.entries();
             match at {
@@ -90,10 +110,11 @@ pub(crate) struct InFlight<'a> {
 }
 
 impl InFlight<'_> {
-    /// The 202 is being sent at `at`.
-    pub(crate) fn acked(mut self, at: DateTime<Utc>) {
+    /// The 202 is being sent at `at`, `took` after the request arrived (real time).
+    pub(crate) fn acked(mut self, at: DateTime<Utc>, took: std::time::Duration) {
         if let Some(id) = self.id.take() {
-            self.book.settle(id, Some(at));
+            let took_ms = Some(u32::try_from(took.as_millis()).unwrap_or(u32::MAX));
+            self.book.settle(id, Some(Acked { at, took_ms }));
         }
     }
 }
@@ -117,9 +138,13 @@ mod tests {
         let at: DateTime<Utc> = "2026-11-22T08:00:03Z".parse().unwrap();
         let stored = book.store(|| Ok::<_, ()>(7)).unwrap();
         assert_eq!(book.status(7), AckStatus::InFlight);
-        stored.acked(at);
+        stored.acked(at, std::time::Duration::from_millis(12));
         book.changed().await; // the processor is woken
-        assert_eq!(book.status(7), AckStatus::Acked(at));
+        let acked = Acked {
+            at,
+            took_ms: Some(12),
+        };
+        assert_eq!(book.status(7), AckStatus::Acked(acked));
         book.forget(7);
         assert_eq!(book.status(7), AckStatus::Unknown);
         assert!(book.entries().is_empty(), "nothing is kept once processed");

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::LifecycleSignal;
+use super::ack::Acked;
 use super::judge::{self, BatchTokens, ItemJudgement};
 use super::keys::EncryptionKeys;
 use super::ledger::Ledger;
@@ -228,12 +229,13 @@ pub(crate) fn write_lifecycle<L: Ledger>(
 /// The record every record of `batch` starts from.
 pub(crate) fn blank_record(
     batch: &RawBatch,
-    acked_at: DateTime<Utc>,
+    acked: Acked,
     processed_at: DateTime<Utc>,
 ) -> NotificationRecord {
     NotificationRecord {
         received_at: batch.received_at,
-        acked_at,
+        acked_at: acked.at,
+        ack_ms: acked.took_ms,
         processed_at,
         profile: batch.profile.clone(),
         subscription_id: String::new(),

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
 
+use super::ack::Acked;
 use super::batch::{self, Screened};
 use super::judge::{self, BatchTokens};
 use super::keys::EncryptionKeys;
@@ -150,11 +151,11 @@ impl<L: Ledger> Processor<L> {
     pub(crate) async fn judge_entry(
         &self,
         batch: RawBatch,
-        acked_at: DateTime<Utc>,
+        acked: Acked,
         on_unknown: OnUnknown,
     ) -> (u64, Result<Judged, Deferred>) {
         let id = batch.id;
-        (id, self.judge(batch, acked_at, on_unknown).await)
+        (id, self.judge(batch, acked, on_unknown).await)
     }
 
     /// Screens and judges one entry, writing nothing, in one trip to the blocking pool (RSA
@@ -163,12 +164,12 @@ impl<L: Ledger> Processor<L> {
     async fn judge(
         &self,
         batch: RawBatch,
-        acked_at: DateTime<Utc>,
+        acked: Acked,
         on_unknown: OnUnknown,
     ) -> Result<Judged, Deferred> {
         let storage = |e: L::Error| Deferred::Storage(e.to_string());
         let now = self.clock.now();
-        let base = batch::blank_record(&batch, acked_at, now);
+        let base = batch::blank_record(&batch, acked, now);
         let (ledger, verifier) = (Arc::clone(&self.ledger), Arc::clone(&self.verifier));
         let trip = blocking(move || {
             let context = TripContext {

@@ -45,7 +45,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::LifecycleSignal;
-use super::ack::{AckBook, AckStatus};
+use super::ack::{AckBook, AckStatus, Acked};
 use super::ledger::Ledger;
 use super::listener::DRAIN_LIMIT;
 use super::retry::{Grace, OnUnknown, RetrySchedule};
@@ -98,8 +98,9 @@ pub(crate) enum Deferred {
 /// An inbox entry that may be judged in this pass.
 struct Ready {
     batch: RawBatch,
-    /// When the HTTP side acknowledged it (its reception time when this run did not).
-    acked_at: DateTime<Utc>,
+    /// When and how fast the HTTP side acknowledged it (its reception time, unmeasured, when
+    /// this run did not).
+    acked: Acked,
     on_unknown: OnUnknown,
 }
 
@@ -173,11 +174,7 @@ impl<L: Ledger> Processor<L> {
                 while running.len() < width && dispatched.len() < BATCHES_PER_PAGE {
                     if let Some(ready) = waiting.pop_front() {
                         dispatched.push_back(ready.batch.id);
-                        running.push(self.judge_entry(
-                            ready.batch,
-                            ready.acked_at,
-                            ready.on_unknown,
-                        ));
+                        running.push(self.judge_entry(ready.batch, ready.acked, ready.on_unknown));
                     } else if let Some(after) = cursor {
                         let page = self.next_page(after, retries, stop_on_shutdown).await;
                         cursor = page.as_ref().map(|(last, _)| Some(*last));
@@ -248,16 +245,16 @@ impl<L: Ledger> Processor<L> {
             .into_iter()
             .filter(|batch| !retries.holds(batch.id, now))
             .filter_map(|batch| {
-                let acked_at = match self.acks.status(batch.id) {
+                let acked = match self.acks.status(batch.id) {
                     // Its commit is under way; the acknowledgement wakes us.
                     AckStatus::InFlight => return None,
-                    AckStatus::Acked(at) => at,
-                    AckStatus::Unknown => batch.received_at,
+                    AckStatus::Acked(acked) => acked,
+                    AckStatus::Unknown => Acked::unmeasured(batch.received_at),
                 };
                 let on_unknown = retries.on_unknown(batch.id);
                 Some(Ready {
                     batch,
-                    acked_at,
+                    acked,
                     on_unknown,
                 })
             })

@@ -79,6 +79,7 @@ async fn receive<L: Ledger>(
     body: Body,
 ) -> Response {
     let received_at = shared.clock.now();
+    let arrived = std::time::Instant::now();
     if method != Method::POST {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -114,7 +115,7 @@ async fn receive<L: Ledger>(
     };
     match stored {
         Ok(in_flight) => {
-            in_flight.acked(shared.clock.now());
+            in_flight.acked(shared.clock.now(), arrived.elapsed());
             StatusCode::ACCEPTED.into_response()
         }
         Err(error) => {

@@ -104,6 +104,7 @@ impl TestStore {
         let record = NotificationRecord {
             received_at: at,
             acked_at: at,
+            ack_ms: Some(0),
             processed_at: at,
             profile: profile.to_owned(),
             subscription_id: String::new(),

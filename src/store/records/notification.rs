@@ -12,6 +12,12 @@ pub struct NotificationRecord {
     pub received_at: DateTime<Utc>,
     /// When it was acknowledged (202 sent).
     pub acked_at: DateTime<Utc>,
+    /// Reception to acknowledgement in real milliseconds, measured on a monotonic timer, as
+    /// Graph measures our response time (the collector's clock runs faster under the
+    /// simulator, so `acked_at − received_at` is not it there). `None` in records written
+    /// before it was kept, and for entries acknowledged by an earlier run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_ms: Option<u32>,
     /// When the item was verified and processed.
     pub processed_at: DateTime<Utc>,
     /// The profile whose endpoint received it.
