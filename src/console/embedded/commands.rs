@@ -29,28 +29,22 @@ pub(super) async fn run(
         Command::ValidateProfile { draft } => profiles::validate(backend, draft).await,
         Command::SaveProfile { draft } => profiles::save(backend, draft).await,
         Command::RemoveProfile { profile } => profiles::remove(backend, profile).await,
-        action @ (Command::Renew { .. }
-        | Command::Reauthorize { .. }
-        | Command::Recreate { .. }
-        | Command::Backfill { .. }) => collector_action(&backend, action).await,
+        Command::Renew { profile, .. } => collector_action(&backend, "renew", &profile),
+        Command::Reauthorize { profile, .. } => collector_action(&backend, "reauthorize", &profile),
+        Command::Recreate { profile, .. } => collector_action(&backend, "recreate", &profile),
+        Command::Backfill { profile, .. } => collector_action(&backend, "backfill", &profile),
     }
 }
 
-/// Renew, reauthorize, recreate and backfill: the collector's own actions.
+/// Renew, reauthorize, recreate and backfill: the collector's own actions on `profile`.
 ///
 /// Not wired yet: `Collector` gains `renew`, `reauthorize`, `recreate` and `backfill` in a
 /// parallel change; this is the one place that calls them once it lands.
-async fn collector_action(
+fn collector_action(
     backend: &Backend,
-    action: Command,
+    what: &str,
+    profile: &str,
 ) -> Result<CommandOutcome, ConsoleError> {
-    let (what, profile) = match &action {
-        Command::Renew { profile, .. } => ("renew", profile),
-        Command::Reauthorize { profile, .. } => ("reauthorize", profile),
-        Command::Recreate { profile, .. } => ("recreate", profile),
-        Command::Backfill { profile, .. } => ("backfill", profile),
-        _ => ("this command", &String::new()),
-    };
     backend.profile(profile)?;
     Err(ConsoleError::Refused(format!(
         "{what} is not wired yet in the embedded collector"

@@ -165,14 +165,15 @@ fn write_rows(
 /// Where rows go, in the chosen format.
 enum Sink {
     Jsonl(BufWriter<File>),
-    Csv(csv::Writer<BufWriter<File>>),
+    // Boxed: the CSV writer carries its own buffers and state.
+    Csv(Box<csv::Writer<BufWriter<File>>>),
 }
 
 impl Sink {
     fn new(format: ExportFormat, out: BufWriter<File>) -> Self {
         match format {
             ExportFormat::Jsonl => Self::Jsonl(out),
-            ExportFormat::Csv => Self::Csv(csv::Writer::from_writer(out)),
+            ExportFormat::Csv => Self::Csv(Box::new(csv::Writer::from_writer(out))),
         }
     }
 

@@ -52,7 +52,10 @@ impl Matcher {
 
     /// Whether `record` passes.
     pub fn matches(&self, record: &InteractionRecord) -> bool {
-        let user = [record.user_id.as_deref(), record.from_display_name.as_deref()];
+        let user = [
+            record.user_id.as_deref(),
+            record.from_display_name.as_deref(),
+        ];
         check(&self.app, [Some(record.app_class.as_str())])
             && check(&self.user, user)
             && check(
@@ -74,10 +77,7 @@ impl Matcher {
 }
 
 /// True without a needle; otherwise when any present field contains it.
-fn check<'a>(
-    needle: &Option<String>,
-    fields: impl IntoIterator<Item = Option<&'a str>>,
-) -> bool {
+fn check<'a>(needle: &Option<String>, fields: impl IntoIterator<Item = Option<&'a str>>) -> bool {
     let Some(needle) = needle else {
         return true;
     };
@@ -129,7 +129,10 @@ pub fn read_page(
 }
 
 /// Answers a feed request.
-pub(super) async fn page(backend: Arc<Backend>, query: FeedQuery) -> Result<FeedPage, ConsoleError> {
+pub(super) async fn page(
+    backend: Arc<Backend>,
+    query: FeedQuery,
+) -> Result<FeedPage, ConsoleError> {
     read_store(&backend, move |backend| {
         read_page(&backend.store.interactions(), &query, MAX_EXAMINED_PER_PAGE)
     })

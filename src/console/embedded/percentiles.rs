@@ -24,13 +24,16 @@ pub(super) fn millis() -> Option<Histogram<u64>> {
 pub(super) fn record(histogram: &mut Histogram<u64>, span: Duration) {
     let millis = u64::try_from(span.num_milliseconds()).unwrap_or(0);
     // An auto-resizing histogram takes any u64; a failure would only lose one sample.
-    drop(histogram.record(millis));
+    let _ = histogram.record(millis);
 }
 
 /// Adds `other` into `total`, creating `total` on first use.
 pub(super) fn merge(total: &mut Option<Histogram<u64>>, other: &Histogram<u64>) {
     match total {
-        Some(total) => drop(total.add(other)),
+        // Both grow as needed; a failure would only lose the samples being added.
+        Some(total) => {
+            let _ = total.add(other);
+        }
         None => {
             let mut copy = other.clone();
             copy.auto(true);

@@ -81,7 +81,7 @@ fn prepare(paths: &Paths, draft: &ProfileDraft) -> Result<Prepared, ConsoleError
 fn from_draft(draft: &ProfileDraft, secret: SecretSource, previous: Option<&Profile>) -> Profile {
     let new_secret = draft.secret.is_some();
     Profile {
-        name: draft.name.trim().to_owned(),
+        name: draft.name.clone(),
         tenant: draft.tenant.trim().to_owned(),
         client_id: draft.client_id.trim().to_owned(),
         secret,
@@ -93,7 +93,8 @@ fn from_draft(draft: &ProfileDraft, secret: SecretSource, previous: Option<&Prof
         encryption_certificate: previous.and_then(|p| p.encryption_certificate.clone()),
         encryption_key: previous.and_then(|p| p.encryption_key.clone()),
         store_bodies: previous.is_some_and(|p| p.store_bodies),
-        subscription_scope: previous.map_or_else(SubscriptionScope::default, |p| p.subscription_scope),
+        subscription_scope: previous
+            .map_or_else(SubscriptionScope::default, |p| p.subscription_scope),
         // The expiry described the old secret.
         secret_expires: previous
             .filter(|_| !new_secret)
@@ -103,7 +104,10 @@ fn from_draft(draft: &ProfileDraft, secret: SecretSource, previous: Option<&Prof
 }
 
 /// The secret to test: the draft's, or the saved profile's from its source.
-async fn secret_of(draft: &ProfileDraft, profile: &Profile) -> Result<SecretString, ValidationFailure> {
+async fn secret_of(
+    draft: &ProfileDraft,
+    profile: &Profile,
+) -> Result<SecretString, ValidationFailure> {
     match &draft.secret {
         Some(secret) => Ok(secret.clone()),
         None => validate::load_secret(profile).await,
@@ -111,7 +115,11 @@ async fn secret_of(draft: &ProfileDraft, profile: &Profile) -> Result<SecretStri
 }
 
 /// Requests a token with the draft; `Ok` with the roles it carries.
-async fn check(backend: &Backend, draft: &ProfileDraft, profile: &Profile) -> Result<String, ValidationFailure> {
+async fn check(
+    backend: &Backend,
+    draft: &ProfileDraft,
+    profile: &Profile,
+) -> Result<String, ValidationFailure> {
     let secret = secret_of(draft, profile).await?;
     let token = validate::request_token(profile, secret, backend.options.clock.clone()).await?;
     let mut roles = token.roles().to_vec();
@@ -124,19 +132,27 @@ async fn check(backend: &Backend, draft: &ProfileDraft, profile: &Profile) -> Re
 }
 
 /// Answers `ValidateProfile`: whether the draft's credentials get a token.
-pub(super) async fn validate(backend: Arc<Backend>, draft: ProfileDraft) -> Result<CommandOutcome, ConsoleError> {
+pub(super) async fn validate(
+    backend: Arc<Backend>,
+    draft: ProfileDraft,
+) -> Result<CommandOutcome, ConsoleError> {
     let prepared = prepare(paths(&backend)?, &draft)?;
     Ok(match check(&backend, &draft, &prepared.profile).await {
         Ok(roles) => CommandOutcome::done(format!(
             "profile {}: token issued, {roles}",
             prepared.profile.name
         )),
-        Err(failure) => CommandOutcome::failed(format!("profile {}: {failure}", prepared.profile.name)),
+        Err(failure) => {
+            CommandOutcome::failed(format!("profile {}: {failure}", prepared.profile.name))
+        }
     })
 }
 
 /// Answers `SaveProfile`: validated first, then saved as `creds add --replace` saves.
-pub(super) async fn save(backend: Arc<Backend>, draft: ProfileDraft) -> Result<CommandOutcome, ConsoleError> {
+pub(super) async fn save(
+    backend: Arc<Backend>,
+    draft: ProfileDraft,
+) -> Result<CommandOutcome, ConsoleError> {
     let paths = paths(&backend)?.clone();
     let prepared = prepare(&paths, &draft)?;
     let name = prepared.profile.name.clone();
@@ -175,15 +191,20 @@ pub(super) async fn save(backend: Arc<Backend>, draft: ProfileDraft) -> Result<C
 }
 
 /// Answers `RemoveProfile`.
-pub(super) async fn remove(backend: Arc<Backend>, name: String) -> Result<CommandOutcome, ConsoleError> {
+pub(super) async fn remove(
+    backend: Arc<Backend>,
+    name: String,
+) -> Result<CommandOutcome, ConsoleError> {
     let paths = paths(&backend)?.clone();
-    let (removed, fate) = tokio::task::spawn_blocking(move || remove_profile(&name, &paths).map(|(p, fate)| (p.name, fate)))
-        .await
-        .map_err(|error| ConsoleError::Failed(format!("removing stopped: {error}")))?
-        .map_err(|error| match error {
-            crate::commands::creds::CredsError::UnknownProfile { .. } => refused(error),
-            other => ConsoleError::Failed(other.to_string()),
-        })?;
+    let (removed, fate) = tokio::task::spawn_blocking(move || {
+        remove_profile(&name, &paths).map(|(p, fate)| (p.name, fate))
+    })
+    .await
+    .map_err(|error| ConsoleError::Failed(format!("removing stopped: {error}")))?
+    .map_err(|error| match error {
+        crate::commands::creds::CredsError::UnknownProfile { .. } => refused(error),
+        other => ConsoleError::Failed(other.to_string()),
+    })?;
     Ok(CommandOutcome::done(format!(
         "removed profile {removed} ({}); the collector stops using it at its next start",
         fate.describe()

@@ -10,14 +10,16 @@ use super::Backend;
 use crate::console::{CommandOutcome, ConsoleError};
 
 /// Asks the simulator to play `name`.
-pub(super) async fn switch(backend: Arc<Backend>, name: String) -> Result<CommandOutcome, ConsoleError> {
+pub(super) async fn switch(
+    backend: Arc<Backend>,
+    name: String,
+) -> Result<CommandOutcome, ConsoleError> {
     let Some(target) = backend.options.simulation.as_ref() else {
         return Err(ConsoleError::Refused(
-            "the collector is not running against the simulator; scenarios exist only there"
-                .into(),
+            "the collector is not running against the simulator; scenarios exist only there".into(),
         ));
     };
-    if !target.scenarios.iter().any(|known| *known == name) {
+    if !target.scenarios.contains(&name) {
         return Err(ConsoleError::Refused(format!(
             "unknown scenario {name:?}; known: {}",
             target.scenarios.join(", ")
@@ -55,5 +57,7 @@ pub(super) async fn switch(backend: Arc<Backend>, name: String) -> Result<Comman
         .scenario
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = Some(name.clone());
-    Ok(CommandOutcome::done(format!("the simulator now plays {name}")))
+    Ok(CommandOutcome::done(format!(
+        "the simulator now plays {name}"
+    )))
 }

@@ -153,8 +153,8 @@ fn row(
     renewal_fraction: f64,
 ) -> SubscriptionRow {
     let active = record.state == SubscriptionState::Active;
-    let next_renewal_at = active
-        .then(|| renewal_due(lifetime_base(&record), record.expires_at, renewal_fraction));
+    let next_renewal_at =
+        active.then(|| renewal_due(lifetime_base(&record), record.expires_at, renewal_fraction));
     let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     SubscriptionRow {
         rich: record.certificate_id.is_some(),
