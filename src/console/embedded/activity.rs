@@ -108,3 +108,65 @@ impl Tally {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::store::records::InteractionSource;
+
+    fn record(user: Option<&str>, kind: &str, app: &str, minute: u32) -> InteractionRecord {
+        let created_at: DateTime<Utc> = format!("2026-11-22T08:{minute:02}:00Z").parse().unwrap();
+        InteractionRecord {
+            id: format!("{minute}-{kind}"),
+            user_id: user.map(str::to_owned),
+            session_id: None,
+            request_id: None,
+            app_class: app.into(),
+            interaction_type: kind.into(),
+            conversation_type: None,
+            created_at,
+            from_display_name: Some(if kind == PROMPT { "Ann" } else { "Copilot" }.into()),
+            attachments: 0,
+            links: 0,
+            contexts: 0,
+            body: None,
+            source: InteractionSource::Poll,
+            first_seen_at: created_at,
+        }
+    }
+
+    #[test]
+    fn users_and_apps_are_counted_newest_first_with_names_from_prompts() {
+        let mut tally = Tally::default();
+        tally.count(&record(Some("u-1"), RESPONSE, "Word", 3));
+        tally.count(&record(Some("u-1"), PROMPT, "Word", 2));
+        tally.count(&record(Some("u-1"), PROMPT, "Excel", 5));
+        tally.count(&record(None, RESPONSE, "Excel", 1));
+        let view = tally.into_view(true);
+        assert_eq!((view.counted, view.truncated), (4, true));
+        assert_eq!(view.since, Some("2026-11-22T08:01:00Z".parse().unwrap()));
+        let summary: Vec<_> = view
+            .rows
+            .iter()
+            .map(|row| {
+                (
+                    row.user_id.as_str(),
+                    row.app.as_str(),
+                    row.prompts,
+                    row.responses,
+                    row.user_name.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("u-1", "Excel", 1, 0, Some("Ann")),
+                ("u-1", "Word", 1, 1, Some("Ann")),
+                ("", "Excel", 0, 1, None),
+            ]
+        );
+    }
+}
