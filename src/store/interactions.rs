@@ -89,6 +89,44 @@ impl Interactions {
             .map_err(from_transaction)
     }
 
+    /// Stores every record of `records` whose id is not stored yet, in one transaction (all or
+    /// none); returns how many were new. For bulk loads, where a transaction per record would
+    /// dominate; a record with an empty id refuses the whole batch.
+    pub fn insert_all_if_absent(&self, records: &[InteractionRecord]) -> Result<u64, StoreError> {
+        let mut encoded = Vec::with_capacity(records.len());
+        for record in records {
+            if record.id.is_empty() {
+                return Err(StoreError::Encode {
+                    what: "interaction",
+                    reason: "the id is empty".into(),
+                });
+            }
+            let value = encode("interaction", record)?;
+            let index = keys::time_then(record.created_at, record.id.as_bytes())?;
+            encoded.push((record.id.as_bytes(), value, index));
+        }
+        let trees = &self.inner.trees;
+        (
+            &trees.interactions,
+            &trees.interactions_by_created,
+            &trees.meta,
+        )
+            .transaction(|(by_id, by_created, meta)| {
+                let mut added = 0_i64;
+                for (id, value, index) in &encoded {
+                    if by_id.get(id)?.is_some() {
+                        continue;
+                    }
+                    by_id.insert(*id, value.as_slice())?;
+                    by_created.insert(index.as_slice(), &[])?;
+                    added += 1;
+                }
+                adjust_count(meta, added)?;
+                Ok(u64::try_from(added).unwrap_or(0))
+            })
+            .map_err(from_transaction)
+    }
+
     /// The interaction with this id.
     pub fn get(&self, id: &str) -> Result<Option<InteractionRecord>, StoreError> {
         self.inner
