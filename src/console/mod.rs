@@ -10,6 +10,7 @@
 //! receiver, the Graph client or the terminal.
 
 pub mod command;
+pub mod embedded;
 pub mod query;
 pub mod snapshot;
 

@@ -61,6 +61,26 @@ impl LatencyHistograms {
         Ok(())
     }
 
+    /// Hands the histogram of each minute from the one holding `from` up to (not including)
+    /// `to` that recorded anything to `visit`, oldest first, with the minute's start: for
+    /// series, where the caller merges minutes into stretches of its choosing. One minute is
+    /// held at a time (a day of histograms would be tens of MiB).
+    pub fn visit_minutes(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        mut visit: impl FnMut(DateTime<Utc>, Histogram<u64>),
+    ) -> Result<(), StoreError> {
+        let range = keys::time_bound(keys::minute_floor(from))..keys::time_bound(to);
+        for entry in self.inner.trees.latency.range(range) {
+            let (key, bytes) = entry?;
+            let minute = keys::time_of(&key)
+                .ok_or_else(|| StoreError::corrupt(TREE, "a minute key is too short"))?;
+            visit(minute, deserialize(&bytes)?);
+        }
+        Ok(())
+    }
+
     /// Latency of everything recorded in the minutes from the one holding `from` up to (not
     /// including) `to`.
     pub fn summary(

@@ -73,7 +73,7 @@ pub use error::StoreError;
 pub use events::EventLog;
 pub use findings::{FindingChanges, FindingRecord, FindingsHistory, ObservedFinding};
 pub use inbox::Inbox;
-pub use interactions::Interactions;
+pub use interactions::{IndexPosition, Interactions, ScanEnd};
 pub use latency::LatencyHistograms;
 pub use lock::{PID_FILE, pid_file};
 pub use notifications::NotificationLog;

@@ -96,6 +96,25 @@ impl NotificationLog {
             .collect()
     }
 
+    /// Hands the records received in `[from, to)` to `visit`, oldest first, at most `limit` of
+    /// them; returns how many were visited. Nothing is collected: a day of notifications is
+    /// summarised without holding it in memory.
+    pub fn visit_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+        mut visit: impl FnMut(&NotificationRecord),
+    ) -> Result<usize, StoreError> {
+        let range = keys::time_bound(from)..keys::time_bound(to);
+        let mut visited = 0;
+        for entry in self.inner.trees.notifications.range(range).take(limit) {
+            visit(&decode(TREE, &entry?.1)?);
+            visited += 1;
+        }
+        Ok(visited)
+    }
+
     /// When `profile` last received a notification that entered the feed (its `received_at`),
     /// if ever. Forgeries and rejected items do not count: they must not move the start of a
     /// gap backfill forward.

@@ -116,20 +116,19 @@ pub async fn run(
         verdict => verdict,
     };
 
-    let written = match (&plan, &secret) {
-        (SecretPlan::Typed | SecretPlan::Stdin, Some(secret)) => {
-            Some(WrittenSecret::write(&own_file, secret)?)
-        }
+    let to_store = match (&plan, &secret) {
+        (SecretPlan::Typed | SecretPlan::Stdin, Some(secret)) => Some(secret),
         _ => None,
     };
+    let saved = save_profile(
+        &paths.data_dir,
+        &paths.config_file,
+        &candidate,
+        previous.as_ref(),
+        to_store.map(|secret| (own_file.as_path(), secret)),
+    )?;
     drop(secret);
-    if let Err(error) = candidate.save(&paths.config_file) {
-        if let Some(written) = written {
-            written.roll_back();
-        }
-        return Err(error.into());
-    }
-    let stored_in = written.is_some().then_some(own_file.as_path());
+    let stored_in = saved.stored_secret.then_some(own_file.as_path());
     report(out, &profile, &verdict, stored_in)?;
     if let Some(dropped) = previous.as_ref().and_then(|p| p.secret_expires)
         && profile.secret_expires.is_none()
@@ -140,13 +139,7 @@ pub async fn run(
              give --secret-expires for the new one if Graph cannot tell (no Application.Read.All)"
         )?;
     }
-    // A replaced profile's own secret file is pilotwatch's to clean up once nothing reads it
-    // (the new profile does, when its secret was typed again).
-    if let Some(old_file) = previous
-        .as_ref()
-        .and_then(|old| own_secret_file(&paths.data_dir, old))
-        && release_own_secret_file(&candidate, &old_file)?
-    {
+    if let Some(old_file) = saved.released {
         writeln!(
             out,
             "  deleted the previous secret file {}",
@@ -154,6 +147,50 @@ pub async fn run(
         )?;
     }
     Ok(())
+}
+
+/// What [`save_profile`] did besides saving the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedProfile {
+    /// The secret was written to pilotwatch's own file for the profile.
+    pub stored_secret: bool,
+    /// The replaced profile's own secret file, deleted because nothing reads it any more.
+    pub released: Option<PathBuf>,
+}
+
+/// Saves `candidate` (the configuration with the new or replacing profile, already validated)
+/// to `config_file`: the secret file first when `secret` is given (at its path, 0600, atomic),
+/// the configuration second, so a crash never leaves a profile pointing at a missing file; a
+/// failed save puts the secret file back as it was. Then the `previous` profile's own secret
+/// file is deleted once nothing in `candidate` reads it. Shared by `creds add` and the
+/// console's profile form.
+pub fn save_profile(
+    data_dir: &Path,
+    config_file: &Path,
+    candidate: &Config,
+    previous: Option<&Profile>,
+    secret: Option<(&Path, &SecretString)>,
+) -> Result<SavedProfile, CredsError> {
+    let written = match secret {
+        Some((path, secret)) => Some(WrittenSecret::write(path, secret)?),
+        None => None,
+    };
+    if let Err(error) = candidate.save(config_file) {
+        if let Some(written) = written {
+            written.roll_back();
+        }
+        return Err(error.into());
+    }
+    // A replaced profile's own secret file is pilotwatch's to clean up once nothing reads it
+    // (the new profile does, when its secret was typed again).
+    let released = match previous.and_then(|old| own_secret_file(data_dir, old)) {
+        Some(old_file) if release_own_secret_file(candidate, &old_file)? => Some(old_file),
+        _ => None,
+    };
+    Ok(SavedProfile {
+        stored_secret: written.is_some(),
+        released,
+    })
 }
 
 /// The profile name: the flag, else asked for on a terminal, else an error naming every missing

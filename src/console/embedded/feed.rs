@@ -1,0 +1,218 @@
+//! The feed: one page of interactions newest first under a [`FeedFilter`], read with the
+//! store's bounded reverse scan so a page costs about the same however large the store is.
+//! A rare filter returns a short page with a cursor; the view asks again from there.
+//!
+//! Also [`Matcher`], the filter's meaning, shared by activity and export. The filter's
+//! `profile` is not applied: the store's interaction record does not say which profile
+//! fetched it (one store serves every profile, deduplicated by Graph's id).
+//!
+//! Depends on the store and the console's query types only.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use super::{Backend, read_store};
+use crate::console::{ConsoleError, FeedCursor, FeedFilter, FeedPage, FeedQuery};
+use crate::store::records::InteractionRecord;
+use crate::store::{IndexPosition, Interactions, StoreError};
+
+/// Most index entries one page examines: a rare filter stops here and returns a cursor.
+pub const MAX_EXAMINED_PER_PAGE: u64 = 20_000;
+
+/// Most rows one page returns, whatever the view asks.
+pub const MAX_PAGE_ROWS: usize = 1_000;
+
+/// A [`FeedFilter`] ready to test records: case-insensitive substrings, every given field
+/// must match.
+#[derive(Debug, Clone, Default)]
+pub struct Matcher {
+    app: Option<String>,
+    user: Option<String>,
+    interaction_type: Option<String>,
+    text: Option<String>,
+}
+
+impl Matcher {
+    /// The matcher of `filter` (its `profile` is not applied; see the module documentation).
+    pub fn new(filter: &FeedFilter) -> Self {
+        let needle = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+                .map(str::to_lowercase)
+        };
+        Self {
+            app: needle(&filter.app),
+            user: needle(&filter.user),
+            interaction_type: needle(&filter.interaction_type),
+            text: needle(&filter.text),
+        }
+    }
+
+    /// Whether `record` passes.
+    pub fn matches(&self, record: &InteractionRecord) -> bool {
+        let user = [
+            record.user_id.as_deref(),
+            record.from_display_name.as_deref(),
+        ];
+        check(&self.app, [Some(record.app_class.as_str())])
+            && check(&self.user, user)
+            && check(
+                &self.interaction_type,
+                [Some(record.interaction_type.as_str())],
+            )
+            && check(
+                &self.text,
+                [
+                    Some(record.app_class.as_str()),
+                    record.user_id.as_deref(),
+                    record.from_display_name.as_deref(),
+                    Some(record.interaction_type.as_str()),
+                    record.session_id.as_deref(),
+                    record.body.as_deref(),
+                ],
+            )
+    }
+}
+
+/// True without a needle; otherwise when any present field contains it.
+fn check<'a>(needle: &Option<String>, fields: impl IntoIterator<Item = Option<&'a str>>) -> bool {
+    let Some(needle) = needle else {
+        return true;
+    };
+    fields
+        .into_iter()
+        .flatten()
+        .any(|field| field.to_lowercase().contains(needle.as_str()))
+}
+
+/// One page of matching interactions strictly older than `after`, newest first.
+pub fn read_page(
+    interactions: &Interactions,
+    query: &FeedQuery,
+    max_examined: u64,
+) -> Result<FeedPage, StoreError> {
+    let matcher = Matcher::new(&query.filter);
+    let limit = query.limit.min(MAX_PAGE_ROWS);
+    let after = query.after.as_ref().map(|cursor| IndexPosition {
+        created_at: cursor.created_at,
+        id: cursor.id.clone(),
+    });
+    let mut rows = Vec::new();
+    let end = if limit == 0 {
+        // Nothing asked: the view keeps its place.
+        crate::store::ScanEnd {
+            examined: 0,
+            resume: after.clone(),
+        }
+    } else {
+        interactions.visit_newest_first(after.as_ref(), max_examined, |record| {
+            if matcher.matches(record) {
+                rows.push(record.clone());
+            }
+            if rows.len() >= limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?
+    };
+    Ok(FeedPage {
+        rows,
+        next: end.resume.map(|position| FeedCursor {
+            created_at: position.created_at,
+            id: position.id,
+        }),
+        scanned: end.examined,
+    })
+}
+
+/// Answers a feed request.
+pub(super) async fn page(
+    backend: Arc<Backend>,
+    query: FeedQuery,
+) -> Result<FeedPage, ConsoleError> {
+    read_store(&backend, move |backend| {
+        read_page(&backend.store.interactions(), &query, MAX_EXAMINED_PER_PAGE)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::store::records::InteractionSource;
+
+    fn record() -> InteractionRecord {
+        InteractionRecord {
+            id: "1".into(),
+            user_id: Some("u-ann".into()),
+            session_id: Some("19:Session@thread".into()),
+            request_id: None,
+            app_class: "IPM.SkypeTeams.Message.Copilot.Word".into(),
+            interaction_type: "userPrompt".into(),
+            conversation_type: None,
+            created_at: "2026-11-22T08:00:00Z".parse().unwrap(),
+            from_display_name: Some("Ann Example".into()),
+            attachments: 0,
+            links: 0,
+            contexts: 0,
+            body: Some("Quarterly numbers".into()),
+            source: InteractionSource::Poll,
+            first_seen_at: "2026-11-22T08:00:01Z".parse().unwrap(),
+        }
+    }
+
+    fn matches(filter: FeedFilter) -> bool {
+        Matcher::new(&filter).matches(&record())
+    }
+
+    #[test]
+    fn every_field_narrows_case_insensitively() {
+        assert!(matches(FeedFilter::default()));
+        assert!(matches(FeedFilter {
+            app: Some("word".into()),
+            user: Some("ANN".into()),
+            interaction_type: Some("prompt".into()),
+            ..FeedFilter::default()
+        }));
+        assert!(!matches(FeedFilter {
+            app: Some("excel".into()),
+            ..FeedFilter::default()
+        }));
+        assert!(!matches(FeedFilter {
+            app: Some("word".into()),
+            interaction_type: Some("aiResponse".into()),
+            ..FeedFilter::default()
+        }));
+    }
+
+    #[test]
+    fn text_searches_the_session_and_the_body_too() {
+        for text in ["session@", "quarterly", "u-ann", "copilot.word"] {
+            assert!(
+                matches(FeedFilter {
+                    text: Some(text.into()),
+                    ..FeedFilter::default()
+                }),
+                "{text}"
+            );
+        }
+        assert!(!matches(FeedFilter {
+            text: Some("budget".into()),
+            ..FeedFilter::default()
+        }));
+    }
+
+    #[test]
+    fn blank_needles_and_the_profile_do_not_narrow() {
+        assert!(matches(FeedFilter {
+            user: Some("  ".into()),
+            profile: Some("elsewhere".into()),
+            ..FeedFilter::default()
+        }));
+    }
+}
