@@ -66,6 +66,7 @@ fn notification(received_at: DateTime<Utc>, rejected: Option<RejectReason>) -> N
     NotificationRecord {
         received_at,
         acked_at: received_at,
+        ack_ms: None,
         processed_at: received_at + Duration::milliseconds(4),
         profile: "contoso".into(),
         subscription_id: "sub-1".into(),

@@ -97,10 +97,7 @@ impl DeliveryStats {
         if let Some(certificate) = &record.unknown_certificate {
             minute.unknown_certificates.insert(certificate.to_string());
         }
-        if let Ok(ack_ms) = record.ack_ms.map_or_else(
-            || u64::try_from((record.acked_at - record.received_at).num_milliseconds()),
-            |ms| Ok(u64::from(ms)),
-        ) {
+        if let Ok(ack_ms) = u64::try_from(record.ack_duration().num_milliseconds()) {
             minute.acks += items;
             if ack_ms as f64 > GRAPH_SLOW_ACK_SECONDS * 1000.0 {
                 minute.slow_acks += items;

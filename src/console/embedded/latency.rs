@@ -5,7 +5,7 @@
 //!
 //! Sources, so nothing is loaded whole: for every profile, the store's per-minute histograms
 //! (merged minute by minute); for one profile, its notification records (the histograms are
-//! not per profile), which also give acknowledgement (`acked_at − received_at`) and processing
+//! not per profile), which also give acknowledgement (timed in real time, as Graph times it) and processing
 //! (`processed_at − received_at`) times; per app, the interactions created in the window
 //! (`first_seen_at − createdDateTime`, so backfilled ones count too), read newest first and
 //! bounded. Interactions do not know their profile, so the per-app figures cover every profile.
@@ -79,7 +79,7 @@ pub fn latency_view(
                 return;
             }
             if let Some(ack) = ack.as_mut() {
-                percentiles::record(ack, record.acked_at - record.received_at);
+                percentiles::record(ack, record.ack_duration());
             }
             if let Some(ours) = ours.as_mut() {
                 percentiles::record(ours, record.processed_at - record.received_at);

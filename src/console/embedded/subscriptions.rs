@@ -68,7 +68,7 @@ impl Delivery {
             self.ack = percentiles::millis();
         }
         if let Some(ack) = self.ack.as_mut() {
-            percentiles::record(ack, record.acked_at - record.received_at);
+            percentiles::record(ack, record.ack_duration());
         }
     }
 }

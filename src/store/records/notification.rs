@@ -61,6 +61,16 @@ pub struct NotificationRecord {
     pub unknown_certificate: Option<CertificateRef>,
 }
 
+impl NotificationRecord {
+    /// Our time to acknowledge as Graph experiences it: the real-time measurement when this
+    /// run took one, otherwise `acked_at − received_at` on the collector's clock.
+    pub fn ack_duration(&self) -> chrono::Duration {
+        self.ack_ms.map_or(self.acked_at - self.received_at, |ms| {
+            chrono::Duration::milliseconds(i64::from(ms))
+        })
+    }
+}
+
 /// A certificate as an encrypted item names it: the subscriber's `encryptionCertificateId`
 /// and, when the item carried one, the certificate's thumbprint. Its `Display` is
 /// "id / thumbprint" (or the id alone), as diagnosis shows it.
