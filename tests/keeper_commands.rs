@@ -121,7 +121,9 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let answer = outbound.body(body).send().await.unwrap();
     let mut response = Response::builder().status(answer.status());
     for (name, value) in answer.headers() {
-        if name != axum::http::header::CONTENT_LENGTH && name != axum::http::header::TRANSFER_ENCODING {
+        if name != axum::http::header::CONTENT_LENGTH
+            && name != axum::http::header::TRANSFER_ENCODING
+        {
             response = response.header(name, value);
         }
     }
@@ -351,7 +353,11 @@ async fn a_renewal_is_one_patch_that_moves_the_expiry() {
         panic!("a renewal report: {report:?}");
     };
     assert_eq!(subscription, before.id);
-    assert!(expires_at > before.expires_at + Duration::minutes(1), "{expires_at} vs {}", before.expires_at);
+    assert!(
+        expires_at > before.expires_at + Duration::minutes(1),
+        "{expires_at} vs {}",
+        before.expires_at
+    );
     assert!(next_renewal > running.now() && next_renewal < expires_at);
     assert!(report.to_string().contains(&before.id), "{report}");
 
@@ -364,7 +370,11 @@ async fn a_renewal_is_one_patch_that_moves_the_expiry() {
     let stored = running.record(&before.id);
     assert_eq!(stored.expires_at, expires_at);
     assert!(stored.last_renewed_at.is_some());
-    assert!(running.operator_event(KeeperAction::Renew), "{:?}", running.keeper_events());
+    assert!(
+        running.operator_event(KeeperAction::Renew),
+        "{:?}",
+        running.keeper_events()
+    );
     running.stop().await;
 }
 
@@ -392,7 +402,10 @@ async fn a_reauthorize_hits_reauthorize_and_keeps_patches_ten_minutes_away() {
     assert!(is_reauthorize_of(&sent[0], &before.id), "{sent:?}");
     let at_graph = running.at_graph(&before.id).unwrap();
     assert!(at_graph.reauthorize_called.is_some());
-    assert_eq!(at_graph.expires_at, before.expires_at, "a reauthorize keeps the expiry");
+    assert_eq!(
+        at_graph.expires_at, before.expires_at,
+        "a reauthorize keeps the expiry"
+    );
     assert!(running.record(&before.id).last_reauthorized_at.is_some());
     assert!(running.operator_event(KeeperAction::Reauthorize));
 
@@ -403,7 +416,10 @@ async fn a_reauthorize_hits_reauthorize_and_keeps_patches_ten_minutes_away() {
         .renew(&running.profile, &before.id)
         .await
         .unwrap_err();
-    assert!(matches!(refused, CollectorCommandError::TooSoon { .. }), "{refused}");
+    assert!(
+        matches!(refused, CollectorCommandError::TooSoon { .. }),
+        "{refused}"
+    );
     assert!(refused.is_refusal());
     assert!(running.traffic.calls_since(calls).is_empty());
     let at_graph = running.at_graph(&before.id).unwrap();
@@ -436,7 +452,11 @@ async fn a_recreate_replaces_the_subscription_at_graph_and_backfills_the_gap() {
     assert_eq!(replaced, old.id);
     assert_ne!(new, old.id);
 
-    assert_eq!(running.at_graph(&old.id), None, "the old one is gone at Graph");
+    assert_eq!(
+        running.at_graph(&old.id),
+        None,
+        "the old one is gone at Graph"
+    );
     let new_at_graph = running.at_graph(&new).expect("Graph has the new one");
     assert_eq!(new_at_graph.expires_at, expires_at);
     assert_eq!(new_at_graph.resource, old_at_graph.resource);
@@ -446,7 +466,10 @@ async fn a_recreate_replaces_the_subscription_at_graph_and_backfills_the_gap() {
     assert_eq!(
         sent,
         vec![
-            ("DELETE".to_owned(), format!("/v1.0/subscriptions/{}", old.id)),
+            (
+                "DELETE".to_owned(),
+                format!("/v1.0/subscriptions/{}", old.id)
+            ),
             ("POST".to_owned(), "/v1.0/subscriptions".to_owned()),
         ]
     );
@@ -469,7 +492,13 @@ async fn a_recreate_replaces_the_subscription_at_graph_and_backfills_the_gap() {
         .await
         .unwrap_err();
     assert!(
-        matches!(refused, CollectorCommandError::NotKept { state: SubscriptionState::Replaced, .. }),
+        matches!(
+            refused,
+            CollectorCommandError::NotKept {
+                state: SubscriptionState::Replaced,
+                ..
+            }
+        ),
         "{refused}"
     );
     assert!(running.traffic.calls_since(calls).is_empty());
@@ -493,7 +522,10 @@ async fn a_backfill_stores_the_windows_interactions_and_counts_them() {
             .map(|g| g.interaction.id.clone())
             .collect()
     };
-    assert!(!expected.is_empty(), "the simulator seeds history in the window");
+    assert!(
+        !expected.is_empty(),
+        "the simulator seeds history in the window"
+    );
     let calls = running.traffic.order_calls().len();
 
     let report = running
@@ -506,11 +538,20 @@ async fn a_backfill_stores_the_windows_interactions_and_counts_them() {
     };
     assert!(poll.complete(), "{poll:?}");
     assert_eq!(poll.fetched, expected.len() as u64);
-    assert_eq!(poll.new, poll.fetched, "nothing in the window was stored before");
-    assert!(report.to_string().contains(&format!("{} new", poll.new)), "{report}");
+    assert_eq!(
+        poll.new, poll.fetched,
+        "nothing in the window was stored before"
+    );
+    assert!(
+        report.to_string().contains(&format!("{} new", poll.new)),
+        "{report}"
+    );
     let store = running.collector.store();
     for id in &expected {
-        assert!(store.interactions().get(id).unwrap().is_some(), "{id} stored");
+        assert!(
+            store.interactions().get(id).unwrap().is_some(),
+            "{id} stored"
+        );
     }
     assert!(
         running
@@ -550,7 +591,12 @@ async fn bad_orders_are_refused_and_reach_no_graph_endpoint() {
         client_state: ClientState::new("x"),
         ..kept.clone()
     };
-    running.collector.store().subscriptions().put(&other).unwrap();
+    running
+        .collector
+        .store()
+        .subscriptions()
+        .put(&other)
+        .unwrap();
     let graph_before = running.graph_state();
     let events_before = running.keeper_events().len();
     let calls = running.traffic.order_calls().len();
@@ -584,9 +630,9 @@ async fn bad_orders_are_refused_and_reach_no_graph_endpoint() {
     let hour = Duration::hours(1);
     let windows = [
         (now - hour, now - hour),
-        (now - hour, now - 2 * hour),
+        (now - hour, now - hour * 2),
         (now - hour, now + hour),
-        (now + hour, now + 2 * hour),
+        (now + hour, now + hour * 2),
         (now - Duration::days(8), now - hour),
         (now - Duration::days(8), now - Duration::days(8) + hour),
     ];
@@ -604,12 +650,29 @@ async fn bad_orders_are_refused_and_reach_no_graph_endpoint() {
             "{refused}"
         );
     }
-    let refused = collector.backfill("nobody", now - hour, now).await.unwrap_err();
-    assert!(matches!(refused, CollectorCommandError::UnknownProfile { .. }));
+    let refused = collector
+        .backfill("nobody", now - hour, now)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        CollectorCommandError::UnknownProfile { .. }
+    ));
 
-    assert!(running.traffic.calls_since(calls).is_empty(), "no request reached Graph");
-    assert_eq!(running.graph_state(), graph_before, "Graph's subscriptions are untouched");
-    assert_eq!(running.keeper_events().len(), events_before, "no keeper action recorded");
+    assert!(
+        running.traffic.calls_since(calls).is_empty(),
+        "no request reached Graph"
+    );
+    assert_eq!(
+        running.graph_state(),
+        graph_before,
+        "Graph's subscriptions are untouched"
+    );
+    assert_eq!(
+        running.keeper_events().len(),
+        events_before,
+        "no keeper action recorded"
+    );
     assert!(running.polls(PollTrigger::Operator).is_empty());
     assert_eq!(running.record(&kept.id), kept, "the registry is untouched");
     running.stop().await;
@@ -619,7 +682,10 @@ async fn bad_orders_are_refused_and_reach_no_graph_endpoint() {
 async fn orders_to_a_keeper_busy_renewing_wait_their_turn() {
     let running = Running::start(SubscriptionScope::Tenant).await;
     let kept = running.subscription().await;
-    running.traffic.patch_delay_ms.store(1_000, Ordering::SeqCst);
+    running
+        .traffic
+        .patch_delay_ms
+        .store(1_000, Ordering::SeqCst);
     let calls = running.traffic.order_calls().len();
     let first = {
         let collector = &running.collector;
@@ -638,10 +704,9 @@ async fn orders_to_a_keeper_busy_renewing_wait_their_turn() {
             running.collector.renew(&running.profile, &kept.id),
         )
     };
-    let (first, (reauthorize, second)) = tokio::time::timeout(
-        StdDuration::from_secs(8),
-        async { tokio::join!(first, later) },
-    )
+    let (first, (reauthorize, second)) = tokio::time::timeout(StdDuration::from_secs(8), async {
+        tokio::join!(first, later)
+    })
     .await
     .expect("every order is answered");
 
@@ -652,8 +717,14 @@ async fn orders_to_a_keeper_busy_renewing_wait_their_turn() {
         matches!(reauthorize, CollectorCommandError::TooSoon { .. }),
         "the reauthorize was served after the renewal, inside its 10 minutes: {reauthorize}"
     );
-    let (ActionReport::Renewed { expires_at: one, .. }, ActionReport::Renewed { expires_at: two, .. }) =
-        (&first, &second)
+    let (
+        ActionReport::Renewed {
+            expires_at: one, ..
+        },
+        ActionReport::Renewed {
+            expires_at: two, ..
+        },
+    ) = (&first, &second)
     else {
         panic!("two renewals: {first:?} {second:?}");
     };
@@ -662,7 +733,10 @@ async fn orders_to_a_keeper_busy_renewing_wait_their_turn() {
     assert_eq!(sent.len(), 2, "two PATCHes, one after the other: {sent:?}");
     assert!(sent.iter().all(|call| is_patch_of(call, &kept.id)));
     let at_graph = running.at_graph(&kept.id).unwrap();
-    assert_eq!(at_graph.pairs, 0, "never a reauthorize within 10 minutes of a PATCH");
+    assert_eq!(
+        at_graph.pairs, 0,
+        "never a reauthorize within 10 minutes of a PATCH"
+    );
     assert_eq!(at_graph.expires_at, *two);
     running.stop().await;
 }
@@ -691,7 +765,12 @@ async fn in_per_user_scope_the_id_selects_one_users_subscription() {
         .unwrap();
     assert!(running.at_graph(&chosen.id).unwrap().renewed.is_some());
     for other in others {
-        assert_eq!(running.at_graph(&other.id).unwrap().renewed, None, "{} untouched", other.id);
+        assert_eq!(
+            running.at_graph(&other.id).unwrap().renewed,
+            None,
+            "{} untouched",
+            other.id
+        );
     }
 
     let target = &others[0];
@@ -700,12 +779,23 @@ async fn in_per_user_scope_the_id_selects_one_users_subscription() {
         .recreate(&running.profile, &target.id)
         .await
         .unwrap();
-    let ActionReport::Recreated { subscription: new, .. } = report else {
+    let ActionReport::Recreated {
+        subscription: new, ..
+    } = report
+    else {
         panic!("a recreation report");
     };
     assert_eq!(running.at_graph(&target.id), None);
-    assert_eq!(running.at_graph(&new).unwrap().resource, target.resource, "the same user's resource");
-    let live: BTreeSet<String> = running.graph_state().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        running.at_graph(&new).unwrap().resource,
+        target.resource,
+        "the same user's resource"
+    );
+    let live: BTreeSet<String> = running
+        .graph_state()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     for untouched in kept.iter().filter(|record| record.id != target.id) {
         assert!(live.contains(&untouched.id), "{} still there", untouched.id);
     }

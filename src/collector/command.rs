@@ -101,11 +101,7 @@ impl fmt::Display for ActionReport {
                     report.from, report.to, report.fetched, report.new
                 )?;
                 if !report.failed_users.is_empty() {
-                    write!(
-                        f,
-                        "; {} users could not be read",
-                        report.failed_users.len()
-                    )?;
+                    write!(f, "; {} users could not be read", report.failed_users.len())?;
                 }
                 if report.truncated {
                     f.write_str("; some histories had more pages than read")?;

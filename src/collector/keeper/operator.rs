@@ -83,7 +83,10 @@ impl Keeper {
     }
 
     /// One PATCH now, unless an explicit reauthorize was under 10 minutes ago.
-    async fn renew_now(&self, tracker: &mut Tracker) -> Result<ActionReport, CollectorCommandError> {
+    async fn renew_now(
+        &self,
+        tracker: &mut Tracker,
+    ) -> Result<ActionReport, CollectorCommandError> {
         if let Some(record) = &tracker.current
             && let Some(until) = spacing::patch_blocked_until(record, self.clock.now())
         {

@@ -24,7 +24,10 @@ const SPACING_SLACK: Duration = Duration::seconds(30);
 const RENEWAL_ROOM: Duration = Duration::minutes(15);
 
 /// When a PATCH of `record` is allowed again, if an explicit reauthorize forbids it at `now`.
-pub fn patch_blocked_until(record: &SubscriptionRecord, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn patch_blocked_until(
+    record: &SubscriptionRecord,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     record
         .last_reauthorized_at
         .map(|at| at + REAUTHORIZE_PATCH_SPACING)
@@ -94,14 +97,21 @@ mod tests {
             reauthorize_blocked_until(&subscription, now),
             Some(at("2026-11-22T12:05:00Z"))
         );
-        assert_eq!(patch_blocked_until(&subscription, now), None, "PATCH after PATCH is fine");
+        assert_eq!(
+            patch_blocked_until(&subscription, now),
+            None,
+            "PATCH after PATCH is fine"
+        );
 
         subscription.last_reauthorized_at = Some(at("2026-11-22T11:51:00Z"));
         assert_eq!(
             patch_blocked_until(&subscription, now),
             Some(at("2026-11-22T12:01:00Z"))
         );
-        assert_eq!(patch_blocked_until(&subscription, at("2026-11-22T12:01:00Z")), None);
+        assert_eq!(
+            patch_blocked_until(&subscription, at("2026-11-22T12:01:00Z")),
+            None
+        );
     }
 
     #[test]
@@ -121,7 +131,13 @@ mod tests {
     #[test]
     fn a_reauthorize_needs_room_for_the_renewal_after_it() {
         let subscription = record();
-        assert!(!too_close_to_expiry(&subscription, at("2026-11-25T07:00:00Z")));
-        assert!(too_close_to_expiry(&subscription, at("2026-11-25T07:40:00Z")));
+        assert!(!too_close_to_expiry(
+            &subscription,
+            at("2026-11-25T07:00:00Z")
+        ));
+        assert!(too_close_to_expiry(
+            &subscription,
+            at("2026-11-25T07:40:00Z")
+        ));
     }
 }
