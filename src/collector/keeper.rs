@@ -73,7 +73,7 @@ use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use self::orders::Order;
+use self::orders::{Order, Origin, next_order};
 use self::plan::Desired;
 use self::units::Units;
 use super::poller::{Gap, GapReason};
@@ -433,33 +433,6 @@ impl Keeper {
             tracing::warn!(%error, "cannot append a keeper event to the store");
         }
         event
-    }
-}
-
-/// Who asked for an action; an operator's is said so in its event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Origin {
-    /// The keeper's own plan (a schedule, a lifecycle signal, a rotation).
-    Plan,
-    /// An operator's order (the TUI, the control socket).
-    Operator,
-}
-
-impl Origin {
-    /// What an event's message starts with.
-    fn prefix(self) -> &'static str {
-        match self {
-            Self::Plan => "",
-            Self::Operator => "on the operator's request: ",
-        }
-    }
-}
-
-/// The next order, or never when the channel is gone.
-async fn next_order(orders: &mut Option<mpsc::Receiver<Order>>) -> Option<Order> {
-    match orders {
-        Some(receiver) => receiver.recv().await,
-        None => std::future::pending().await,
     }
 }
 

@@ -14,10 +14,11 @@
 //! Part of the keeper; uses its seams, `api`, `establish` and `upkeep`, never the poller's
 //! internals.
 
+use super::orders::Origin;
 use super::orders::{Order, OrderKind};
 use super::units::Units;
 use super::upkeep::Renewal;
-use super::{Endpoints, Keeper, Origin, Tracker};
+use super::{Endpoints, Keeper, Tracker};
 use super::{api, failure, spacing};
 use crate::collector::command::{ActionReport, CollectorCommandError};
 use crate::collector::poller::GapReason;

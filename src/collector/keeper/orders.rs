@@ -5,8 +5,9 @@
 //! next planned one.
 //!
 //! [`KeeperOrders`] is the sending side (cheap to clone; the collector holds one per profile);
-//! the keeper's loop serves the receiving side (`operator` carries the orders out). Depends on
-//! the collector's command types only.
+//! the keeper's loop serves the receiving side (`operator` carries the orders out), and
+//! [`Origin`] marks what an operator asked for in the event log. Depends on the collector's
+//! command types only.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -97,5 +98,32 @@ impl KeeperOrders {
         };
         self.sender.send(order).await.map_err(|_| not_running())?;
         answer.await.map_err(|_| not_running())?
+    }
+}
+
+/// Who asked for an action; an operator's is said so in its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Origin {
+    /// The keeper's own plan (a schedule, a lifecycle signal, a rotation).
+    Plan,
+    /// An operator's order (the TUI, the control socket).
+    Operator,
+}
+
+impl Origin {
+    /// What an event's message starts with.
+    pub(super) fn prefix(self) -> &'static str {
+        match self {
+            Self::Plan => "",
+            Self::Operator => "on the operator's request: ",
+        }
+    }
+}
+
+/// The next order, or never when the channel is gone.
+pub(super) async fn next_order(orders: &mut Option<mpsc::Receiver<Order>>) -> Option<Order> {
+    match orders {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -8,9 +8,10 @@
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
+use super::orders::Origin;
 use super::plan::{self, ChallengeResponse};
 use super::units::Units;
-use super::{Keeper, Origin, Tracker, span};
+use super::{Keeper, Tracker, span};
 use super::{api, failure, spacing};
 use crate::collector::poller::{Gap, GapReason};
 use crate::graph::model::LifecycleEvent;
