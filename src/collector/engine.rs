@@ -3,6 +3,8 @@
 //! reporting on one [`Update`] broadcast. Built by `pilotwatch serve` and, later, the TUI's
 //! embedded mode; the simulator is just another Graph to it (profiles point at it).
 //!
+//! Operator orders (renew, reauthorize, recreate, backfill now) arrive at `desk`.
+//!
 //! Each profile's credentials are probed and every profile diagnosed periodically (`facts`);
 //! the latest verdicts are answered from memory by [`Collector::verdicts`].
 //!
@@ -19,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::background;
+use super::desk::ProfileDesk;
 use super::facts::{self, DiagnosisOptions, DiagnosisRound, ProfileSources, VerdictBoard};
 use super::keeper::{Keeper, KeeperOptions, KeeperWaker};
 use super::poller::{PollOptions, Poller};
@@ -90,6 +93,8 @@ pub struct Collector {
     keys: Vec<ProfileKeys>,
     sources: Vec<Arc<ProfileSources>>,
     verdicts: VerdictBoard,
+    /// Where operator orders go, one per profile (`desk`).
+    pub(super) desks: Vec<ProfileDesk>,
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
 }
@@ -126,6 +131,7 @@ impl Collector {
             keys: Vec::new(),
             sources: Vec::new(),
             verdicts: VerdictBoard::new(profiles.len()),
+            desks: Vec::new(),
             tasks: JoinSet::new(),
             shutdown: CancellationToken::new(),
         };
@@ -378,6 +384,19 @@ impl Collector {
             Arc::clone(&keys),
             delivery,
         )));
+        self.desks.push(ProfileDesk {
+            orders: keeper.orders(),
+            poller: Poller::new(
+                profile.clone(),
+                graph.clone(),
+                self.store.clone(),
+                clock.clone(),
+                self.updates.clone(),
+                options.poll.clone(),
+            ),
+            clock: clock.clone(),
+            lookback: options.poll.max_lookback,
+        });
         let poller = Poller::new(
             profile,
             graph,

@@ -26,6 +26,9 @@
 //! - a failed **handshake** (400 `ValidationError`: the receiver did not answer Graph's
 //!   validation request in 10 s) and every other failure are retried with jittered
 //!   exponential backoff, never in a tight loop;
+//! - an operator may order a subscription **renewed**, **reauthorized** (`POST /reauthorize`,
+//!   kept 10 minutes from any PATCH) or **recreated** now ([`KeeperOrders`]); orders reach this
+//!   task over a channel, so the keeper stays the only writer of subscriptions;
 //! - a subscription whose `encryptionCertificateId` is not the current certificate's is
 //!   **moved to it** (an invariant, checked on restore and whenever [`KeeperWaker::wake`] says
 //!   the keys rotated): Graph cannot PATCH a certificate, and allows one subscription per
@@ -40,8 +43,10 @@
 //! Files: this one holds the loop and the event plumbing; `units` (which resources, the
 //! licensed users, scheduling), `establish` (restore, create, adopt, retire), `upkeep` (renew,
 //! lifecycle, gaps, backoff), `rotate` (the certificate invariant), `failure` (a failed
-//! action typed by Graph's answer, for diagnosis), [`plan`] (pure decisions),
-//! `api` (the `/subscriptions` calls), [`ports`] (store and certificate seams).
+//! action typed by Graph's answer, for diagnosis), [`plan`] (pure decisions), `spacing` (the
+//! 10-minute rule between a reauthorize and a PATCH), `orders` (the operator's channel to the
+//! loop) and `operator` (carrying orders out), `api` (the `/subscriptions` calls), [`ports`]
+//! (store and certificate seams).
 //!
 //! Depends on the Graph client, the config profile, the clock, the poller's `Gap`, the store's
 //! record types, the receiver's `LifecycleSignal` and the seams in [`ports`]; never on the
@@ -50,9 +55,12 @@
 mod api;
 mod establish;
 mod failure;
+mod operator;
+mod orders;
 pub mod plan;
 pub mod ports;
 mod rotate;
+mod spacing;
 mod units;
 mod upkeep;
 
@@ -65,6 +73,7 @@ use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use self::orders::{Order, Origin, next_order};
 use self::plan::Desired;
 use self::units::Units;
 use super::poller::{Gap, GapReason};
@@ -77,8 +86,10 @@ use crate::store::records::{
     Event, EventKind, KeeperAction, KeeperFailure, Outcome, SubscriptionRecord,
 };
 
+pub use orders::KeeperOrders;
 pub use plan::KeeperOptions;
 pub use ports::{CertificateSource, KeeperStore};
+pub use spacing::REAUTHORIZE_PATCH_SPACING;
 
 /// The only change type the keeper subscribes to (graph-facts §2: Copilot notifications are
 /// documented for `created` only).
@@ -95,6 +106,11 @@ pub struct Keeper {
     gaps: mpsc::Sender<Gap>,
     options: KeeperOptions,
     wake: KeeperWaker,
+    /// Hands out [`KeeperOrders`]; held for the keeper's life, so the channel stays open
+    /// while it runs.
+    orders_tx: mpsc::Sender<Order>,
+    /// Served by [`Keeper::run`], which takes it.
+    orders_rx: Option<mpsc::Receiver<Order>>,
 }
 
 impl fmt::Debug for Keeper {
@@ -143,6 +159,9 @@ struct Tracker {
     failures: u32,
     /// A gap to request once a (new) subscription is in place.
     pending_gap: Option<(DateTime<Utc>, GapReason)>,
+    /// Graph's answer to the last failed action, typed, for an operator's order waiting on
+    /// the unit's outcome.
+    last_failure: Option<KeeperFailure>,
 }
 
 impl Tracker {
@@ -154,6 +173,7 @@ impl Tracker {
             next_at: now,
             failures: 0,
             pending_gap: None,
+            last_failure: None,
         }
     }
 
@@ -179,6 +199,7 @@ impl Keeper {
         updates: broadcast::Sender<Update>,
         gaps: mpsc::Sender<Gap>,
     ) -> Self {
+        let (orders_tx, orders_rx) = orders::channel();
         Self {
             profile,
             graph,
@@ -189,6 +210,8 @@ impl Keeper {
             gaps,
             options: KeeperOptions::default(),
             wake: KeeperWaker::default(),
+            orders_tx,
+            orders_rx: Some(orders_rx),
         }
     }
 
@@ -204,15 +227,24 @@ impl Keeper {
         self.wake.clone()
     }
 
+    /// The handle that sends this keeper operator orders (renew, reauthorize, recreate now);
+    /// take it before [`Keeper::run`]. Orders sent before the keeper runs wait for it; once it
+    /// has stopped they are answered `NotRunning`.
+    pub fn orders(&self) -> KeeperOrders {
+        KeeperOrders::new(self.profile.name.clone(), self.orders_tx.clone())
+    }
+
     /// Runs until `shutdown`: works out which resources to keep subscriptions on, restores the
     /// registry's subscriptions or creates them, then renews them, answers lifecycle signals and
-    /// follows certificate rotations and licence changes. A profile without notification URLs
-    /// records why and returns.
+    /// follows certificate rotations and licence changes. Operator orders are served between
+    /// actions, ahead of the plan's next one, once the registry's subscriptions are restored.
+    /// A profile without notification URLs records why and returns.
     pub async fn run(
-        self,
+        mut self,
         mut lifecycle: mpsc::Receiver<LifecycleSignal>,
         shutdown: CancellationToken,
     ) {
+        let mut orders = self.orders_rx.take();
         let Some(endpoints) = self.endpoints() else {
             return;
         };
@@ -224,6 +256,14 @@ impl Keeper {
             if units.refresh_due(now) {
                 let refreshed = self.refresh_units(&mut units);
                 if shutdown.run_until_cancelled(refreshed).await.is_none() {
+                    return;
+                }
+                continue;
+            }
+            let settled = !units.restoring();
+            if settled && let Some(order) = orders.as_mut().and_then(|rx| rx.try_recv().ok()) {
+                let obeyed = self.obey(order, &endpoints, &mut units);
+                if shutdown.run_until_cancelled(obeyed).await.is_none() {
                     return;
                 }
                 continue;
@@ -254,6 +294,15 @@ impl Keeper {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(wait) => {}
                 () = self.wake.0.notified() => self.certificate_changed(&mut units),
+                order = next_order(&mut orders), if settled => match order {
+                    Some(order) => {
+                        let obeyed = self.obey(order, &endpoints, &mut units);
+                        if shutdown.run_until_cancelled(obeyed).await.is_none() {
+                            return;
+                        }
+                    }
+                    None => orders = None,
+                },
                 signal = lifecycle.recv(), if lifecycle_open => match signal {
                     Some(signal) => {
                         let handled = self.on_lifecycle(signal, &mut units);
@@ -279,7 +328,9 @@ impl Keeper {
             Some(record) if record.certificate_id.as_deref() != Some(&desired.certificate_id) => {
                 self.replace_for_certificate(&desired, tracker).await;
             }
-            Some(_) => self.renew(KeeperAction::Renew, tracker).await,
+            Some(_) => {
+                self.renew(KeeperAction::Renew, Origin::Plan, tracker).await;
+            }
         }
     }
 

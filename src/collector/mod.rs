@@ -3,13 +3,16 @@
 //! against the export API ([`poller`]), persists everything (`crate::store`) and tells the UI
 //! what happened ([`update`]), and diagnoses each profile from what they saw ([`facts`]).
 //! [`engine`] wires them per profile; [`ports`] adapts the store and
-//! the key pair to the narrow traits the parts are written against.
+//! the key pair to the narrow traits the parts are written against. An operator's orders
+//! (renew, reauthorize, recreate, backfill now; [`command`]) arrive at the collector's `desk`.
 //!
 //! Depends on `graph`, `config`, `clock`, `secret`, `store`, `receiver`, `creds` (the probe)
 //! and `diagnose`; never on `tui` or `sim`.
 
 mod background;
+pub mod command;
 pub mod delivery;
+mod desk;
 pub mod engine;
 pub mod facts;
 pub mod keeper;
@@ -19,6 +22,7 @@ pub mod rotation;
 mod setup;
 pub mod update;
 
+pub use command::{ActionReport, CollectorCommandError};
 pub use engine::{Collector, CollectorOptions};
 pub use rotation::{CertificateRotation, RotationError};
 pub use setup::{CollectorError, DEFAULT_RECEIVER_BIND, key_paths};

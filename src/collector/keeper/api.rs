@@ -46,6 +46,16 @@ pub async fn renew(
         .body)
 }
 
+/// `POST /subscriptions/{id}/reauthorize`, no body → `204`: reauthorizes without extending
+/// the expiry. Never within 10 minutes of a PATCH of the same subscription (`spacing`).
+pub async fn reauthorize(graph: &GraphClient, id: &str) -> Result<(), RequestError> {
+    let path = format!("{}/reauthorize", subscription_path(id));
+    graph
+        .send::<(), serde::de::IgnoredAny>(Method::POST, &path, None)
+        .await?;
+    Ok(())
+}
+
 /// `GET /subscriptions/{id}`.
 pub async fn get(graph: &GraphClient, id: &str) -> Result<Subscription, RequestError> {
     Ok(graph.get(&subscription_path(id)).await?.body)

@@ -5,9 +5,9 @@
 //!
 //! Rules (graph-facts §2, §3.1, §3.2, §3.6): Copilot subscriptions live at most 4,320 minutes;
 //! expiries under 45 minutes are raised to 45; a renewal PATCH also reauthorizes, and
-//! reauthorize and PATCH must never be sent within 10 minutes of each other. The keeper never
-//! calls `/reauthorize`: a single PATCH answers a challenge, so that rule holds by construction
-//! and no spacing has to be tracked. No I/O and no clock: `now` and randomness are arguments.
+//! reauthorize and PATCH must never be sent within 10 minutes of each other. The keeper's plan
+//! never calls `/reauthorize`: a single PATCH answers a challenge; only an operator's order
+//! does, and `spacing` keeps the two apart then. No I/O and no clock: `now` and randomness are arguments.
 
 use std::time::Duration as StdDuration;
 
@@ -165,6 +165,13 @@ pub enum ChallengeResponse {
 
 /// How to answer a challenge for `record` at `now`.
 pub fn challenge_response(record: &SubscriptionRecord, now: DateTime<Utc>) -> ChallengeResponse {
+    if let Some(until) = super::spacing::patch_blocked_until(record, now) {
+        // An operator's `/reauthorize` already answered it, and a PATCH now would break the
+        // 10-minute rule (§3.2).
+        return ChallengeResponse::Skip(format!(
+            "already reauthorized on the operator's request; no PATCH before {until}"
+        ));
+    }
     if let Some(renewed) = record.last_renewed_at
         && now - renewed < CHALLENGE_COALESCE
     {
@@ -350,6 +357,11 @@ mod tests {
             challenge_response(&subscription, now),
             ChallengeResponse::Patch
         );
+        subscription.last_reauthorized_at = Some(now - Duration::minutes(9));
+        assert!(matches!(
+            challenge_response(&subscription, now),
+            ChallengeResponse::Skip(_)
+        ));
     }
 
     #[test]

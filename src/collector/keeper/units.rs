@@ -81,6 +81,14 @@ impl Units {
             .max(now)
     }
 
+    /// True while a unit's registry records are not yet checked with Graph (just after a
+    /// start): operator orders wait until the subscriptions they name are known.
+    pub(super) fn restoring(&self) -> bool {
+        self.trackers
+            .values()
+            .any(|tracker| tracker.registered.is_some())
+    }
+
     /// The unit keeping subscription `id`.
     pub(super) fn by_subscription(&mut self, id: &str) -> Option<&mut Tracker> {
         self.trackers.values_mut().find(|tracker| {

@@ -8,10 +8,11 @@
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
+use super::orders::Origin;
 use super::plan::{self, ChallengeResponse};
 use super::units::Units;
 use super::{Keeper, Tracker, span};
-use super::{api, failure};
+use super::{api, failure, spacing};
 use crate::collector::poller::{Gap, GapReason};
 use crate::graph::model::LifecycleEvent;
 use crate::receiver::LifecycleSignal;
@@ -20,11 +21,34 @@ use crate::store::records::{
     lifecycle_event_name,
 };
 
+/// How a renewal went.
+#[derive(Debug)]
+pub(super) enum Renewal {
+    /// Graph granted a new expiry; `due` is the next planned renewal.
+    Renewed {
+        record: SubscriptionRecord,
+        due: DateTime<Utc>,
+    },
+    /// Graph answered 404: the subscription is gone and is being recreated.
+    Lost(KeeperFailure),
+    /// Graph refused or failed; `why` is the recorded message.
+    Failed { failure: KeeperFailure, why: String },
+    /// The unit keeps no subscription (nothing was sent).
+    NoSubscription,
+}
+
 impl Keeper {
-    /// PATCH a new expiry (on schedule, or answering a challenge).
-    pub(super) async fn renew(&self, action: KeeperAction, tracker: &mut Tracker) {
+    /// PATCH a new expiry (on schedule, answering a challenge, or on an operator's order).
+    /// A failure of the plan's renewal is retried with backoff; an operator's is only
+    /// recorded and answered (the plan's own renewal stays as scheduled).
+    pub(super) async fn renew(
+        &self,
+        action: KeeperAction,
+        origin: Origin,
+        tracker: &mut Tracker,
+    ) -> Renewal {
         let Some(mut record) = tracker.current.clone() else {
-            return;
+            return Renewal::NoSubscription;
         };
         let expiry = self.options.requested_expiry(self.clock.now());
         match api::renew(&self.graph, &record.id, expiry).await {
@@ -37,30 +61,43 @@ impl Keeper {
                     action,
                     Outcome::Succeeded,
                     format!(
-                        "renewed subscription {} (which also reauthorizes it) until {}; next renewal due {}",
-                        record.id, record.expires_at, due
+                        "{}renewed subscription {} (which also reauthorizes it) until {}; next renewal due {}",
+                        origin.prefix(),
+                        record.id,
+                        record.expires_at,
+                        due
                     ),
                 );
                 tracker.failures = 0;
                 tracker.next_at = due;
-                tracker.current = Some(record);
+                tracker.current = Some(record.clone());
+                Renewal::Renewed { record, due }
             }
             Err(error) if error.status() == Some(404) => {
+                let failure = failure::classify(&error);
                 self.lost(
                     record,
                     tracker,
                     "answered 404 to the renewal: it expired or was removed",
                 );
+                Renewal::Lost(failure)
             }
-            Err(error) => self.fail(
-                tracker,
-                action,
-                Some(failure::classify(&error)),
-                format!(
-                    "cannot renew subscription {} (expiring {}): {error}",
-                    record.id, record.expires_at
-                ),
-            ),
+            Err(error) => {
+                let failure = failure::classify(&error);
+                let why = format!(
+                    "{}cannot renew subscription {} (expiring {}): {error}",
+                    origin.prefix(),
+                    record.id,
+                    record.expires_at
+                );
+                match origin {
+                    Origin::Plan => self.fail(tracker, action, Some(failure.clone()), why.clone()),
+                    Origin::Operator => {
+                        self.note_with(action, Outcome::Failed, Some(failure.clone()), why.clone());
+                    }
+                }
+                Renewal::Failed { failure, why }
+            }
         }
     }
 
@@ -89,7 +126,8 @@ impl Keeper {
             LifecycleEvent::ReauthorizationRequired => {
                 match plan::challenge_response(&record, self.clock.now()) {
                     ChallengeResponse::Patch => {
-                        self.renew(KeeperAction::Reauthorize, tracker).await
+                        self.renew(KeeperAction::Reauthorize, Origin::Plan, tracker)
+                            .await;
                     }
                     ChallengeResponse::Skip(why) => self.note(
                         KeeperAction::Reauthorize,
@@ -209,7 +247,8 @@ impl Keeper {
         plan::gap_start(last, fallback, self.options.gap_overlap, self.clock.now())
     }
 
-    /// A failed action: count it, schedule the retry, record both.
+    /// A failed action: count it, schedule the retry, record both (and keep the failure for
+    /// whoever waits on the unit's outcome).
     /// `failure` is Graph's answer typed, when Graph's answer is why.
     pub(super) fn fail(
         &self,
@@ -219,6 +258,7 @@ impl Keeper {
         why: String,
     ) {
         tracker.failures = tracker.failures.saturating_add(1);
+        tracker.last_failure.clone_from(&failure);
         let wait = self.options.backoff(tracker.failures, &mut rand::rng());
         tracker.next_at = self.clock.now() + wait;
         self.note_with(
@@ -236,6 +276,7 @@ impl Keeper {
     /// The next renewal of `record`.
     pub(super) fn schedule(&self, record: &SubscriptionRecord) -> DateTime<Utc> {
         let fraction = self.options.renewal_fraction(&mut rand::rng());
-        plan::renewal_due(plan::lifetime_base(record), record.expires_at, fraction)
+        let due = plan::renewal_due(plan::lifetime_base(record), record.expires_at, fraction);
+        spacing::renewal_after_reauthorize(record, due)
     }
 }
