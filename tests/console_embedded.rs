@@ -302,6 +302,19 @@ async fn the_feed_pages_through_what_arrived_and_exports_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_switch_and_bad_commands_change_nothing() {
     let run = run().await;
+    let before = run.settled().await.profiles[0].subscriptions[0].clone();
+    let renewed = run
+        .handle
+        .command(Command::Renew {
+            profile: "sim".into(),
+            subscription: before.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(renewed.succeeded, "{renewed:?}");
+    let after = run.handle.snapshot().await.unwrap().profiles[0].subscriptions[0].clone();
+    assert_eq!(after.id, before.id);
+    assert!(after.last_renewed_at.is_some(), "{after:?}");
     let refused = run
         .handle
         .command(Command::SwitchScenario {
@@ -326,7 +339,7 @@ async fn scenarios_switch_and_bad_commands_change_nothing() {
     let snapshot = run.handle.snapshot().await.unwrap();
     assert_eq!(snapshot.simulation.unwrap().scenario, "throttled");
 
-    let unwired = run
+    let unknown_subscription = run
         .handle
         .command(Command::Renew {
             profile: "sim".into(),
@@ -334,8 +347,8 @@ async fn scenarios_switch_and_bad_commands_change_nothing() {
         })
         .await;
     assert!(
-        matches!(&unwired, Err(ConsoleError::Refused(why)) if why.contains("not wired")),
-        "{unwired:?}"
+        matches!(&unknown_subscription, Err(ConsoleError::Refused(why)) if why.contains("x")),
+        "{unknown_subscription:?}"
     );
     let unknown = run
         .handle

@@ -12,6 +12,8 @@
 //! Depends on the keeper's order handle, the poller, the clock and the command types; never on
 //! the TUI or the simulator.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 
 use super::command::{ActionReport, CollectorCommandError, check_window};
@@ -42,6 +44,59 @@ impl std::fmt::Debug for ProfileDesk {
 }
 
 impl Collector {
+    /// A handle that takes orders for this collector's profiles, for a view's backend to keep
+    /// (it outlives no profile: once the collector stops, orders answer `NotRunning`).
+    pub fn orders(&self) -> OrderDesk {
+        OrderDesk {
+            desks: self.desks.clone(),
+        }
+    }
+
+    /// [`OrderDesk::renew`].
+    pub async fn renew(
+        &self,
+        profile: &str,
+        subscription: &str,
+    ) -> Result<ActionReport, CollectorCommandError> {
+        self.orders().renew(profile, subscription).await
+    }
+
+    /// [`OrderDesk::reauthorize`].
+    pub async fn reauthorize(
+        &self,
+        profile: &str,
+        subscription: &str,
+    ) -> Result<ActionReport, CollectorCommandError> {
+        self.orders().reauthorize(profile, subscription).await
+    }
+
+    /// [`OrderDesk::recreate`].
+    pub async fn recreate(
+        &self,
+        profile: &str,
+        subscription: &str,
+    ) -> Result<ActionReport, CollectorCommandError> {
+        self.orders().recreate(profile, subscription).await
+    }
+
+    /// [`OrderDesk::backfill`].
+    pub async fn backfill(
+        &self,
+        profile: &str,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ActionReport, CollectorCommandError> {
+        self.orders().backfill(profile, from, to).await
+    }
+}
+
+/// Where orders for a collector's profiles go; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct OrderDesk {
+    desks: Vec<Arc<ProfileDesk>>,
+}
+
+impl OrderDesk {
     /// Renews `subscription` of `profile` now: one PATCH with the longest lifetime the keeper
     /// asks for (graph-facts §3.2: it also reauthorizes). Refused with no request when the
     /// profile or subscription is unknown, or an explicit reauthorize was under 10 minutes ago.
@@ -101,6 +156,7 @@ impl Collector {
         self.desks
             .iter()
             .find(|desk| desk.orders.profile() == profile)
+            .map(|desk| &**desk)
             .ok_or_else(|| CollectorCommandError::UnknownProfile {
                 name: profile.to_owned(),
                 known: self

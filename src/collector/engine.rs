@@ -94,7 +94,7 @@ pub struct Collector {
     sources: Vec<Arc<ProfileSources>>,
     verdicts: VerdictBoard,
     /// Where operator orders go, one per profile (`desk`).
-    pub(super) desks: Vec<ProfileDesk>,
+    pub(super) desks: Vec<Arc<ProfileDesk>>,
     tasks: JoinSet<()>,
     shutdown: CancellationToken,
 }
@@ -384,7 +384,7 @@ impl Collector {
             Arc::clone(&keys),
             delivery,
         )));
-        self.desks.push(ProfileDesk {
+        self.desks.push(Arc::new(ProfileDesk {
             orders: keeper.orders(),
             poller: Poller::new(
                 profile.clone(),
@@ -396,7 +396,7 @@ impl Collector {
             ),
             clock: clock.clone(),
             lookback: options.poll.max_lookback,
-        });
+        }));
         let poller = Poller::new(
             profile,
             graph,

@@ -23,6 +23,7 @@ mod setup;
 pub mod update;
 
 pub use command::{ActionReport, CollectorCommandError};
+pub use desk::OrderDesk;
 pub use engine::{Collector, CollectorOptions};
 pub use rotation::{CertificateRotation, RotationError};
 pub use setup::{CollectorError, DEFAULT_RECEIVER_BIND, key_paths};

@@ -1,12 +1,13 @@
 //! The commands a view sends: each answered by its own module (export, scenario, profiles) or
 //! here (the credential probe). Subscription actions (renew, reauthorize, recreate, backfill)
-//! are the collector's to perform and are answered by [`collector_action`].
+//! are the collector's to perform: they go to its order desk and are answered by [`answer`].
 //!
 //! Depends on the credential probe and the backend's parts.
 
 use std::sync::Arc;
 
 use super::{Backend, export, profiles, scenario};
+use crate::collector::{ActionReport, CollectorCommandError};
 use crate::console::{Command, CommandOutcome, ConsoleError};
 use crate::creds::probe::{ProbeOptions, probe};
 use crate::creds::{CredentialReport, assess};
@@ -29,26 +30,35 @@ pub(super) async fn run(
         Command::ValidateProfile { draft } => profiles::validate(backend, draft).await,
         Command::SaveProfile { draft } => profiles::save(backend, draft).await,
         Command::RemoveProfile { profile } => profiles::remove(backend, profile).await,
-        Command::Renew { profile, .. } => collector_action(&backend, "renew", &profile),
-        Command::Reauthorize { profile, .. } => collector_action(&backend, "reauthorize", &profile),
-        Command::Recreate { profile, .. } => collector_action(&backend, "recreate", &profile),
-        Command::Backfill { profile, .. } => collector_action(&backend, "backfill", &profile),
+        Command::Renew {
+            profile,
+            subscription,
+        } => answer(backend.orders.renew(&profile, &subscription).await),
+        Command::Reauthorize {
+            profile,
+            subscription,
+        } => answer(backend.orders.reauthorize(&profile, &subscription).await),
+        Command::Recreate {
+            profile,
+            subscription,
+        } => answer(backend.orders.recreate(&profile, &subscription).await),
+        Command::Backfill { profile, from, to } => {
+            answer(backend.orders.backfill(&profile, from, to).await)
+        }
     }
 }
 
-/// Renew, reauthorize, recreate and backfill: the collector's own actions on `profile`.
-///
-/// Not wired yet: `Collector` gains `renew`, `reauthorize`, `recreate` and `backfill` in a
-/// parallel change; this is the one place that calls them once it lands.
-fn collector_action(
-    backend: &Backend,
-    what: &str,
-    profile: &str,
+/// What came of one of the collector's own actions (renew, reauthorize, recreate, backfill):
+/// a refusal (bad input, or a moment Graph forbids) changed nothing and is `Refused`; an
+/// attempt that failed is a failed outcome naming Graph's answer.
+fn answer(
+    result: Result<ActionReport, CollectorCommandError>,
 ) -> Result<CommandOutcome, ConsoleError> {
-    backend.profile(profile)?;
-    Err(ConsoleError::Refused(format!(
-        "{what} is not wired yet in the embedded collector"
-    )))
+    match result {
+        Ok(report) => Ok(CommandOutcome::done(report.to_string())),
+        Err(error) if error.is_refusal() => Err(ConsoleError::Refused(error.to_string())),
+        Err(error) => Ok(CommandOutcome::failed(error.to_string())),
+    }
 }
 
 /// Probes `profile`'s credentials as the collector's periodic probe does, and answers with the

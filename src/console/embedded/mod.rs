@@ -32,9 +32,9 @@ use url::Url;
 
 use super::{CollectorHandle, Connection, ConsoleError, Request, SimulationInfo};
 use crate::clock::SharedClock;
-use crate::collector::Collector;
 use crate::collector::keeper::KeeperOptions;
 use crate::collector::update::Update;
+use crate::collector::{Collector, OrderDesk};
 use crate::config::{Paths, Profile};
 use crate::diagnose::VerdictSource;
 use crate::graph::http::build_http_client;
@@ -106,6 +106,8 @@ impl EmbeddedOptions {
 /// What every request's task shares.
 struct Backend {
     store: Store,
+    /// Where renew, reauthorize, recreate and backfill go.
+    orders: OrderDesk,
     verdicts: Arc<dyn VerdictSource>,
     options: EmbeddedOptions,
     /// The scenario now playing, as this backend last switched it.
@@ -159,6 +161,7 @@ pub fn serve(collector: &Collector, options: EmbeddedOptions) -> CollectorHandle
     tokio::spawn(forward_updates(collector.updates(), updates, stop.clone()));
     let backend = Arc::new(Backend {
         store: collector.store().clone(),
+        orders: collector.orders(),
         verdicts: collector.verdicts(),
         scenario: Mutex::new(None),
         http: build_http_client(None).map_err(|error| error.to_string()),

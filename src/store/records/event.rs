@@ -113,7 +113,8 @@ pub enum KeeperAction {
     Adopt,
     /// `PATCH` with a new expiry, on schedule.
     Renew,
-    /// `PATCH` (renew and reauthorize in one call) answering `reauthorizationRequired`.
+    /// A reauthorization: the keeper's `PATCH` (renew and reauthorize in one call) answering
+    /// `reauthorizationRequired`, or an operator's `POST /subscriptions/{id}/reauthorize`.
     Reauthorize,
     /// `GET /subscriptions/{id}`: checked that a registered subscription still exists, or
     /// kept the registry up to date.
