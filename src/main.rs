@@ -101,6 +101,12 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
                 pilotwatch::commands::keys::run(args.command, &paths?, &mut stdout).await?;
                 Ok(0)
             }
+            // The console is built (`pilotwatch::tui`); handing it a collector (the embedded
+            // backend, the control socket) is the next step.
+            Command::Tui(_) | Command::Demo(_) => Err(
+                "the console is not wired to a collector yet in this build; use `pilotwatch check` or `pilotwatch serve --sim healthy` meanwhile"
+                    .into(),
+            ),
             Command::Creds(args) => {
                 let paths = match paths.map_err(CredsError::from) {
                     Ok(paths) => paths,
