@@ -14,7 +14,6 @@ use url::Url;
 /// Run without a command to open the console.
 #[derive(Debug, Parser)]
 #[command(name = "pilotwatch", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true)]
 struct CliArgs {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `pilotwatch=debug`.
     #[arg(long, global = true, env = "PILOTWATCH_LOG", default_value = "info")]
@@ -67,7 +66,17 @@ impl CommandFactory for Cli {
 
 impl FromArgMatches for Cli {
     fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        CliArgs::from_arg_matches(matches).map(Self::from)
+        let args = CliArgs::from_arg_matches(matches)?;
+        // Global options (`--log`, `--config`) go anywhere; the console's own only where the
+        // console runs, so `pilotwatch --theme light check` is not silently half-obeyed.
+        if args.command.is_some() && args.tui != TuiArgs::default() {
+            return Err(CliArgs::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--profile, --theme, --mouse, --readonly and --data-dir before a command belong \
+                 to the console; give them after the command instead",
+            ));
+        }
+        Ok(Self::from(args))
     }
 
     fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
@@ -102,7 +111,7 @@ pub enum Command {
 }
 
 /// The console's own options, shared by `pilotwatch` and `pilotwatch demo`.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct ConsoleArgs {
     /// Colours: a built-in theme (`default`, `light`, `mono`) or a path to a theme file.
     /// `NO_COLOR` forces `mono`.
@@ -119,7 +128,7 @@ pub struct ConsoleArgs {
 }
 
 /// `pilotwatch` (no command): the console.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct TuiArgs {
     /// Start on this profile.
     #[arg(long, value_name = "NAME")]

@@ -15,10 +15,12 @@ pub fn span(delta: TimeDelta) -> String {
     }
 }
 
-/// When `at` is as seen from `now`: `in 3d 04h` or `2h 10m ago`.
+/// When `at` is as seen from `now`: `in 3d 04h`, `2h 10m ago`, or `just now` within a minute.
 pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let delta = at - now;
-    if delta >= TimeDelta::zero() {
+    if delta.num_minutes() == 0 {
+        "just now".to_owned()
+    } else if delta > TimeDelta::zero() {
         format!("in {}", span(delta))
     } else {
         format!("{} ago", span(delta))
@@ -50,6 +52,7 @@ mod tests {
         let now: DateTime<Utc> = "2026-11-22T12:00:00Z".parse().unwrap();
         assert_eq!(relative(now + TimeDelta::hours(2), now), "in 2h 00m");
         assert_eq!(relative(now - TimeDelta::days(3), now), "3d 00h ago");
+        assert_eq!(relative(now + TimeDelta::seconds(20), now), "just now");
         assert_eq!(minute(now), "2026-11-22 12:00Z");
     }
 }

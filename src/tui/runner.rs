@@ -23,7 +23,7 @@ use std::io;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use crossterm::event::{Event as TermEvent, EventStream};
+use crossterm::event::{Event as TermEvent, EventStream, MouseEventKind};
 use futures_util::{Stream, StreamExt as _};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -31,6 +31,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior, interval, interval_at};
 
+use super::action::Action;
 use super::app::{App, AppOptions, Effect, Msg};
 use super::terminal::TerminalGuard;
 use super::{TuiError, TuiOptions, view};
@@ -178,8 +179,8 @@ where
                 Some(Ok(event)) => {
                     if let Some(key) = event.as_key_press_event() {
                         messages.push(Msg::Key(key));
-                    } else if matches!(event, TermEvent::Resize(..)) {
-                        messages.push(Msg::Resized);
+                    } else if let Some(message) = other_event(&event) {
+                        messages.push(message);
                     }
                 }
                 // The pty is gone (or never was): nothing more can be read or shown.
@@ -220,6 +221,19 @@ where
         for message in messages {
             pending.extend(app.update(message));
         }
+    }
+}
+
+/// Resizes redraw; with `--mouse`, the wheel scrolls. Everything else is ignored.
+fn other_event(event: &TermEvent) -> Option<Msg> {
+    match event {
+        TermEvent::Resize(..) => Some(Msg::Resized),
+        TermEvent::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollUp => Some(Msg::Action(Action::Up)),
+            MouseEventKind::ScrollDown => Some(Msg::Action(Action::Down)),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -10,20 +10,26 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{TabContext, TabReply};
 use crate::console::Command;
-use crate::creds::{CheckId, CredentialReport, TokenStatus};
+use chrono::{DateTime, Utc};
+
+use crate::creds::{Availability, CheckId, CredentialReport, TokenStatus};
 use crate::diagnose::{Area, Finding};
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
 use crate::tui::action::Action;
 use crate::tui::format::{minute, relative};
 use crate::tui::view::badge;
+use crate::tui::view::wrap::hanging;
 
 /// From this width the tab shows state and problems side by side.
 const WIDE: u16 = 120;
+
+/// The width scrolling limits are reckoned at (the frame clamps to the real one).
+const NOMINAL_WIDTH: usize = 80;
 
 /// Lines a page key moves.
 const PAGE: usize = 10;
@@ -38,7 +44,9 @@ pub struct State {
 impl State {
     /// Reacts to `action`: scrolling, and `t` (test now).
     pub fn handle(&mut self, action: Action, context: &TabContext<'_>) -> TabReply {
-        let last = problem_lines(context).len().saturating_sub(1);
+        let last = problem_lines(context, NOMINAL_WIDTH)
+            .len()
+            .saturating_sub(1);
         let scroll = match action {
             Action::Down => (self.scroll + 1).min(last),
             Action::Up => self.scroll.saturating_sub(1),
@@ -73,37 +81,41 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabCon
             .border_style(theme.border)
             .title(Span::styled(title, theme.title))
     };
-    let scroll = u16::try_from(state.scroll).unwrap_or(u16::MAX);
     if area.width >= WIDE {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(area);
-        let state_lines = state_lines(context);
+        let problems = problem_lines(context, usize::from(right.width));
+        let scroll = clamp_scroll(state.scroll, problems.len());
         frame.render_widget(
-            Paragraph::new(state_lines)
-                .block(block(" Credentials "))
-                .wrap(Wrap { trim: false }),
+            Paragraph::new(state_lines(context, usize::from(left.width)))
+                .block(block(" Credentials ")),
             left,
         );
         frame.render_widget(
-            Paragraph::new(problem_lines(context))
+            Paragraph::new(problems)
                 .block(block(" Problems "))
-                .wrap(Wrap { trim: false })
                 .scroll((scroll, 0)),
             right,
         );
     } else {
-        let mut lines = state_lines(context);
+        let width = usize::from(area.width);
+        let mut lines = state_lines(context, width);
         lines.push(Line::default());
-        lines.extend(problem_lines(context));
+        lines.extend(problem_lines(context, width));
+        let scroll = clamp_scroll(state.scroll, lines.len());
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block(" Credentials "))
-                .wrap(Wrap { trim: false })
                 .scroll((scroll, 0)),
             area,
         );
     }
+}
+
+/// The scroll offset that keeps the last line reachable and no further.
+fn clamp_scroll(scroll: usize, lines: usize) -> u16 {
+    u16::try_from(scroll.min(lines.saturating_sub(1))).unwrap_or(u16::MAX)
 }
 
 fn report<'a>(context: &TabContext<'a>) -> Option<&'a CredentialReport> {
@@ -116,8 +128,8 @@ fn report<'a>(context: &TabContext<'a>) -> Option<&'a CredentialReport> {
         .as_ref()
 }
 
-/// The state of each part: one badge line and one detail line each.
-fn state_lines(context: &TabContext<'_>) -> Vec<Line<'static>> {
+/// The state of each part: the check's badge and summary, then the detail.
+fn state_lines(context: &TabContext<'_>, width: usize) -> Vec<Line<'static>> {
     let theme = context.theme;
     let Some(report) = report(context) else {
         let hint = if context.pending {
@@ -128,34 +140,46 @@ fn state_lines(context: &TabContext<'_>) -> Vec<Line<'static>> {
         return vec![Line::styled(format!(" {hint}"), theme.muted)];
     };
     let now = context.now;
-    let mut lines = vec![Line::from(vec![
-        Span::raw(" "),
-        badge::badge(theme, report.severity),
-        Span::styled(
-            format!(
-                " client {} · checked {} ({})",
-                printable_line(&report.client_id),
-                minute(report.checked_at),
-                relative(report.checked_at, now)
-            ),
-            theme.muted,
+    let mut lines = hanging(
+        vec![
+            Span::raw(" "),
+            badge::badge(theme, report.severity),
+            Span::raw(" "),
+        ],
+        &format!(
+            "client {} · checked {} ({})",
+            printable_line(&report.client_id),
+            minute(report.checked_at),
+            relative(report.checked_at, now)
         ),
-    ])];
-    let mut part = |label: &str, id: CheckId, detail: String| {
+        theme.muted,
+        width,
+        3,
+    );
+    let mut part = |label: &str, id: CheckId, detail: Option<String>| {
         let (severity, summary) = report
             .check(id)
             .map_or((Severity::Unknown, "not checked".to_owned()), |check| {
                 (check.severity, printable_line(&check.summary).into_owned())
             });
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {label:<18}"), theme.title),
-            badge::badge(theme, severity),
-            Span::styled(format!(" {summary}"), theme.text),
-        ]));
-        if !detail.is_empty() {
-            lines.push(Line::styled(
-                format!("   {}", printable_line(&detail)),
+        lines.extend(hanging(
+            vec![
+                Span::styled(format!(" {label:<LABEL_WIDTH$}"), theme.title),
+                badge::badge(theme, severity),
+                Span::raw(" "),
+            ],
+            &summary,
+            theme.text,
+            width,
+            LABEL_WIDTH + 1,
+        ));
+        if let Some(detail) = detail {
+            lines.extend(hanging(
+                vec![Span::raw(" ".repeat(LABEL_WIDTH + 1))],
+                &printable_line(&detail),
                 theme.muted,
+                width,
+                LABEL_WIDTH + 1,
             ));
         }
     };
@@ -164,15 +188,15 @@ fn state_lines(context: &TabContext<'_>) -> Vec<Line<'static>> {
     part(
         "Secret expiry",
         CheckId::SecretExpiry,
-        secret_detail(report, now),
+        Some(secret_detail(report, now)),
     );
     part(
-        "Service principal",
+        "Principal",
         CheckId::ServicePrincipal,
         principal_detail(report),
     );
     part(
-        "Tenant licences",
+        "Tenant plans",
         CheckId::TenantLicences,
         tenant_licences_detail(report),
     );
@@ -185,36 +209,37 @@ fn state_lines(context: &TabContext<'_>) -> Vec<Line<'static>> {
     lines
 }
 
-fn token_detail(report: &CredentialReport, now: chrono::DateTime<chrono::Utc>) -> String {
+/// Width of the part labels ("Secret expiry", "User licences").
+const LABEL_WIDTH: usize = 14;
+
+fn token_detail(report: &CredentialReport, now: DateTime<Utc>) -> Option<String> {
     let token = &report.token;
     match token.status {
-        TokenStatus::Granted => token.expires_at.map_or_else(
-            || "granted".to_owned(),
-            |at| format!("granted, expires {}", relative(at, now)),
-        ),
-        TokenStatus::Refused => format!(
-            "refused: {}{}",
-            token.error.as_deref().unwrap_or("no error code"),
-            token
-                .aadsts_code
-                .map(|code| format!(" (AADSTS{code})"))
-                .unwrap_or_default()
-        ),
-        TokenStatus::Unreachable => format!("{} could not be reached", token.authority),
-        TokenStatus::UnexpectedAnswer => {
-            "the token endpoint answered neither a token nor an error".to_owned()
+        TokenStatus::Granted => token
+            .expires_at
+            .map(|at| format!("expires {}", relative(at, now))),
+        // The ids a support case asks for.
+        TokenStatus::Refused | TokenStatus::UnexpectedAnswer => {
+            let ids: Vec<String> = [
+                ("trace", &token.trace_id),
+                ("correlation", &token.correlation_id),
+            ]
+            .into_iter()
+            .filter_map(|(name, id)| id.as_ref().map(|id| format!("{name} {id}")))
+            .collect();
+            (!ids.is_empty()).then(|| ids.join(" · "))
         }
-        TokenStatus::InvalidAuthority => {
-            format!("authority {} cannot carry the token path", token.authority)
+        TokenStatus::Unreachable | TokenStatus::InvalidAuthority => {
+            Some(format!("authority {}", token.authority))
         }
-        TokenStatus::NotTried => "not tried: the secret could not be loaded".to_owned(),
+        TokenStatus::NotTried => None,
     }
 }
 
-fn roles_detail(report: &CredentialReport) -> String {
+fn roles_detail(report: &CredentialReport) -> Option<String> {
     let roles = &report.roles;
     if !roles.checked {
-        return "not read: no token to read them from".to_owned();
+        return None;
     }
     let mark = |role: &String, missing: &[String]| {
         format!(
@@ -226,41 +251,37 @@ fn roles_detail(report: &CredentialReport) -> String {
             }
         )
     };
-    let required: Vec<String> = roles
+    let mut marked: Vec<String> = roles
         .required
         .iter()
         .map(|r| mark(r, &roles.missing_required))
         .collect();
-    let recommended: Vec<String> = roles
-        .recommended
-        .iter()
-        .map(|r| mark(r, &roles.missing_recommended))
-        .collect();
-    format!(
-        "required: {} · recommended: {}",
-        required.join(", "),
-        recommended.join(", ")
-    )
+    marked.extend(
+        roles
+            .recommended
+            .iter()
+            .map(|r| format!("{} (recommended)", mark(r, &roles.missing_recommended))),
+    );
+    Some(marked.join(" · "))
 }
 
-fn secret_detail(report: &CredentialReport, now: chrono::DateTime<chrono::Utc>) -> String {
+fn secret_detail(report: &CredentialReport, now: DateTime<Utc>) -> String {
     let secret = &report.secret;
     let hint = secret
         .hint
         .as_deref()
-        .map(|hint| format!("{hint}… · "))
+        .map(|hint| format!("{hint}… "))
         .unwrap_or_default();
     let expiry = match secret.expires_at {
         Some(at) if at <= now => format!("EXPIRED {} ({})", relative(at, now), minute(at)),
         Some(at) => format!("expires {} ({})", relative(at, now), minute(at)),
-        None => "expiry unknown (set secret_expires in the profile)".to_owned(),
+        None => "expiry unknown: set secret_expires in the profile".to_owned(),
     };
-    let threshold = secret
-        .threshold_crossed_days
-        .filter(|_| !secret.expired)
-        .map(|days| format!(" · inside the {days}-day threshold"))
-        .unwrap_or_default();
-    format!("{hint}{expiry}{threshold} · thresholds 30/14/7/1 days")
+    let threshold = match secret.threshold_crossed_days {
+        Some(days) if !secret.expired => format!(" · inside the {days}-day warning"),
+        _ => String::new(),
+    };
+    format!("{hint}{expiry}{threshold} · warns at 30/14/7/1 days")
 }
 
 fn yes_no(value: Option<bool>) -> &'static str {
@@ -271,17 +292,22 @@ fn yes_no(value: Option<bool>) -> &'static str {
     }
 }
 
-fn principal_detail(report: &CredentialReport) -> String {
+fn principal_detail(report: &CredentialReport) -> Option<String> {
     let principal = &report.service_principal;
-    format!(
-        "assignment required: {} · enabled: {}",
-        yes_no(principal.assignment_required),
-        yes_no(principal.account_enabled)
-    )
+    (principal.availability == Availability::Read).then(|| {
+        format!(
+            "assignment required: {} · enabled: {}",
+            yes_no(principal.assignment_required),
+            yes_no(principal.account_enabled)
+        )
+    })
 }
 
-fn tenant_licences_detail(report: &CredentialReport) -> String {
+fn tenant_licences_detail(report: &CredentialReport) -> Option<String> {
     let licences = &report.licences;
+    if licences.tenant != Availability::Read {
+        return None;
+    }
     let provisioned = licences
         .plans
         .iter()
@@ -291,29 +317,31 @@ fn tenant_licences_detail(report: &CredentialReport) -> String {
         .copilot_seats_assigned
         .map(|seats| format!(" · {seats} Copilot seats assigned"))
         .unwrap_or_default();
-    format!(
-        "{provisioned}/{} Copilot plans provisioned{seats}",
+    Some(format!(
+        "{provisioned}/{} plans provisioned{seats}",
         licences.plans.len()
-    )
+    ))
 }
 
-fn user_licences_detail(report: &CredentialReport) -> String {
+fn user_licences_detail(report: &CredentialReport) -> Option<String> {
     let licences = &report.licences;
-    format!(
-        "{}/{} sampled users hold Copilot",
-        licences.users_licensed, licences.users_sampled
-    )
+    (licences.users == Availability::Read).then(|| {
+        format!(
+            "{}/{} sampled users licensed",
+            licences.users_licensed, licences.users_sampled
+        )
+    })
 }
 
-fn skew_detail(report: &CredentialReport) -> String {
-    match report.clock_skew.skew_seconds {
-        Some(skew) => format!("server − local: {skew:+} s"),
-        None => "not measured".to_owned(),
-    }
+fn skew_detail(report: &CredentialReport) -> Option<String> {
+    report
+        .clock_skew
+        .skew_seconds
+        .map(|skew| format!("server − local: {skew:+} s"))
 }
 
-/// Every credential problem with cause and numbered fix, then the last test.
-fn problem_lines(context: &TabContext<'_>) -> Vec<Line<'static>> {
+/// Every credential problem with cause and numbered fix, then the last command's outcome.
+fn problem_lines(context: &TabContext<'_>, width: usize) -> Vec<Line<'static>> {
     let theme = context.theme;
     let findings: Vec<&Finding> = context
         .profile
@@ -336,26 +364,44 @@ fn problem_lines(context: &TabContext<'_>) -> Vec<Line<'static>> {
         ]));
     }
     for finding in findings {
-        lines.push(Line::from(vec![
-            Span::raw(" "),
-            badge::badge(theme, finding.severity),
-            Span::styled(format!(" {}", printable_line(&finding.title)), theme.title),
-            Span::styled(format!("  [{}]", finding.code.as_str()), theme.muted),
-        ]));
+        lines.extend(hanging(
+            vec![
+                Span::raw(" "),
+                badge::badge(theme, finding.severity),
+                Span::raw(" "),
+            ],
+            &format!(
+                "{} [{}]",
+                printable_line(&finding.title),
+                finding.code.as_str()
+            ),
+            theme.title,
+            width,
+            3,
+        ));
         for evidence in &finding.evidence {
-            lines.push(Line::styled(
-                format!("   · {}", printable_line(evidence)),
+            lines.extend(hanging(
+                vec![Span::styled("   · ", theme.muted)],
+                &printable_line(evidence),
                 theme.muted,
+                width,
+                5,
             ));
         }
-        lines.push(Line::styled(
-            format!("   cause: {}", printable_line(&finding.cause)),
+        lines.extend(hanging(
+            vec![Span::styled("   cause: ", theme.muted)],
+            &printable_line(&finding.cause),
             theme.text,
+            width,
+            5,
         ));
         for (number, step) in finding.fix.iter().enumerate() {
-            lines.push(Line::styled(
-                format!("   {}. {}", number + 1, printable_line(step)),
+            lines.extend(hanging(
+                vec![Span::styled(format!("   {}. ", number + 1), theme.key_hint)],
+                &printable_line(step),
                 theme.text,
+                width,
+                6,
             ));
         }
         lines.push(Line::default());

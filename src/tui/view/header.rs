@@ -82,10 +82,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, now: 
             Some(verdict) => {
                 let diagnosis = &verdict.diagnosis;
                 second.push(badge::badge(theme, diagnosis.severity));
-                let headline = diagnosis.headline.as_ref().map_or_else(
-                    || "all good".to_owned(),
-                    |f| printable_line(&f.title).into_owned(),
-                );
+                let headline = match (&diagnosis.headline, diagnosis.severity) {
+                    (Some(finding), _) => printable_line(&finding.title).into_owned(),
+                    (None, Severity::Ok | Severity::Info) => "all good".to_owned(),
+                    // Nothing wrong was seen, but a part could not be judged (yet).
+                    (None, _) => "no problem seen; some parts not checked yet".to_owned(),
+                };
                 second.push(Span::styled(format!(" {headline}"), theme.text));
             }
             None => second.push(Span::styled(

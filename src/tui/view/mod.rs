@@ -9,6 +9,7 @@ pub mod badge;
 mod footer;
 pub mod header;
 mod help;
+pub mod wrap;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
