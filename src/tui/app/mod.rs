@@ -278,7 +278,7 @@ impl App {
                 self.overlay.scroll(movement);
                 Vec::new()
             }
-            other => return self.to_tab(other),
+            other => return self.route_to_tab(other),
         };
         self.dirty = true;
         effects
@@ -322,7 +322,7 @@ impl App {
         }
     }
 
-    fn to_tab(&mut self, action: Action) -> Vec<Effect> {
+    fn route_to_tab(&mut self, action: Action) -> Vec<Effect> {
         // Tabs lay their content out to know how far they can scroll; styles do not matter.
         let plain = Theme::plain();
         // The tabs' state is lent out while they read the rest of the app.
