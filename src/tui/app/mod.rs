@@ -11,6 +11,7 @@
 mod messages;
 mod outcome;
 mod overlay;
+mod replies;
 #[cfg(test)]
 mod tests;
 
@@ -31,9 +32,7 @@ use super::keymap::{self, Context};
 use super::model;
 use super::tabs::{TabContext, TabId, TabReply, Tabs};
 use super::theme::Theme;
-use crate::console::{
-    Command, CommandOutcome, Connection, ConsoleError, ProfileSnapshot, Snapshot,
-};
+use crate::console::{Command, Connection, ProfileSnapshot, Snapshot};
 
 /// The status line while a refresh is on its way.
 const REFRESHING: &str = "asking the collector for fresh state…";
@@ -401,84 +400,6 @@ impl App {
             self.tabs = Tabs::default();
         } else {
             self.message = Some("only one profile is configured".into());
-        }
-    }
-
-    fn on_snapshot(&mut self, result: Result<Snapshot, ConsoleError>) {
-        let snapshot = match result {
-            Ok(snapshot) => snapshot,
-            Err(ConsoleError::Disconnected) => {
-                self.lose_link(ConsoleError::Disconnected.to_string());
-                return;
-            }
-            Err(error) => {
-                self.message = Some(format!("could not refresh: {error}"));
-                self.dirty = true;
-                return;
-            }
-        };
-        if self.link != Link::Live {
-            self.link = Link::Live;
-            self.dirty = true;
-        }
-        if self.message.as_deref() == Some(REFRESHING) {
-            self.message = None;
-            self.dirty = true;
-        }
-        let shown = self.profile().map(|profile| profile.name.clone());
-        let wanted = self.wanted_profile.take().or(shown);
-        if let Some(name) = wanted {
-            match snapshot
-                .profiles
-                .iter()
-                .position(|profile| profile.name == name)
-            {
-                Some(index) => self.profile = index,
-                None => {
-                    self.profile = 0;
-                    self.message = Some(format!("no profile named `{name}`; showing the first"));
-                    self.dirty = true;
-                }
-            }
-        }
-        if self
-            .snapshot
-            .as_ref()
-            .is_none_or(|old| model::differs(old, &snapshot))
-        {
-            self.dirty = true;
-        }
-        self.snapshot = Some(snapshot);
-    }
-
-    fn on_outcome(&mut self, command: &Command, result: Result<CommandOutcome, ConsoleError>) {
-        let what = describe(command);
-        if let Some(index) = self.pending.iter().position(|c| describe(c) == what) {
-            self.pending.remove(index);
-        }
-        let (succeeded, message) = match result {
-            Ok(outcome) => (outcome.succeeded, outcome.message),
-            Err(ConsoleError::Disconnected) => {
-                self.lose_link(ConsoleError::Disconnected.to_string());
-                (false, ConsoleError::Disconnected.to_string())
-            }
-            Err(error) => (false, error.to_string()),
-        };
-        self.message = None;
-        self.outcomes.push_front(OutcomeLine {
-            profile: profile_of(command).map(str::to_owned),
-            what,
-            succeeded,
-            message,
-        });
-        self.outcomes.truncate(OUTCOMES_KEPT);
-        self.dirty = true;
-    }
-
-    fn lose_link(&mut self, why: String) {
-        if self.link != Link::NotAnswering(why.clone()) {
-            self.link = Link::NotAnswering(why);
-            self.dirty = true;
         }
     }
 }

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
 use crate::collector::update::Update;
-use crate::console::{SimulationInfo, SubscriptionRow};
+use crate::console::{CommandOutcome, ConsoleError, SimulationInfo, SubscriptionRow};
 use crate::diagnose::facts::{FactSource, Facts};
 use crate::diagnose::{Diagnosis, Ladder, ProfileVerdict};
 use crate::severity::Severity;

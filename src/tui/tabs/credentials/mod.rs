@@ -14,9 +14,8 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{TabContext, TabReply};
 use crate::console::Command;
-use chrono::{DateTime, Utc};
 
-use crate::creds::{Availability, CheckId, CredentialReport, TokenStatus};
+use crate::creds::{CheckId, CredentialReport};
 use crate::diagnose::{Area, Finding};
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
@@ -24,6 +23,12 @@ use crate::tui::action::Action;
 use crate::tui::format::{minute, relative};
 use crate::tui::view::badge;
 use crate::tui::view::wrap::hanging;
+
+mod details;
+use details::{
+    principal_detail, roles_detail, secret_detail, skew_detail, tenant_licences_detail,
+    token_detail, user_licences_detail,
+};
 
 /// From this width the tab shows state and problems side by side.
 const WIDE: u16 = 120;
@@ -211,134 +216,6 @@ fn state_lines(context: &TabContext<'_>, width: usize) -> Vec<Line<'static>> {
 
 /// Width of the part labels ("Secret expiry", "User licences").
 const LABEL_WIDTH: usize = 14;
-
-fn token_detail(report: &CredentialReport, now: DateTime<Utc>) -> Option<String> {
-    let token = &report.token;
-    match token.status {
-        TokenStatus::Granted => token
-            .expires_at
-            .map(|at| format!("expires {}", relative(at, now))),
-        // The ids a support case asks for.
-        TokenStatus::Refused | TokenStatus::UnexpectedAnswer => {
-            let ids: Vec<String> = [
-                ("trace", &token.trace_id),
-                ("correlation", &token.correlation_id),
-            ]
-            .into_iter()
-            .filter_map(|(name, id)| id.as_ref().map(|id| format!("{name} {id}")))
-            .collect();
-            (!ids.is_empty()).then(|| ids.join(" · "))
-        }
-        TokenStatus::Unreachable | TokenStatus::InvalidAuthority => {
-            Some(format!("authority {}", token.authority))
-        }
-        TokenStatus::NotTried => None,
-    }
-}
-
-fn roles_detail(report: &CredentialReport) -> Option<String> {
-    let roles = &report.roles;
-    if !roles.checked {
-        return None;
-    }
-    let mark = |role: &String, missing: &[String]| {
-        format!(
-            "{role} {}",
-            if missing.contains(role) {
-                "✖ missing"
-            } else {
-                "✔"
-            }
-        )
-    };
-    let mut marked: Vec<String> = roles
-        .required
-        .iter()
-        .map(|r| mark(r, &roles.missing_required))
-        .collect();
-    marked.extend(
-        roles
-            .recommended
-            .iter()
-            .map(|r| format!("{} (recommended)", mark(r, &roles.missing_recommended))),
-    );
-    Some(marked.join(" · "))
-}
-
-fn secret_detail(report: &CredentialReport, now: DateTime<Utc>) -> String {
-    let secret = &report.secret;
-    let hint = secret
-        .hint
-        .as_deref()
-        .map(|hint| format!("{hint}… "))
-        .unwrap_or_default();
-    let expiry = match secret.expires_at {
-        Some(at) if at <= now => format!("EXPIRED {} ({})", relative(at, now), minute(at)),
-        Some(at) => format!("expires {} ({})", relative(at, now), minute(at)),
-        None => "expiry unknown: set secret_expires in the profile".to_owned(),
-    };
-    let threshold = match secret.threshold_crossed_days {
-        Some(days) if !secret.expired => format!(" · inside the {days}-day warning"),
-        _ => String::new(),
-    };
-    format!("{hint}{expiry}{threshold} · warns at 30/14/7/1 days")
-}
-
-fn yes_no(value: Option<bool>) -> &'static str {
-    match value {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "unknown",
-    }
-}
-
-fn principal_detail(report: &CredentialReport) -> Option<String> {
-    let principal = &report.service_principal;
-    (principal.availability == Availability::Read).then(|| {
-        format!(
-            "assignment required: {} · enabled: {}",
-            yes_no(principal.assignment_required),
-            yes_no(principal.account_enabled)
-        )
-    })
-}
-
-fn tenant_licences_detail(report: &CredentialReport) -> Option<String> {
-    let licences = &report.licences;
-    if licences.tenant != Availability::Read {
-        return None;
-    }
-    let provisioned = licences
-        .plans
-        .iter()
-        .filter(|plan| plan.provisioning_status.as_deref() == Some("Success"))
-        .count();
-    let seats = licences
-        .copilot_seats_assigned
-        .map(|seats| format!(" · {seats} Copilot seats assigned"))
-        .unwrap_or_default();
-    Some(format!(
-        "{provisioned}/{} plans provisioned{seats}",
-        licences.plans.len()
-    ))
-}
-
-fn user_licences_detail(report: &CredentialReport) -> Option<String> {
-    let licences = &report.licences;
-    (licences.users == Availability::Read).then(|| {
-        format!(
-            "{}/{} sampled users licensed",
-            licences.users_licensed, licences.users_sampled
-        )
-    })
-}
-
-fn skew_detail(report: &CredentialReport) -> Option<String> {
-    report
-        .clock_skew
-        .skew_seconds
-        .map(|skew| format!("server − local: {skew:+} s"))
-}
 
 /// Every credential problem with cause and numbered fix, then the last command's outcome.
 fn problem_lines(context: &TabContext<'_>, width: usize) -> Vec<Line<'static>> {
