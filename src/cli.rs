@@ -6,25 +6,86 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 /// pilotwatch: the operations console for Microsoft 365 Copilot interaction export.
+///
+/// Run without a command to open the console.
 #[derive(Debug, Parser)]
 #[command(name = "pilotwatch", version, about, long_about = None)]
-pub struct Cli {
+struct CliArgs {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `pilotwatch=debug`.
     #[arg(long, global = true, env = "PILOTWATCH_LOG", default_value = "info")]
-    pub log: String,
+    log: String,
 
     /// Configuration file to use instead of `$XDG_CONFIG_HOME/pilotwatch/config.toml`.
     #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    config: Option<PathBuf>,
 
-    /// What to run.
+    /// The console's options, when no command is given.
+    #[command(flatten)]
+    tui: TuiArgs,
+
+    /// What to run (default: the console).
     #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The parsed command line. A bare `pilotwatch` (flags allowed, no command) is
+/// [`Command::Tui`], so every caller matches on one `command`.
+#[derive(Debug)]
+pub struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax).
+    pub log: String,
+    /// Configuration file to use instead of the XDG one.
+    pub config: Option<PathBuf>,
+    /// What to run.
     pub command: Command,
 }
+
+impl From<CliArgs> for Cli {
+    fn from(args: CliArgs) -> Self {
+        Self {
+            log: args.log,
+            config: args.config,
+            command: args.command.unwrap_or(Command::Tui(args.tui)),
+        }
+    }
+}
+
+impl CommandFactory for Cli {
+    fn command() -> clap::Command {
+        CliArgs::command()
+    }
+
+    fn command_for_update() -> clap::Command {
+        CliArgs::command_for_update()
+    }
+}
+
+impl FromArgMatches for Cli {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let args = CliArgs::from_arg_matches(matches)?;
+        // Global options (`--log`, `--config`) go anywhere; the console's own only where the
+        // console runs, so `pilotwatch --theme light check` is not silently half-obeyed.
+        if args.command.is_some() && args.tui != TuiArgs::default() {
+            return Err(CliArgs::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--profile, --theme, --mouse, --readonly and --data-dir before a command belong \
+                 to the console; give them after the command instead",
+            ));
+        }
+        Ok(Self::from(args))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Parser for Cli {}
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -41,6 +102,71 @@ pub enum Command {
     /// collector when there is one, otherwise straight from Graph. Exit 0 OK, 1 WARNING,
     /// 2 CRITICAL, 3 UNKNOWN.
     Check(CheckArgs),
+    /// Open the console (what a bare `pilotwatch` does): attach to a running collector, or
+    /// start one embedded for the configured profiles.
+    Tui(TuiArgs),
+    /// Simulator, collector and console in one process, with a temporary store and no
+    /// configuration: the first thing to run.
+    Demo(DemoArgs),
+}
+
+/// The console's own options, shared by `pilotwatch` and `pilotwatch demo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct ConsoleArgs {
+    /// Colours: a built-in theme (`default`, `light`, `mono`) or a path to a theme file.
+    /// `NO_COLOR` forces `mono`.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    /// Capture the mouse (off by default, so the terminal's copy and paste work).
+    #[arg(long)]
+    pub mouse: bool,
+
+    /// Show only: refuse every command that would change something.
+    #[arg(long)]
+    pub readonly: bool,
+}
+
+/// `pilotwatch` (no command): the console.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct TuiArgs {
+    /// Start on this profile.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The collector's data directory, where a running collector announces itself and an
+    /// embedded one keeps its store (default: the XDG data directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Theme, mouse and read-only.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+/// `pilotwatch demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// The scenario the simulator starts with (switch later with `:scenario NAME`).
+    #[arg(long, value_name = "NAME", default_value = "healthy")]
+    pub scenario: String,
+
+    /// Run simulated time N times faster than real time.
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = positive_speed)]
+    pub speed: f64,
+
+    /// Theme, mouse and read-only.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+fn positive_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(speed) if speed.is_finite() && speed > 0.0 => Ok(speed),
+        _ => Err(format!(
+            "expected a positive number such as 1 or 60; got {text:?}"
+        )),
+    }
 }
 
 /// `pilotwatch check`.

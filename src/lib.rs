@@ -21,3 +21,4 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod terminal_text;
+pub mod tui;

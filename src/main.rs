@@ -6,13 +6,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser as _;
-use pilotwatch::cli::{Cli, Command, CredsCommand};
+use pilotwatch::cli::{Cli, Command, ConsoleArgs, CredsCommand};
 use pilotwatch::clock::SystemClock;
 use pilotwatch::commands::check::CheckError;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
 use pilotwatch::commands::logging;
 use pilotwatch::config::Paths;
 use pilotwatch::terminal_text::printable_lines;
+use pilotwatch::tui::TuiOptions;
 
 /// Exit code of a command line that does not parse (sysexits' EX_USAGE).
 const EXIT_USAGE: u8 = 64;
@@ -62,6 +63,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// What the console commands say until they are wired to a collector.
+const NOT_WIRED: &str = "the console is not wired to a collector in this build yet; use `pilotwatch check` or `pilotwatch serve --sim healthy` meanwhile";
+
+/// The console's options from its flags and `NO_COLOR`.
+fn console_options(
+    profile: Option<String>,
+    console: &ConsoleArgs,
+) -> Result<TuiOptions, pilotwatch::tui::ThemeError> {
+    TuiOptions::new(
+        profile,
+        console.theme.as_deref(),
+        pilotwatch::tui::no_color(std::env::var_os("NO_COLOR").as_deref()),
+        console.mouse,
+        console.readonly,
+    )
+}
+
 /// Runs the command; `Ok` carries the exit code of a command that finished (a report's
 /// severity, for the Nagios-style checks).
 fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
@@ -100,6 +118,17 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
                 let mut stdout = std::io::stdout().lock();
                 pilotwatch::commands::keys::run(args.command, &paths?, &mut stdout).await?;
                 Ok(0)
+            }
+            // The console is built (`pilotwatch::tui`) and its flags are checked here (a bad
+            // theme is reported now); handing it a collector (the embedded backend, the control
+            // socket, the demo's simulator) is the next step.
+            Command::Tui(args) => {
+                console_options(args.profile, &args.console)?;
+                Err(NOT_WIRED.into())
+            }
+            Command::Demo(args) => {
+                console_options(None, &args.console)?;
+                Err(NOT_WIRED.into())
             }
             Command::Creds(args) => {
                 let paths = match paths.map_err(CredsError::from) {

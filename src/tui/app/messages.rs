@@ -1,0 +1,43 @@
+//! What flows into the app ([`Msg`]) and what it asks the runner to do ([`Effect`]). Plain
+//! data; depends on the console's types, the collector's update and the action only.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+use crate::collector::update::Update;
+use crate::console::{Command, CommandOutcome, ConsoleError, Snapshot};
+use crate::tui::action::Action;
+
+/// Something that happened, for [`App::update`].
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key was pressed (the keymap decides what it means, or a prompt takes it as text).
+    Key(KeyEvent),
+    /// An intent, however it arose.
+    Action(Action),
+    /// The collector reported something.
+    Update(Update),
+    /// Updates were lost (the receiver lagged): the view must be rebuilt from a snapshot.
+    Lagged,
+    /// The update stream ended: the collector is gone.
+    UpdatesClosed,
+    /// The answer to [`Effect::FetchSnapshot`].
+    Snapshot(Result<Snapshot, ConsoleError>),
+    /// The answer to [`Effect::Command`].
+    Outcome(Command, Result<CommandOutcome, ConsoleError>),
+    /// Time passed: the collector's "now".
+    Tick(DateTime<Utc>),
+    /// The terminal changed size.
+    Resized,
+}
+
+/// What the runner must do for the app.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Ask for a fresh snapshot; answer with [`Msg::Snapshot`].
+    FetchSnapshot,
+    /// Send a command; answer with [`Msg::Outcome`].
+    Command(Command),
+    /// Leave.
+    Quit,
+}

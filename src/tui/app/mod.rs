@@ -1,0 +1,405 @@
+//! The application core: [`App`] holds the view model (the collector's snapshot with updates
+//! applied), the tab states, the overlays, the command line and the last command outcomes;
+//! [`App::update`] takes one [`Msg`] and returns the [`Effect`]s the runner must carry out
+//! through the collector handle. This is the whole of pilotwatch's interactive behaviour,
+//! testable without a terminal or a collector.
+//!
+//! Pure: no I/O, no clock reads — "now" arrives in [`Msg::Tick`], computed by the runner from
+//! the collector's clock. Depends on the console types, the keymap, the tabs and tui-input;
+//! never on the terminal, the runner or the collector's internals.
+
+mod messages;
+mod outcome;
+mod overlay;
+mod replies;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event as TermEvent, KeyEvent};
+
+pub use messages::{Effect, Msg};
+pub use outcome::{OutcomeLine, describe, profile_of};
+pub use overlay::Overlay;
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler as _;
+
+use super::action::Action;
+use super::command_line::{self, Parsed};
+use super::keymap::{self, Context};
+use super::model;
+use super::tabs::{TabContext, TabId, TabReply, Tabs};
+use super::theme::Theme;
+use crate::console::{Command, Connection, ProfileSnapshot, Snapshot};
+
+/// The status line while a refresh is on its way.
+const REFRESHING: &str = "asking the collector for fresh state…";
+
+/// Outcomes kept for the status line and the tabs.
+const OUTCOMES_KEPT: usize = 8;
+
+/// Whether the collector answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// Waiting for the first snapshot.
+    Connecting,
+    /// Answering.
+    Live,
+    /// Not answering: the screen keeps the last state, marked stale.
+    NotAnswering(String),
+}
+
+/// Options that shape the app (from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Start on this profile.
+    pub profile: Option<String>,
+    /// Refuse commands that change anything.
+    pub readonly: bool,
+}
+
+/// The application state.
+#[derive(Debug)]
+pub struct App {
+    pub(super) snapshot: Option<Snapshot>,
+    pub(super) connection: Connection,
+    pub(super) readonly: bool,
+    pub(super) tab: TabId,
+    pub(super) tabs: Tabs,
+    pub(super) profile: usize,
+    wanted_profile: Option<String>,
+    pub(super) overlay: Overlay,
+    pub(super) prompt: Option<Input>,
+    pub(super) message: Option<String>,
+    pub(super) outcomes: VecDeque<OutcomeLine>,
+    pub(super) pending: Vec<Command>,
+    pub(super) link: Link,
+    now: DateTime<Utc>,
+    clock_key: Option<i64>,
+    dirty: bool,
+}
+
+impl App {
+    /// A new app for a collector reached via `connection`; [`Self::start`] says what to fetch.
+    pub fn new(connection: Connection, options: AppOptions) -> Self {
+        let read_only_link = matches!(
+            connection,
+            Connection::Attached {
+                read_write: false,
+                ..
+            }
+        );
+        Self {
+            snapshot: None,
+            readonly: options.readonly || read_only_link,
+            connection,
+            tab: TabId::default(),
+            tabs: Tabs::default(),
+            profile: 0,
+            wanted_profile: options.profile,
+            overlay: Overlay::None,
+            prompt: None,
+            message: None,
+            outcomes: VecDeque::new(),
+            pending: Vec::new(),
+            link: Link::Connecting,
+            now: DateTime::<Utc>::UNIX_EPOCH,
+            clock_key: None,
+            dirty: true,
+        }
+    }
+
+    /// The effects to run once at start: the first snapshot.
+    pub fn start(&self) -> Vec<Effect> {
+        vec![Effect::FetchSnapshot]
+    }
+
+    /// Whether the screen must be redrawn, clearing the flag.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// The state shown, when there is one.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// The profile shown.
+    pub fn profile(&self) -> Option<&ProfileSnapshot> {
+        self.snapshot.as_ref()?.profiles.get(self.profile)
+    }
+
+    /// The tab shown.
+    pub fn tab(&self) -> TabId {
+        self.tab
+    }
+
+    /// Whether the collector answers.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// The latest outcomes, newest first.
+    pub fn outcomes(&self) -> impl Iterator<Item = &OutcomeLine> {
+        self.outcomes.iter()
+    }
+
+    /// Where keys go now.
+    pub fn key_context(&self) -> Context {
+        match (&self.prompt, &self.overlay) {
+            (Some(_), _) | (None, Overlay::Help { editing: true, .. }) => Context::Prompt,
+            (None, Overlay::Help { .. }) => Context::Help,
+            (None, Overlay::None) => Context::Tab(self.tab),
+        }
+    }
+
+    /// Takes one message; returns what the runner must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Action(action) => self.on_action(action),
+            Msg::Update(update) => {
+                if let Some(snapshot) = &mut self.snapshot
+                    && model::apply(snapshot, &update)
+                {
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Msg::Lagged => vec![Effect::FetchSnapshot],
+            Msg::UpdatesClosed => {
+                self.lose_link("the collector's update stream ended".into());
+                Vec::new()
+            }
+            Msg::Snapshot(result) => {
+                self.on_snapshot(result);
+                Vec::new()
+            }
+            Msg::Outcome(command, result) => {
+                self.on_outcome(&command, result);
+                Vec::new()
+            }
+            Msg::Tick(now) => {
+                self.now = now;
+                let key = self.clock_key(now);
+                if self.clock_key != Some(key) {
+                    self.clock_key = Some(key);
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Msg::Resized => {
+                self.dirty = true;
+                Vec::new()
+            }
+        }
+    }
+
+    /// What of "now" is visible: the second in the demo (its simulated clock is shown), the
+    /// minute elsewhere (countdowns are shown to the minute). A change of key is a redraw.
+    fn clock_key(&self, now: DateTime<Utc>) -> i64 {
+        let simulated = self
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.simulation.is_some());
+        if simulated {
+            now.timestamp()
+        } else {
+            now.timestamp().div_euclid(60)
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let context = self.key_context();
+        if let Some(action) = keymap::action_for(key, context) {
+            return self.on_action(action);
+        }
+        if context == Context::Prompt {
+            let event = TermEvent::Key(key);
+            let input = match (&mut self.prompt, &mut self.overlay) {
+                (Some(input), _) => Some(input),
+                (None, Overlay::Help { filter, scroll, .. }) => {
+                    *scroll = 0;
+                    Some(filter)
+                }
+                (None, Overlay::None) => None,
+            };
+            if let Some(input) = input
+                && input.handle_event(&event).is_some()
+            {
+                self.dirty = true;
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if self.key_context() == Context::Prompt {
+            return self.on_prompt_action(action);
+        }
+        let help_open = matches!(self.overlay, Overlay::Help { .. });
+        let effects = match action {
+            Action::Quit => vec![Effect::Quit],
+            Action::Help => {
+                self.overlay.toggle_help();
+                Vec::new()
+            }
+            Action::CommandLine => {
+                self.prompt = Some(Input::default());
+                Vec::new()
+            }
+            Action::Back if help_open => {
+                self.overlay = Overlay::None;
+                Vec::new()
+            }
+            Action::Back => {
+                self.message = None;
+                Vec::new()
+            }
+            Action::NextTab => self.show_tab(self.tab.next()),
+            Action::PrevTab => self.show_tab(self.tab.previous()),
+            Action::GoTab(tab) => self.show_tab(tab),
+            Action::NextProfile => {
+                self.next_profile();
+                Vec::new()
+            }
+            Action::Refresh => {
+                self.message = Some(REFRESHING.into());
+                vec![Effect::FetchSnapshot]
+            }
+            Action::Filter if help_open => {
+                self.overlay.edit_filter();
+                Vec::new()
+            }
+            movement if help_open && movement.is_movement() => {
+                self.overlay.scroll(movement);
+                Vec::new()
+            }
+            other => return self.route_to_tab(other),
+        };
+        self.dirty = true;
+        effects
+    }
+
+    fn show_tab(&mut self, tab: TabId) -> Vec<Effect> {
+        self.tab = tab;
+        Vec::new()
+    }
+
+    fn on_prompt_action(&mut self, action: Action) -> Vec<Effect> {
+        self.dirty = true;
+        if let Overlay::Help {
+            editing, filter, ..
+        } = &mut self.overlay
+            && self.prompt.is_none()
+        {
+            *editing = false;
+            if action == Action::Back {
+                filter.reset();
+            }
+            return Vec::new();
+        }
+        let Some(input) = self.prompt.take() else {
+            return Vec::new();
+        };
+        if action != Action::Open {
+            return Vec::new();
+        }
+        match command_line::parse(input.value(), self.snapshot.as_ref(), self.profile()) {
+            Ok(Parsed::Tab(tab)) => {
+                self.tab = tab;
+                Vec::new()
+            }
+            Ok(Parsed::Quit) => vec![Effect::Quit],
+            Ok(Parsed::Command(command)) => self.send(command),
+            Err(refusal) => {
+                self.message = Some(refusal);
+                Vec::new()
+            }
+        }
+    }
+
+    fn route_to_tab(&mut self, action: Action) -> Vec<Effect> {
+        // Tabs lay their content out to know how far they can scroll; styles do not matter.
+        let plain = Theme::plain();
+        // The tabs' state is lent out while they read the rest of the app.
+        let mut tabs = std::mem::take(&mut self.tabs);
+        let reply = tabs.handle(self.tab, action, &self.tab_context(&plain, self.now));
+        self.tabs = tabs;
+        match reply {
+            TabReply::Handled => {
+                self.dirty = true;
+                Vec::new()
+            }
+            TabReply::Ignored => {
+                if action == Action::Filter {
+                    self.message = Some(format!(
+                        "nothing to filter on the {} tab yet",
+                        self.tab.title()
+                    ));
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            TabReply::Notice(notice) => {
+                self.message = Some(notice);
+                self.dirty = true;
+                Vec::new()
+            }
+            TabReply::Command(command, _) => self.send(command),
+        }
+    }
+
+    /// Sends `command` unless read-only access forbids it or the same one is still running.
+    fn send(&mut self, command: Command) -> Vec<Effect> {
+        self.dirty = true;
+        if self.readonly && command.writes() {
+            self.message = Some(format!(
+                "read-only: `{}` would change something",
+                describe(&command)
+            ));
+            return Vec::new();
+        }
+        let what = describe(&command);
+        if self.pending.iter().any(|running| describe(running) == what) {
+            self.message = Some(format!("already running: {what}"));
+            return Vec::new();
+        }
+        self.message = Some(format!("{what}…"));
+        self.pending.push(command.clone());
+        vec![Effect::Command(command)]
+    }
+
+    /// The context a tab sees.
+    pub fn tab_context<'a>(&'a self, theme: &'a Theme, now: DateTime<Utc>) -> TabContext<'a> {
+        let profile = self.profile();
+        let name = profile.map(|profile| profile.name.as_str());
+        TabContext {
+            snapshot: self.snapshot.as_ref(),
+            profile,
+            now,
+            theme,
+            readonly: self.readonly,
+            last_outcome: self
+                .outcomes
+                .iter()
+                .find(|line| line.profile.as_deref() == name && name.is_some()),
+            pending: self
+                .pending
+                .iter()
+                .any(|command| profile_of(command) == name && name.is_some()),
+        }
+    }
+
+    fn next_profile(&mut self) {
+        let count = self.snapshot.as_ref().map_or(0, |s| s.profiles.len());
+        if count > 1 {
+            self.profile = (self.profile + 1) % count;
+            self.tabs = Tabs::default();
+        } else {
+            self.message = Some("only one profile is configured".into());
+        }
+    }
+}

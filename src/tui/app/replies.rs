@@ -1,0 +1,89 @@
+//! How the app takes the collector's answers: a snapshot (which also says the collector is
+//! answering again), a command's outcome, and the loss of the link. Pure; part of [`App`].
+
+use super::{App, Link, OUTCOMES_KEPT, OutcomeLine, REFRESHING, describe, model, profile_of};
+use crate::console::{Command, CommandOutcome, ConsoleError, Snapshot};
+
+impl App {
+    pub(super) fn on_snapshot(&mut self, result: Result<Snapshot, ConsoleError>) {
+        let snapshot = match result {
+            Ok(snapshot) => snapshot,
+            Err(ConsoleError::Disconnected) => {
+                self.lose_link(ConsoleError::Disconnected.to_string());
+                return;
+            }
+            Err(error) => {
+                self.message = Some(format!("could not refresh: {error}"));
+                self.dirty = true;
+                return;
+            }
+        };
+        if self.link != Link::Live {
+            self.link = Link::Live;
+            self.dirty = true;
+        }
+        if self.message.as_deref() == Some(REFRESHING) {
+            self.message = None;
+            self.dirty = true;
+        }
+        let shown = self.profile().map(|profile| profile.name.clone());
+        let wanted = self.wanted_profile.take().or(shown);
+        if let Some(name) = wanted {
+            match snapshot
+                .profiles
+                .iter()
+                .position(|profile| profile.name == name)
+            {
+                Some(index) => self.profile = index,
+                None => {
+                    self.profile = 0;
+                    self.message = Some(format!("no profile named `{name}`; showing the first"));
+                    self.dirty = true;
+                }
+            }
+        }
+        if self
+            .snapshot
+            .as_ref()
+            .is_none_or(|old| model::differs(old, &snapshot))
+        {
+            self.dirty = true;
+        }
+        self.snapshot = Some(snapshot);
+    }
+
+    pub(super) fn on_outcome(
+        &mut self,
+        command: &Command,
+        result: Result<CommandOutcome, ConsoleError>,
+    ) {
+        let what = describe(command);
+        if let Some(index) = self.pending.iter().position(|c| describe(c) == what) {
+            self.pending.remove(index);
+        }
+        let (succeeded, message) = match result {
+            Ok(outcome) => (outcome.succeeded, outcome.message),
+            Err(ConsoleError::Disconnected) => {
+                self.lose_link(ConsoleError::Disconnected.to_string());
+                (false, ConsoleError::Disconnected.to_string())
+            }
+            Err(error) => (false, error.to_string()),
+        };
+        self.message = None;
+        self.outcomes.push_front(OutcomeLine {
+            profile: profile_of(command).map(str::to_owned),
+            what,
+            succeeded,
+            message,
+        });
+        self.outcomes.truncate(OUTCOMES_KEPT);
+        self.dirty = true;
+    }
+
+    pub(super) fn lose_link(&mut self, why: String) {
+        if self.link != Link::NotAnswering(why.clone()) {
+            self.link = Link::NotAnswering(why);
+            self.dirty = true;
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The four tabs and the interface each one follows, so tabs can be built independently:
+//!
+//! - a **state** struct (`Default`), owned by the [`App`](super::app::App), holding only what
+//!   the tab itself needs between frames (scroll offsets, selection, its own queries' answers);
+//! - `handle(&mut self, action, &TabContext) -> TabReply`: the tab's reaction to an action the
+//!   frame did not consume (movement, Enter, its own keys); it never does I/O, it asks for a
+//!   [`Command`] in its reply;
+//! - `render(frame, area, &State, &TabContext)`: pure drawing of the body area.
+//!
+//! Depends on the console's snapshot types, the theme and ratatui; never on the collector's
+//! internals or the terminal.
+
+pub mod credentials;
+pub mod placeholder;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::action::Action;
+use super::theme::Theme;
+use crate::console::{Command, ProfileSnapshot, Snapshot};
+
+/// A tab, by its number in the tab bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TabId {
+    /// 1: credentials of the shown profile.
+    #[default]
+    Credentials,
+    /// 2: subscriptions and the diagnosis.
+    Subscriptions,
+    /// 3: notification latency.
+    Latency,
+    /// 4: the interaction feed.
+    Feed,
+}
+
+impl TabId {
+    /// In tab-bar order.
+    pub const ALL: [TabId; 4] = [
+        TabId::Credentials,
+        TabId::Subscriptions,
+        TabId::Latency,
+        TabId::Feed,
+    ];
+
+    /// The tab's name in the tab bar.
+    pub fn title(self) -> &'static str {
+        match self {
+            TabId::Credentials => "Credentials",
+            TabId::Subscriptions => "Subscriptions",
+            TabId::Latency => "Latency",
+            TabId::Feed => "Feed",
+        }
+    }
+
+    /// Its number (the key that selects it).
+    pub fn number(self) -> usize {
+        self.index() + 1
+    }
+
+    fn index(self) -> usize {
+        match self {
+            TabId::Credentials => 0,
+            TabId::Subscriptions => 1,
+            TabId::Latency => 2,
+            TabId::Feed => 3,
+        }
+    }
+
+    /// The tab after this one, wrapping round.
+    pub fn next(self) -> TabId {
+        Self::ALL
+            .get((self.index() + 1) % Self::ALL.len())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The tab before this one, wrapping round.
+    pub fn previous(self) -> TabId {
+        Self::ALL
+            .get((self.index() + Self::ALL.len() - 1) % Self::ALL.len())
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// What a tab sees of the application when it handles an action or draws.
+#[derive(Debug, Clone, Copy)]
+pub struct TabContext<'a> {
+    /// The collector's state with updates applied; `None` before the first snapshot.
+    pub snapshot: Option<&'a Snapshot>,
+    /// The profile shown.
+    pub profile: Option<&'a ProfileSnapshot>,
+    /// The collector's "now".
+    pub now: DateTime<Utc>,
+    /// Styles.
+    pub theme: &'a Theme,
+    /// Whether commands that change anything are refused.
+    pub readonly: bool,
+    /// The last command outcome line about the shown profile, if any.
+    pub last_outcome: Option<&'a super::app::OutcomeLine>,
+    /// Whether a command for this tab is still running.
+    pub pending: bool,
+}
+
+/// A tab's answer to an action.
+#[derive(Debug, Clone)]
+pub enum TabReply {
+    /// Handled inside the tab (it may have changed what is drawn).
+    Handled,
+    /// Not the tab's business; nothing changed.
+    Ignored,
+    /// Run this command through the collector; the label says what is running.
+    Command(Command, String),
+    /// Tell the user something (one line in the status line).
+    Notice(String),
+}
+
+/// Every tab's state.
+#[derive(Debug, Clone, Default)]
+pub struct Tabs {
+    /// Tab 1.
+    pub credentials: credentials::State,
+}
+
+impl Tabs {
+    /// Routes `action` to `tab`.
+    pub fn handle(&mut self, tab: TabId, action: Action, context: &TabContext<'_>) -> TabReply {
+        match tab {
+            TabId::Credentials => self.credentials.handle(action, context),
+            TabId::Subscriptions | TabId::Latency | TabId::Feed => TabReply::Ignored,
+        }
+    }
+
+    /// Draws `tab` into `area`.
+    pub fn render(&self, tab: TabId, frame: &mut Frame<'_>, area: Rect, context: &TabContext<'_>) {
+        match tab {
+            TabId::Credentials => credentials::render(frame, area, &self.credentials, context),
+            TabId::Subscriptions | TabId::Latency | TabId::Feed => {
+                placeholder::render(frame, area, tab, context);
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Screens of the console, drawn from fixture state at a fixed instant into ratatui's
+//! `TestBackend` and compared with the committed snapshots under `tests/snapshots/`: the frame
+//! with the Credentials tab (a healthy profile and one whose secret expired), the help overlay,
+//! the demo header and the too-small notice, at 80×24 (the compact layout) and 160×48.
+//! Accept intended changes with `INSTA_UPDATE=always` or `cargo insta review`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use pilotwatch::console::{Connection, Snapshot};
+use pilotwatch::tui::Theme;
+use pilotwatch::tui::app::{App, AppOptions, Msg};
+use pilotwatch::tui::view::render;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use tui_support::{key, now};
+
+fn app_with(snapshot: Snapshot, connection: Connection) -> App {
+    let mut app = App::new(connection, AppOptions::default());
+    app.update(Msg::Snapshot(Ok(snapshot)));
+    app.update(Msg::Tick(now()));
+    app
+}
+
+fn app() -> App {
+    app_with(tui_support::snapshot(), Connection::Embedded)
+}
+
+fn draw(app: &App, theme: &Theme, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| render(frame, app, theme, now()))
+        .unwrap();
+    terminal
+}
+
+fn default_theme() -> Theme {
+    Theme::built_in("default").unwrap()
+}
+
+#[test]
+fn credentials_healthy_80x24() {
+    let terminal = draw(&app(), &default_theme(), 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn credentials_healthy_160x48() {
+    let terminal = draw(&app(), &default_theme(), 160, 48);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+fn expired_profile() -> App {
+    let mut app = app();
+    app.update(Msg::Key(key(KeyCode::Char('p'))));
+    assert_eq!(app.profile().unwrap().name, "fabrikam");
+    app
+}
+
+#[test]
+fn credentials_expired_secret_80x24() {
+    let terminal = draw(&expired_profile(), &default_theme(), 80, 24);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("CRIT"), "severity is spelt out:\n{screen}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn credentials_expired_secret_160x48() {
+    let terminal = draw(&expired_profile(), &default_theme(), 160, 48);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+fn with_help() -> App {
+    let mut app = app();
+    app.update(Msg::Key(key(KeyCode::Char('?'))));
+    app
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let terminal = draw(&with_help(), &default_theme(), 80, 24);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_overlay_160x48() {
+    let terminal = draw(&with_help(), &default_theme(), 160, 48);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_overlay_filtered() {
+    let mut app = with_help();
+    for code in [
+        KeyCode::Char('/'),
+        KeyCode::Char('t'),
+        KeyCode::Char('a'),
+        KeyCode::Char('b'),
+    ] {
+        app.update(Msg::Key(key(code)));
+    }
+    let terminal = draw(&app, &default_theme(), 80, 24);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("next tab"), "{screen}");
+    assert!(!screen.contains("quit pilotwatch"), "{screen}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn too_small_notice() {
+    let terminal = draw(&app(), &default_theme(), 79, 24);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("terminal too small (need 80×24, have 79×24)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn demo_header_shows_the_simulated_clock_and_scenario_attached_read_only() {
+    let app = app_with(
+        tui_support::demo_snapshot(),
+        Connection::Attached {
+            pid: 4242,
+            read_write: false,
+        },
+    );
+    let terminal = draw(&app, &default_theme(), 160, 48);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("attached to pid 4242 (read-only)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("demo 08:00:00 ×60 · scenario healthy"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn placeholder_tabs_say_they_are_not_built_yet() {
+    let mut app = app();
+    app.update(Msg::Key(key(KeyCode::Char('4'))));
+    let terminal = draw(&app, &default_theme(), 80, 24);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("The Feed tab is not built yet"), "{screen}");
+}
+
+#[test]
+fn no_color_draws_without_any_colour_and_the_same_words() {
+    let mono = Theme::select(Some("default"), true).unwrap();
+    let coloured = draw(&expired_profile(), &default_theme(), 160, 48);
+    let plain = draw(&expired_profile(), &mono, 160, 48);
+    for cell in plain.backend().buffer().content() {
+        assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+    }
+    assert_eq!(
+        plain.backend().to_string(),
+        coloured.backend().to_string(),
+        "severity must read the same without colour"
+    );
+}
