@@ -33,6 +33,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval, interval_at};
 
 use super::action::Action;
 use super::app::{App, AppOptions, Effect, Msg};
+use super::tabs::{Answer, Query};
 use super::terminal::TerminalGuard;
 use super::{TuiError, TuiOptions, view};
 use crate::collector::update::Update;
@@ -169,6 +170,10 @@ where
                         Msg::Outcome(command, result)
                     });
                 }
+                Effect::Query(tab, query) => {
+                    let handle = handle.clone();
+                    requests.spawn(async move { Msg::Answer(tab, ask(&handle, query).await) });
+                }
             }
         }
         let mut messages = Vec::new();
@@ -264,4 +269,22 @@ fn drain(
         }
     }
     true
+}
+
+/// Asks the collector what a tab's query wants.
+async fn ask(handle: &CollectorHandle, query: Query) -> Answer {
+    match query {
+        Query::Feed(query) => {
+            let page = handle.feed(query.clone()).await;
+            Answer::Feed(query, page)
+        }
+        Query::Activity(filter) => {
+            let view = handle.activity(filter.clone()).await;
+            Answer::Activity(filter, view)
+        }
+        Query::Latency(query) => {
+            let view = handle.latency(query.clone()).await;
+            Answer::Latency(query, view)
+        }
+    }
 }

@@ -139,6 +139,8 @@ fn verdict(credentials: CredentialFacts) -> ProfileVerdict {
         export: None,
         graph: None,
         store: None,
+        client_id: Some("24d3b144-9f5e-4c1a-8d7b-2f6a0e9c1b35".into()),
+        thresholds: Default::default(),
     };
     let diagnosis = diagnose(&facts, now());
     ProfileVerdict { facts, diagnosis }

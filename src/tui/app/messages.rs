@@ -7,6 +7,7 @@ use crossterm::event::KeyEvent;
 use crate::collector::update::Update;
 use crate::console::{Command, CommandOutcome, ConsoleError, Snapshot};
 use crate::tui::action::Action;
+use crate::tui::tabs::{Answer, Query, TabId};
 
 /// Something that happened, for [`App::update`].
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub enum Msg {
     Snapshot(Result<Snapshot, ConsoleError>),
     /// The answer to [`Effect::Command`].
     Outcome(Command, Result<CommandOutcome, ConsoleError>),
+    /// The answer to [`Effect::Query`], for the tab that asked.
+    Answer(TabId, Answer),
     /// Time passed: the collector's "now".
     Tick(DateTime<Utc>),
     /// The terminal changed size.
@@ -38,6 +41,8 @@ pub enum Effect {
     FetchSnapshot,
     /// Send a command; answer with [`Msg::Outcome`].
     Command(Command),
+    /// Ask the collector for a tab's data; answer with [`Msg::Answer`].
+    Query(TabId, Query),
     /// Leave.
     Quit,
 }

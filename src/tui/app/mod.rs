@@ -30,7 +30,7 @@ use super::action::Action;
 use super::command_line::{self, Parsed};
 use super::keymap::{self, Context};
 use super::model;
-use super::tabs::{TabContext, TabId, TabReply, Tabs};
+use super::tabs::{Query, TabContext, TabId, TabReply, Tabs};
 use super::theme::Theme;
 use crate::console::{Command, Connection, ProfileSnapshot, Snapshot};
 
@@ -174,7 +174,21 @@ impl App {
                 Vec::new()
             }
             Msg::Snapshot(result) => {
+                let fresh = result.is_ok();
                 self.on_snapshot(result);
+                if fresh {
+                    self.tab_query(Tabs::refreshed)
+                } else {
+                    Vec::new()
+                }
+            }
+            Msg::Answer(tab, answer) => {
+                let plain = Theme::plain();
+                let mut tabs = std::mem::take(&mut self.tabs);
+                if tabs.answer(tab, answer, &self.tab_context(&plain, self.now)) {
+                    self.dirty = true;
+                }
+                self.tabs = tabs;
                 Vec::new()
             }
             Msg::Outcome(command, result) => {
@@ -263,7 +277,7 @@ impl App {
             Action::GoTab(tab) => self.show_tab(tab),
             Action::NextProfile => {
                 self.next_profile();
-                Vec::new()
+                self.tab_query(Tabs::activated)
             }
             Action::Refresh => {
                 self.message = Some(REFRESHING.into());
@@ -285,7 +299,21 @@ impl App {
 
     fn show_tab(&mut self, tab: TabId) -> Vec<Effect> {
         self.tab = tab;
-        Vec::new()
+        self.tab_query(Tabs::activated)
+    }
+
+    /// Lets the shown tab ask for its data at a moment (`activated`, `refreshed`).
+    fn tab_query(
+        &mut self,
+        moment: fn(&mut Tabs, TabId, &TabContext<'_>) -> Option<Query>,
+    ) -> Vec<Effect> {
+        let plain = Theme::plain();
+        let mut tabs = std::mem::take(&mut self.tabs);
+        let query = moment(&mut tabs, self.tab, &self.tab_context(&plain, self.now));
+        self.tabs = tabs;
+        query
+            .map(|query| vec![Effect::Query(self.tab, query)])
+            .unwrap_or_default()
     }
 
     fn on_prompt_action(&mut self, action: Action) -> Vec<Effect> {
@@ -308,10 +336,7 @@ impl App {
             return Vec::new();
         }
         match command_line::parse(input.value(), self.snapshot.as_ref(), self.profile()) {
-            Ok(Parsed::Tab(tab)) => {
-                self.tab = tab;
-                Vec::new()
-            }
+            Ok(Parsed::Tab(tab)) => self.show_tab(tab),
             Ok(Parsed::Quit) => vec![Effect::Quit],
             Ok(Parsed::Command(command)) => self.send(command),
             Err(refusal) => {
@@ -349,6 +374,10 @@ impl App {
                 Vec::new()
             }
             TabReply::Command(command, _) => self.send(command),
+            TabReply::Query(query) => {
+                self.dirty = true;
+                vec![Effect::Query(self.tab, query)]
+            }
         }
     }
 

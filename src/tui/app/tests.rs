@@ -227,6 +227,8 @@ fn a_diagnosis_update_replaces_the_verdict_and_marks_the_screen() {
         export: None,
         graph: None,
         store: None,
+        client_id: None,
+        thresholds: Default::default(),
     };
     let verdict = Arc::new(ProfileVerdict { facts, diagnosis });
     app.update(Msg::Update(Update::Diagnosis(verdict)));

@@ -5,7 +5,11 @@
 //! - `handle(&mut self, action, &TabContext) -> TabReply`: the tab's reaction to an action the
 //!   frame did not consume (movement, Enter, its own keys); it never does I/O, it asks for a
 //!   [`Command`] in its reply;
-//! - `render(frame, area, &State, &TabContext)`: pure drawing of the body area.
+//! - `render(frame, area, &State, &TabContext)`: pure drawing of the body area;
+//! - optionally, data of its own beyond the snapshot (a feed page, latency over a window): it
+//!   asks with a [`Query`] (from `handle`, or from `activated` when the tab is shown and
+//!   `refreshed` after every snapshot), the runner asks the collector, and the [`Answer`]
+//!   comes back through `answer`.
 //!
 //! Depends on the console's snapshot types, the theme and ratatui; never on the collector's
 //! internals or the terminal.
@@ -19,7 +23,10 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::theme::Theme;
-use crate::console::{Command, ProfileSnapshot, Snapshot};
+use crate::console::{
+    ActivityView, Command, ConsoleError, FeedFilter, FeedPage, FeedQuery, LatencyQuery,
+    LatencyView, ProfileSnapshot, Snapshot,
+};
 
 /// A tab, by its number in the tab bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -115,6 +122,31 @@ pub enum TabReply {
     Command(Command, String),
     /// Tell the user something (one line in the status line).
     Notice(String),
+    /// Ask the collector for data; the answer comes back to the same tab.
+    Query(Query),
+}
+
+/// Data a tab asks the collector for, beyond the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    /// A page of the feed.
+    Feed(FeedQuery),
+    /// Users × apps.
+    Activity(FeedFilter),
+    /// Latency over a window.
+    Latency(LatencyQuery),
+}
+
+/// The collector's answer to a [`Query`], with the query it answers (a tab drops answers to
+/// queries it no longer wants: the user moved on).
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// A page of the feed.
+    Feed(FeedQuery, Result<FeedPage, ConsoleError>),
+    /// Users × apps.
+    Activity(FeedFilter, Result<ActivityView, ConsoleError>),
+    /// Latency over a window.
+    Latency(LatencyQuery, Result<LatencyView, ConsoleError>),
 }
 
 /// Every tab's state.
@@ -130,6 +162,27 @@ impl Tabs {
         match tab {
             TabId::Credentials => self.credentials.handle(action, context),
             TabId::Subscriptions | TabId::Latency | TabId::Feed => TabReply::Ignored,
+        }
+    }
+
+    /// `tab` is now shown (or its profile changed): what it wants to know first.
+    pub fn activated(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+        match tab {
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+        }
+    }
+
+    /// A fresh snapshot arrived while `tab` is shown: what it wants refreshed with it.
+    pub fn refreshed(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+        match tab {
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+        }
+    }
+
+    /// The collector answered a query `tab` asked. Returns whether anything drawn changed.
+    pub fn answer(&mut self, tab: TabId, _answer: Answer, _context: &TabContext<'_>) -> bool {
+        match tab {
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => false,
         }
     }
 
