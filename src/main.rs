@@ -10,7 +10,7 @@ use pilotwatch::cli::{Cli, Command, ConsoleArgs, CredsCommand};
 use pilotwatch::clock::SystemClock;
 use pilotwatch::commands::check::CheckError;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
-use pilotwatch::commands::logging;
+use pilotwatch::commands::logging::{self, LogTo};
 use pilotwatch::config::Paths;
 use pilotwatch::terminal_text::printable_lines;
 use pilotwatch::tui::TuiOptions;
@@ -63,9 +63,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// What the console commands say until they are wired to a collector.
-const NOT_WIRED: &str = "the console is not wired to a collector in this build yet; use `pilotwatch check` or `pilotwatch serve --sim healthy` meanwhile";
-
 /// The console's options from its flags and `NO_COLOR`.
 fn console_options(
     profile: Option<String>,
@@ -89,11 +86,20 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
     };
     // The collector also logs to a rolling file under the state directory; every other
     // command logs to standard error only.
-    let log_dir = match (&cli.command, &paths) {
-        (Command::Serve(_), Ok(paths)) => paths.state_dir.as_ref().map(|dir| dir.join("logs")),
-        _ => None,
+    let log_dir = paths
+        .as_ref()
+        .ok()
+        .and_then(|paths| paths.state_dir.as_ref())
+        .map(|dir| dir.join("logs"));
+    let log_to = match &cli.command {
+        Command::Serve(_) => log_dir
+            .as_deref()
+            .map_or(LogTo::Stderr, LogTo::StderrAndFile),
+        // The console draws on the terminal: its log lines go to the file only.
+        Command::Tui(_) | Command::Demo(_) => LogTo::FileOnly(log_dir.as_deref()),
+        _ => LogTo::Stderr,
     };
-    let _log_guard = logging::init(&cli.log, log_dir.as_deref())?;
+    let _log_guard = logging::init_to(&cli.log, log_to)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -119,16 +125,15 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
                 pilotwatch::commands::keys::run(args.command, &paths?, &mut stdout).await?;
                 Ok(0)
             }
-            // The console is built (`pilotwatch::tui`) and its flags are checked here (a bad
-            // theme is reported now); handing it a collector (the embedded backend, the control
-            // socket, the demo's simulator) is the next step.
             Command::Tui(args) => {
-                console_options(args.profile, &args.console)?;
-                Err(NOT_WIRED.into())
+                let options = console_options(args.profile.clone(), &args.console)?;
+                pilotwatch::commands::console::embedded_console(args, paths?, options).await?;
+                Ok(0)
             }
             Command::Demo(args) => {
-                console_options(None, &args.console)?;
-                Err(NOT_WIRED.into())
+                let options = console_options(None, &args.console)?;
+                pilotwatch::commands::console::demo(args, options).await?;
+                Ok(0)
             }
             Command::Creds(args) => {
                 let paths = match paths.map_err(CredsError::from) {

@@ -3,6 +3,7 @@
 //! May depend on every other module; nothing depends on it but `main`.
 
 pub mod check;
+pub mod console;
 pub mod creds;
 pub mod keys;
 pub mod logging;

@@ -162,8 +162,9 @@ fn select(profiles: Vec<Profile>, wanted: &[String]) -> Result<Vec<Profile>, Ser
         .collect())
 }
 
-/// The simulator on an ephemeral loopback port (HTTP only: nothing leaves the machine).
-async fn start_sim(scenario: &str, speed: f64) -> Result<RunningSim, ServeError> {
+/// The simulator on an ephemeral loopback port (HTTP only: nothing leaves the machine); also
+/// what `demo` runs.
+pub(crate) async fn start_sim(scenario: &str, speed: f64) -> Result<RunningSim, ServeError> {
     let options = SimOptions {
         speed,
         ..SimOptions::loopback(Scenario::load(scenario)?)

@@ -1,0 +1,138 @@
+//! `pilotwatch` (no command) and `pilotwatch demo`: the console on a collector in this process.
+//!
+//! `demo` starts the simulator on a loopback port (the `serve --sim` wiring), one profile
+//! pointed at it with its secret in a 0600 file under a temporary data directory, the
+//! collector on the simulator's clock, and the console over an embedded backend that may switch
+//! scenarios. Nothing is configured and everything is gone when it exits.
+//!
+//! The bare command runs the configured profiles' collector embedded, on the XDG data
+//! directory, and the console over it; profile edits write the operator's configuration.
+//! (Attaching to a running `pilotwatch serve` is the control socket's job.)
+//!
+//! Depends on the collector, the console's embedded backend, the TUI and, for the demo, the
+//! simulator; the simulator and the collector meet only here and in `serve`.
+
+use std::sync::Arc;
+
+use crate::cli::{DemoArgs, TuiArgs};
+use crate::clock::{SharedClock, SystemClock};
+use crate::collector::{Collector, CollectorError, CollectorOptions};
+use crate::config::{Config, ConfigError, Paths};
+use crate::console::embedded::{self, EmbeddedOptions, SimulationTarget};
+use crate::sim::scenario::EMBEDDED;
+use crate::tui::{self, TuiError, TuiOptions};
+
+use super::serve::{ServeError, sim_profile, start_sim};
+
+/// Why the console could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleCommandError {
+    /// The configuration could not be read.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Nothing to watch.
+    #[error(
+        "no profiles are configured in {}; add one with `pilotwatch creds add`, or try `pilotwatch demo`",
+        .0.display()
+    )]
+    NoProfiles(std::path::PathBuf),
+    /// The simulator or its profile could not be set up.
+    #[error(transparent)]
+    Demo(#[from] ServeError),
+    /// The collector could not start.
+    #[error(transparent)]
+    Collector(#[from] CollectorError),
+    /// The terminal failed.
+    #[error(transparent)]
+    Tui(#[from] TuiError),
+    /// The temporary data directory could not be made.
+    #[error("cannot create the demo's temporary data directory: {0}")]
+    TempDir(std::io::Error),
+    /// The simulator's address did not parse (a bug).
+    #[error("the simulator's address is not a URL: {0}")]
+    SimUrl(String),
+}
+
+/// `pilotwatch demo`: simulator, collector and console in one process.
+pub async fn demo(args: DemoArgs, options: TuiOptions) -> Result<(), ConsoleCommandError> {
+    let data = tempfile::Builder::new()
+        .prefix("pilotwatch-demo-")
+        .tempdir()
+        .map_err(ConsoleCommandError::TempDir)?;
+    let running = start_sim(&args.scenario, args.speed).await?;
+    let base_url = running
+        .base_url()
+        .parse()
+        .map_err(|error: url::ParseError| ConsoleCommandError::SimUrl(error.to_string()));
+    let profile = match (sim_profile(&running, data.path()), base_url) {
+        (Ok(profile), Ok(base_url)) => (profile, base_url),
+        (Err(error), _) => {
+            running.stop().await;
+            return Err(error.into());
+        }
+        (_, Err(error)) => {
+            running.stop().await;
+            return Err(error);
+        }
+    };
+    let (profile, base_url) = profile;
+    let clock: SharedClock = running.state.clock.clone();
+    let collector = match Collector::start(
+        std::slice::from_ref(&profile),
+        clock.clone(),
+        CollectorOptions::new(data.path()),
+    )
+    .await
+    {
+        Ok(collector) => collector,
+        Err(error) => {
+            running.stop().await;
+            return Err(error.into());
+        }
+    };
+    let mut backend = EmbeddedOptions::new(vec![profile], clock);
+    backend.simulation = Some(SimulationTarget {
+        base_url,
+        scenario: running.state.scenario().name.clone(),
+        scenarios: EMBEDDED
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
+        speed: args.speed,
+    });
+    let handle = embedded::serve(&collector, backend);
+    let result = tui::run(handle, options).await;
+    collector.shutdown().await;
+    running.stop().await;
+    drop(data);
+    Ok(result?)
+}
+
+/// `pilotwatch`: the configured profiles' collector, embedded, and the console over it.
+pub async fn embedded_console(
+    args: TuiArgs,
+    paths: Paths,
+    options: TuiOptions,
+) -> Result<(), ConsoleCommandError> {
+    let config = Config::load(&paths.config_file)?;
+    if config.profiles.is_empty() {
+        return Err(ConsoleCommandError::NoProfiles(paths.config_file.clone()));
+    }
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| paths.data_dir.clone());
+    let clock: SharedClock = Arc::new(SystemClock);
+    let collector = Collector::start(
+        &config.profiles,
+        clock.clone(),
+        CollectorOptions::new(&data_dir),
+    )
+    .await?;
+    let mut backend = EmbeddedOptions::new(config.profiles, clock);
+    backend.paths = Some(paths);
+    let handle = embedded::serve(&collector, backend);
+    let result = tui::run(handle, options).await;
+    collector.shutdown().await;
+    Ok(result?)
+}
