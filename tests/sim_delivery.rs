@@ -719,7 +719,12 @@ async fn an_unreachable_endpoint_fails_every_attempt_and_is_dropped_after_four_h
     let DeliveryOutcome::Dropped { reason } = &all[1].outcome else {
         panic!("expected a drop past four hours, got {:?}", all[1].outcome);
     };
-    assert!(reason.contains("4 h retry window"), "{reason}");
+    // Dropped when the retry comes due, or, if the first attempt's answer is taken after the
+    // jump (a loaded machine), when it would be scheduled: both past Graph's 4 h.
+    assert!(
+        reason.contains("4 h retry window") || reason.contains("over 4 h of retries"),
+        "{reason}"
+    );
     assert_eq!(all[1].interaction_ids, std::slice::from_ref(&published.id));
     tokio::time::sleep(StdDuration::from_millis(400)).await;
     assert_eq!(
