@@ -1,0 +1,443 @@
+//! Tab 2, Subscriptions: the shown profile's subscriptions as a table (resource, expiry gauge
+//! against Graph's 3-day cap, renewals, delivery at a glance), the selected one in full (its
+//! lifetime, lifecycle URL and last lifecycle event, handshake, rich data and certificate, and
+//! how its notifications fared), the last action on it, then the diagnosis: the empty-dashboard
+//! ladder and every finding with evidence, cause and numbered fix (scrollable).
+//!
+//! `j`/`k` select a subscription; PgUp/PgDn and `g`/`G` scroll the diagnosis. `R` renew, `a`
+//! reauthorize, `c` recreate and `b` backfill (the last hour; again to widen) each ask first —
+//! `y` runs, `n` drops — since each writes to Graph or the store; read-only refuses before
+//! asking. Compact (one column) below 120 columns; from 120 the details and the diagnosis split
+//! in two. Pure; depends on the console's snapshot and command types, the diagnosis, the theme
+//! and ratatui; never on the collector or the terminal.
+
+mod cells;
+mod confirm;
+mod details;
+mod diagnosis;
+mod table;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::{TabContext, TabReply};
+use crate::console::{ProfileSnapshot, SubscriptionRow};
+use crate::diagnose::thresholds::DELIVERY_WINDOW_MINUTES;
+use crate::diagnose::{Area, Diagnosis, Finding};
+use crate::severity::Severity;
+use crate::terminal_text::printable_line;
+use crate::tui::action::Action;
+use crate::tui::app::describe;
+use crate::tui::view::badge;
+use crate::tui::view::wrap::hanging;
+pub use confirm::Confirm;
+
+/// From this width the details and the diagnosis are shown side by side.
+const WIDE: u16 = 120;
+
+/// The width scrolling limits are reckoned at (the frame clamps to the real one).
+const NOMINAL_WIDTH: usize = 80;
+
+/// Lines a page key scrolls the diagnosis.
+const PAGE: usize = 10;
+
+/// Most table rows shown at once in the compact layout (the rest scroll with the selection).
+const COMPACT_ROWS: usize = 3;
+
+/// The tab's own state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    /// Index of the selected subscription (clamped to the rows when used).
+    pub selected: usize,
+    /// First line shown of the diagnosis.
+    pub scroll: usize,
+    /// The action waiting for yes or no.
+    pub confirm: Option<Confirm>,
+    /// The last command this tab sent, in words (to tell its outcome from others').
+    pub sent: Option<String>,
+}
+
+impl State {
+    /// Reacts to `action`: selection, scrolling, and the confirmed actions.
+    pub fn handle(&mut self, action: Action, context: &TabContext<'_>) -> TabReply {
+        let rows = rows(context);
+        match action {
+            Action::Confirm => return self.confirmed(context),
+            Action::Cancel => {
+                return match self.confirm.take() {
+                    Some(_) => TabReply::Notice("cancelled: nothing was changed".into()),
+                    None => TabReply::Ignored,
+                };
+            }
+            Action::Renew | Action::Reauthorize | Action::Recreate | Action::Backfill => {
+                return self.ask(action, context);
+            }
+            _ => {}
+        }
+        let last_row = rows.len().saturating_sub(1);
+        let last_line = diagnosis_lines(context, NOMINAL_WIDTH)
+            .len()
+            .saturating_sub(1);
+        let selected = self.selected.min(last_row);
+        match action {
+            Action::Down => self.selected = (selected + 1).min(last_row),
+            Action::Up => self.selected = selected.saturating_sub(1),
+            Action::Top => self.scroll = 0,
+            Action::Bottom => self.scroll = last_line,
+            Action::PageDown => self.scroll = (self.scroll + PAGE).min(last_line),
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(PAGE),
+            _ => return TabReply::Ignored,
+        }
+        // A question is about the row it was asked on: moving away drops it.
+        if self.selected != selected {
+            self.confirm = None;
+        }
+        TabReply::Handled
+    }
+
+    /// The tab is shown again: a question asked before leaving it is no longer on screen.
+    pub fn activated(&mut self) {
+        self.confirm = None;
+    }
+
+    fn ask(&mut self, action: Action, context: &TabContext<'_>) -> TabReply {
+        let Some(profile) = context.profile else {
+            return TabReply::Notice("no profile yet: nothing to act on".into());
+        };
+        let question = if action == Action::Backfill {
+            Confirm::backfill_after(self.confirm.as_ref())
+        } else {
+            let Some(row) = selected_row(self.selected, context) else {
+                return TabReply::Notice(format!(
+                    "profile {} has no subscription to act on",
+                    profile.name
+                ));
+            };
+            let subscription = row.id.clone();
+            match action {
+                Action::Renew => Confirm::Renew { subscription },
+                Action::Reauthorize => Confirm::Reauthorize { subscription },
+                _ => Confirm::Recreate { subscription },
+            }
+        };
+        if context.readonly {
+            let command = question.command(&profile.name, context.now);
+            return TabReply::Notice(format!(
+                "read-only: `{}` would change something",
+                describe(&command)
+            ));
+        }
+        self.confirm = Some(question);
+        TabReply::Notice("press y to confirm, n to cancel".into())
+    }
+
+    fn confirmed(&mut self, context: &TabContext<'_>) -> TabReply {
+        let Some(question) = self.confirm.take() else {
+            return TabReply::Ignored;
+        };
+        let Some(profile) = context.profile else {
+            return TabReply::Notice("no profile yet: nothing was changed".into());
+        };
+        // The snapshot may have moved on while the question was open.
+        if let Some(id) = question.subscription()
+            && !profile.subscriptions.iter().any(|row| row.id == id)
+        {
+            return TabReply::Notice(format!(
+                "subscription {id} is gone from profile {}: nothing was changed",
+                profile.name
+            ));
+        }
+        let command = question.command(&profile.name, context.now);
+        let what = describe(&command);
+        self.sent = Some(what.clone());
+        TabReply::Command(command, what)
+    }
+}
+
+fn rows<'a>(context: &TabContext<'a>) -> &'a [SubscriptionRow] {
+    context
+        .profile
+        .map_or(&[], |profile| profile.subscriptions.as_slice())
+}
+
+fn selected_row<'a>(selected: usize, context: &TabContext<'a>) -> Option<&'a SubscriptionRow> {
+    let rows = rows(context);
+    rows.get(selected.min(rows.len().saturating_sub(1)))
+}
+
+fn diagnosis_of<'a>(context: &TabContext<'a>) -> Option<&'a Diagnosis> {
+    Some(&context.profile?.verdict.as_ref()?.diagnosis)
+}
+
+/// Draws the tab into `area`.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabContext<'_>) {
+    let theme = context.theme;
+    let block = |title: &'static str| {
+        Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.border)
+            .title(Span::styled(title, theme.title))
+    };
+    let wide = area.width >= WIDE;
+    let width = usize::from(area.width);
+    let rows = rows(context);
+    let selected = state.selected.min(rows.len().saturating_sub(1));
+    let mut top = Vec::new();
+    match (context.profile, selected_row(selected, context)) {
+        (None, _) => top.push(Line::styled(
+            " waiting for the collector's state…",
+            theme.muted,
+        )),
+        (Some(profile), None) => top.extend(empty_lines(context, profile, width)),
+        (Some(_), Some(row)) => {
+            let table = table::lines(theme, rows, selected, context.now, wide);
+            top.extend(visible_rows(table, selected, wide));
+            top.push(Line::default());
+            if !wide {
+                top.extend(details::subscription_lines(
+                    theme,
+                    row,
+                    context.now,
+                    width,
+                    false,
+                ));
+                top.extend(details::delivery_lines(theme, row, window(context), false));
+            }
+        }
+    }
+    let mut action = action_lines(state, context, selected_row(selected, context), width);
+    let (details_height, detail_columns) = match (wide, selected_row(selected, context)) {
+        (true, Some(row)) => {
+            let half = usize::from(area.width / 2);
+            let left = details::subscription_lines(theme, row, context.now, half, true);
+            let right = details::delivery_lines(theme, row, window(context), true);
+            (left.len().max(right.len()), Some((left, right)))
+        }
+        _ => (0, None),
+    };
+    let height = |lines: usize| u16::try_from(lines).unwrap_or(u16::MAX);
+    let [top_area, details_area, action_area, lower] = Layout::vertical([
+        Constraint::Length(height(top.len() + 1)),
+        Constraint::Length(height(details_height + usize::from(details_height > 0))),
+        Constraint::Length(height(action.len())),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(top).block(block(" Subscriptions ")),
+        top_area,
+    );
+    if let Some((left, right)) = detail_columns {
+        let [left_area, right_area] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(details_area);
+        frame.render_widget(Paragraph::new(left).block(block(" Selected ")), left_area);
+        frame.render_widget(
+            Paragraph::new(right).block(block(" Delivery, last hour ")),
+            right_area,
+        );
+    }
+    action.truncate(usize::from(action_area.height));
+    frame.render_widget(Paragraph::new(action), action_area);
+    render_diagnosis(frame, lower, state, context, wide);
+}
+
+/// The table's header and the rows around the selection that fit the compact layout.
+fn visible_rows(table: Vec<Line<'static>>, selected: usize, wide: bool) -> Vec<Line<'static>> {
+    if wide || table.len() <= COMPACT_ROWS + 1 {
+        return table;
+    }
+    let first = selected.saturating_sub(COMPACT_ROWS - 1);
+    let mut lines = table.into_iter();
+    let header = lines.next();
+    header
+        .into_iter()
+        .chain(lines.skip(first).take(COMPACT_ROWS))
+        .collect()
+}
+
+fn window(context: &TabContext<'_>) -> u32 {
+    context
+        .profile
+        .and_then(|profile| profile.verdict.as_ref())
+        .and_then(|verdict| verdict.facts.delivery.as_ref())
+        .map_or(DELIVERY_WINDOW_MINUTES, |delivery| delivery.window_minutes)
+}
+
+/// No subscription to show: why, from the diagnosis (the subscription finding, else the
+/// headline), or that no verdict has come yet.
+fn empty_lines(
+    context: &TabContext<'_>,
+    profile: &ProfileSnapshot,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let theme = context.theme;
+    let Some(diagnosis) = diagnosis_of(context) else {
+        return vec![Line::styled(
+            format!(
+                " profile {} has no subscription and no verdict yet: the collector's first \
+                 diagnosis comes seconds after it starts",
+                profile.name
+            ),
+            theme.muted,
+        )];
+    };
+    let why: Option<&Finding> = diagnosis
+        .findings
+        .iter()
+        .find(|finding| finding.area() == Area::Subscriptions)
+        .or(diagnosis.headline.as_ref());
+    let (severity, text) = why.map_or_else(
+        || {
+            (
+                Severity::Unknown,
+                "no finding explains it yet: the keeper may still be creating one".to_owned(),
+            )
+        },
+        |finding| {
+            (
+                finding.severity,
+                printable_line(&finding.title).into_owned(),
+            )
+        },
+    );
+    hanging(
+        vec![
+            Span::raw(" "),
+            badge::badge(theme, severity),
+            Span::styled(
+                format!(" no subscription for {}: ", profile.name),
+                theme.title,
+            ),
+        ],
+        &text,
+        theme.text,
+        width,
+        3,
+    )
+}
+
+/// The line under the details: the question waiting for yes or no, the command running, the
+/// last outcome about the selected subscription, or the keys.
+fn action_lines(
+    state: &State,
+    context: &TabContext<'_>,
+    row: Option<&SubscriptionRow>,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let theme = context.theme;
+    if let Some(question) = &state.confirm {
+        return hanging(
+            vec![
+                Span::raw(" "),
+                badge::badge(theme, Severity::Warning),
+                Span::styled(" confirm: ", theme.title),
+            ],
+            &format!("{} — y yes · n no", question.question()),
+            theme.warning,
+            width,
+            3,
+        );
+    }
+    let outcome = context.last_outcome.filter(|outcome| {
+        state.sent.as_deref() == Some(outcome.what.as_str())
+            || row.is_some_and(|row| outcome.what.contains(row.id.as_str()))
+    });
+    let sent_is_done = outcome.is_some_and(|o| state.sent.as_deref() == Some(o.what.as_str()));
+    if context.pending
+        && let Some(sent) = state.sent.as_deref()
+        && !sent_is_done
+    {
+        return vec![Line::styled(format!(" running: {sent}…"), theme.info)];
+    }
+    if let Some(outcome) = outcome {
+        let severity = if outcome.succeeded {
+            Severity::Ok
+        } else {
+            Severity::Critical
+        };
+        return hanging(
+            vec![
+                Span::styled(format!(" last: {}: ", outcome.what), theme.muted),
+                badge::badge(theme, severity),
+                Span::raw(" "),
+            ],
+            &printable_line(&outcome.message),
+            theme.text,
+            width,
+            3,
+        );
+    }
+    if context.readonly {
+        return vec![Line::styled(
+            " read-only: renew, reauthorize, recreate and backfill are refused",
+            theme.muted,
+        )];
+    }
+    vec![Line::styled(
+        " R renew · a reauthorize · c recreate · b backfill — each asks first",
+        theme.muted,
+    )]
+}
+
+/// The diagnosis as one scrolled list (compact) — ladder chain, then findings.
+fn diagnosis_lines(context: &TabContext<'_>, width: usize) -> Vec<Line<'static>> {
+    let theme = context.theme;
+    let Some(diagnosis) = diagnosis_of(context) else {
+        return vec![Line::styled(" no verdict yet", theme.muted)];
+    };
+    let mut lines = diagnosis::ladder_chain(theme, &diagnosis.ladder, width);
+    lines.push(Line::default());
+    lines.extend(diagnosis::finding_list(theme, diagnosis, width));
+    lines
+}
+
+fn render_diagnosis(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    state: &State,
+    context: &TabContext<'_>,
+    wide: bool,
+) {
+    let theme = context.theme;
+    let block = |title: &'static str| {
+        Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.border)
+            .title(Span::styled(title, theme.title))
+    };
+    let scroll =
+        |lines: usize| u16::try_from(state.scroll.min(lines.saturating_sub(1))).unwrap_or(u16::MAX);
+    match (wide, diagnosis_of(context)) {
+        (true, Some(diagnosis)) => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(area);
+            frame.render_widget(
+                Paragraph::new(diagnosis::ladder_lines(theme, &diagnosis.ladder))
+                    .block(block(" Diagnosis ")),
+                left,
+            );
+            let findings = diagnosis::finding_list(theme, diagnosis, usize::from(right.width));
+            let offset = scroll(findings.len());
+            frame.render_widget(
+                Paragraph::new(findings)
+                    .block(block(" Findings "))
+                    .scroll((offset, 0)),
+                right,
+            );
+        }
+        _ => {
+            let lines = diagnosis_lines(context, usize::from(area.width));
+            let offset = scroll(lines.len());
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .block(block(" Diagnosis "))
+                    .scroll((offset, 0)),
+                area,
+            );
+        }
+    }
+}
