@@ -79,8 +79,27 @@ fn expired_with_null_tokens_80x24() {
     let shown = text(&app, 80, 24);
     assert!(shown.contains("EXPIRED 20m ago"), "{shown}");
     assert!(shown.contains("[subscription alive]"), "{shown}");
-    assert!(shown.contains("[subscription-expired]"), "{shown}");
     insta::assert_snapshot!(screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn the_diagnosis_scrolls_to_every_finding_80x24() {
+    let mut app = app_with(broken_snapshot(), false);
+    let mut seen = text(&app, 80, 24);
+    for _ in 0..12 {
+        press(&mut app, KeyCode::PageDown);
+        seen.push_str(&text(&app, 80, 24));
+    }
+    for code in [
+        "[subscription-expired]",
+        "[push-path-broken]",
+        "[validation-tokens-null]",
+    ] {
+        assert!(seen.contains(code), "{code} never shown");
+    }
+    assert!(seen.contains("1. "), "numbered fix steps are shown");
+    press(&mut app, KeyCode::Char('g'));
+    assert!(text(&app, 80, 24).contains("Empty-dashboard ladder"));
 }
 
 #[test]
@@ -238,7 +257,11 @@ fn selection_moves_and_drops_a_question_about_another_row() {
         "the question went with the row"
     );
     let shown = text(&app, 80, 24);
-    assert!(shown.contains(" ▸ user 5b2c3d4e"), "{shown}");
+    assert!(shown.contains(" ▸ user 5b2c3…"), "{shown}");
+    assert!(
+        shown.contains("selection moved: nothing was changed"),
+        "{shown}"
+    );
     press(&mut app, KeyCode::Char('R'));
     assert!(matches!(
         press(&mut app, KeyCode::Char('y')).as_slice(),

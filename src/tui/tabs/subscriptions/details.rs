@@ -21,8 +21,8 @@ use crate::tui::format::{minute, relative};
 use crate::tui::theme::Theme;
 use crate::tui::view::wrap::hanging;
 
-/// Width of the labels of the wide layout.
-const LABEL: usize = 13;
+/// Width of the labels, with the space after the longest ("lifecycle URL").
+const LABEL: usize = 14;
 
 fn ago_or(at: Option<DateTime<Utc>>, now: DateTime<Utc>, none: &str) -> String {
     at.map_or_else(|| none.to_owned(), |at| relative(at, now))
@@ -42,7 +42,7 @@ fn lifecycle_text(row: &SubscriptionRow) -> (Severity, String) {
 
 fn last_event_text(row: &SubscriptionRow, now: DateTime<Utc>) -> String {
     row.last_lifecycle.as_ref().map_or_else(
-        || "none received".to_owned(),
+        || "none yet".to_owned(),
         |(at, event)| format!("{} {}", printable_line(event), relative(*at, now)),
     )
 }

@@ -30,6 +30,7 @@ use crate::severity::Severity;
 use crate::terminal_text::printable_line;
 use crate::tui::action::Action;
 use crate::tui::app::describe;
+use crate::tui::theme::Theme;
 use crate::tui::view::badge;
 use crate::tui::view::wrap::hanging;
 pub use confirm::Confirm;
@@ -40,8 +41,9 @@ const WIDE: u16 = 120;
 /// The width scrolling limits are reckoned at (the frame clamps to the real one).
 const NOMINAL_WIDTH: usize = 80;
 
-/// Lines a page key scrolls the diagnosis.
-const PAGE: usize = 10;
+/// Lines a page key scrolls the diagnosis: less than the compact layout shows of it at 80×24,
+/// so paging never skips a line.
+const PAGE: usize = 5;
 
 /// Most table rows shown at once in the compact layout (the rest scroll with the selection).
 const COMPACT_ROWS: usize = 3;
@@ -91,8 +93,13 @@ impl State {
             _ => return TabReply::Ignored,
         }
         // A question is about the row it was asked on: moving away drops it.
-        if self.selected != selected {
-            self.confirm = None;
+        if self.selected != selected
+            && self
+                .confirm
+                .take_if(|question| question.subscription().is_some())
+                .is_some()
+        {
+            return TabReply::Notice("the selection moved: nothing was changed".into());
         }
         TabReply::Handled
     }
@@ -174,12 +181,6 @@ fn diagnosis_of<'a>(context: &TabContext<'a>) -> Option<&'a Diagnosis> {
 /// Draws the tab into `area`.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabContext<'_>) {
     let theme = context.theme;
-    let block = |title: &'static str| {
-        Block::default()
-            .borders(Borders::TOP)
-            .border_style(theme.border)
-            .title(Span::styled(title, theme.title))
-    };
     let wide = area.width >= WIDE;
     let width = usize::from(area.width);
     let rows = rows(context);
@@ -194,8 +195,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabCon
         (Some(_), Some(row)) => {
             let table = table::lines(theme, rows, selected, context.now, wide);
             top.extend(visible_rows(table, selected, wide));
-            top.push(Line::default());
-            if !wide {
+            if wide {
+                top.push(Line::default());
+            } else {
                 top.extend(details::subscription_lines(
                     theme,
                     row,
@@ -226,22 +228,31 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabCon
     ])
     .areas(area);
     frame.render_widget(
-        Paragraph::new(top).block(block(" Subscriptions ")),
+        Paragraph::new(top).block(pane(theme, " Subscriptions ".into())),
         top_area,
     );
     if let Some((left, right)) = detail_columns {
         let [left_area, right_area] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(details_area);
-        frame.render_widget(Paragraph::new(left).block(block(" Selected ")), left_area);
         frame.render_widget(
-            Paragraph::new(right).block(block(" Delivery, last hour ")),
-            right_area,
+            Paragraph::new(left).block(pane(theme, " Selected subscription ".into())),
+            left_area,
         );
+        let title = format!(" Delivery, last {} min ", window(context));
+        frame.render_widget(Paragraph::new(right).block(pane(theme, title)), right_area);
     }
     action.truncate(usize::from(action_area.height));
     frame.render_widget(Paragraph::new(action), action_area);
     render_diagnosis(frame, lower, state, context, wide);
+}
+
+/// A pane: a top border with its title.
+fn pane(theme: &Theme, title: String) -> Block<'static> {
+    Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title))
 }
 
 /// The table's header and the rows around the selection that fit the compact layout.
@@ -275,14 +286,17 @@ fn empty_lines(
 ) -> Vec<Line<'static>> {
     let theme = context.theme;
     let Some(diagnosis) = diagnosis_of(context) else {
-        return vec![Line::styled(
-            format!(
-                " profile {} has no subscription and no verdict yet: the collector's first \
+        return hanging(
+            vec![Span::raw(" ")],
+            &format!(
+                "profile {} has no subscription and no verdict yet: the collector's first \
                  diagnosis comes seconds after it starts",
                 profile.name
             ),
             theme.muted,
-        )];
+            width,
+            1,
+        );
     };
     let why: Option<&Finding> = diagnosis
         .findings
@@ -376,10 +390,12 @@ fn action_lines(
             theme.muted,
         )];
     }
-    vec![Line::styled(
-        " R renew · a reauthorize · c recreate · b backfill — each asks first",
-        theme.muted,
-    )]
+    let keys = if row.is_some() {
+        " R renew · a reauthorize · c recreate · b backfill — each asks first"
+    } else {
+        " b backfill — asks first"
+    };
+    vec![Line::styled(keys, theme.muted)]
 }
 
 /// The diagnosis as one scrolled list (compact) — ladder chain, then findings.
@@ -402,12 +418,6 @@ fn render_diagnosis(
     wide: bool,
 ) {
     let theme = context.theme;
-    let block = |title: &'static str| {
-        Block::default()
-            .borders(Borders::TOP)
-            .border_style(theme.border)
-            .title(Span::styled(title, theme.title))
-    };
     let scroll =
         |lines: usize| u16::try_from(state.scroll.min(lines.saturating_sub(1))).unwrap_or(u16::MAX);
     match (wide, diagnosis_of(context)) {
@@ -417,14 +427,18 @@ fn render_diagnosis(
                     .areas(area);
             frame.render_widget(
                 Paragraph::new(diagnosis::ladder_lines(theme, &diagnosis.ladder))
-                    .block(block(" Diagnosis ")),
+                    .block(pane(theme, " Diagnosis ".into())),
                 left,
             );
             let findings = diagnosis::finding_list(theme, diagnosis, usize::from(right.width));
             let offset = scroll(findings.len());
+            let title = match diagnosis.findings.len() {
+                0 => " Findings ".to_owned(),
+                count => format!(" Findings: {count} · PgUp/PgDn scroll "),
+            };
             frame.render_widget(
                 Paragraph::new(findings)
-                    .block(block(" Findings "))
+                    .block(pane(theme, title))
                     .scroll((offset, 0)),
                 right,
             );
@@ -434,7 +448,7 @@ fn render_diagnosis(
             let offset = scroll(lines.len());
             frame.render_widget(
                 Paragraph::new(lines)
-                    .block(block(" Diagnosis "))
+                    .block(pane(theme, " Diagnosis ".into()))
                     .scroll((offset, 0)),
                 area,
             );

@@ -66,7 +66,10 @@ pub fn lines(
             "expiry, of the 3-day cap",
             columns.gauge + 3 + columns.countdown
         ),
-        fit("next renewal", columns.next_renewal),
+        fit(
+            if wide { "next renewal" } else { "renews" },
+            columns.next_renewal
+        ),
         "recv",
         "tokens",
         "ack p95",
