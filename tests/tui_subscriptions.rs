@@ -112,26 +112,43 @@ fn expired_with_null_tokens_160x48() {
     insta::assert_snapshot!(screen(&app, 160, 48).backend());
 }
 
-fn asking_to_renew() -> App {
-    let mut app = app_with(broken_snapshot(), false);
-    let effects = press(&mut app, KeyCode::Char('R'));
+fn asking(snapshot: Snapshot, key: char) -> App {
+    let mut app = app_with(snapshot, false);
+    let effects = press(&mut app, KeyCode::Char(key));
     assert!(effects.is_empty(), "nothing runs before a yes: {effects:?}");
     app
 }
 
+fn asking_to_renew() -> App {
+    asking(healthy_snapshot(), 'R')
+}
+
+/// The expired subscription's fix: recreate it, asked first.
 #[test]
 fn confirm_prompt_80x24() {
-    let app = asking_to_renew();
+    let app = asking(broken_snapshot(), 'c');
     let shown = text(&app, 80, 24);
-    assert!(shown.contains("confirm: renew"), "{shown}");
+    assert!(shown.contains("confirm: recreate"), "{shown}");
     assert!(shown.contains("press y to confirm, n to cancel"), "{shown}");
     insta::assert_snapshot!(screen(&app, 80, 24).backend());
 }
 
 #[test]
 fn confirm_prompt_160x48() {
-    let app = asking_to_renew();
+    let app = asking(broken_snapshot(), 'c');
     insta::assert_snapshot!(screen(&app, 160, 48).backend());
+}
+
+#[test]
+fn an_expired_subscription_is_not_renewed_but_recreated() {
+    let mut app = app_with(broken_snapshot(), false);
+    for key in ['R', 'a'] {
+        assert!(press(&mut app, KeyCode::Char(key)).is_empty());
+        let shown = text(&app, 160, 48);
+        assert!(shown.contains("press c to recreate it"), "{key}: {shown}");
+        assert!(!shown.contains("confirm:"), "{key}: {shown}");
+        assert!(press(&mut app, KeyCode::Char('y')).is_empty());
+    }
 }
 
 #[test]
@@ -198,7 +215,7 @@ fn leaving_the_tab_drops_the_question() {
 
 #[test]
 fn read_only_refuses_before_asking() {
-    let mut app = app_with(broken_snapshot(), true);
+    let mut app = app_with(healthy_snapshot(), true);
     for code in ['R', 'a', 'c', 'b'] {
         assert!(press(&mut app, KeyCode::Char(code)).is_empty());
         let shown = text(&app, 80, 24);
@@ -210,7 +227,7 @@ fn read_only_refuses_before_asking() {
 
 #[test]
 fn reauthorize_and_recreate_name_the_subscription() {
-    let mut app = app_with(broken_snapshot(), false);
+    let mut app = app_with(healthy_snapshot(), false);
     press(&mut app, KeyCode::Char('a'));
     assert!(text(&app, 160, 48).contains("Graph advises against"));
     assert!(matches!(

@@ -15,6 +15,7 @@ mod cells;
 mod confirm;
 mod details;
 mod diagnosis;
+mod notes;
 mod table;
 
 use ratatui::Frame;
@@ -23,16 +24,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{TabContext, TabReply};
-use crate::console::{ProfileSnapshot, SubscriptionRow};
+use crate::console::SubscriptionRow;
+use crate::diagnose::Diagnosis;
 use crate::diagnose::thresholds::DELIVERY_WINDOW_MINUTES;
-use crate::diagnose::{Area, Diagnosis, Finding};
-use crate::severity::Severity;
-use crate::terminal_text::printable_line;
 use crate::tui::action::Action;
 use crate::tui::app::describe;
 use crate::tui::theme::Theme;
-use crate::tui::view::badge;
-use crate::tui::view::wrap::hanging;
 pub use confirm::Confirm;
 
 /// From this width the details and the diagnosis are shown side by side.
@@ -122,6 +119,15 @@ impl State {
                     profile.name
                 ));
             };
+            // graph-facts §2: Graph deletes an expired subscription; PATCH and reauthorize
+            // answer 404, and the fix is a new one.
+            if row.expires_at <= context.now && action != Action::Recreate {
+                return TabReply::Notice(format!(
+                    "subscription {} has expired: Graph can no longer renew or reauthorize it; \
+                     press c to recreate it",
+                    row.id
+                ));
+            }
             let subscription = row.id.clone();
             match action {
                 Action::Renew => Confirm::Renew { subscription },
@@ -191,7 +197,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabCon
             " waiting for the collector's state…",
             theme.muted,
         )),
-        (Some(profile), None) => top.extend(empty_lines(context, profile, width)),
+        (Some(profile), None) => top.extend(notes::empty_lines(context, profile, width)),
         (Some(_), Some(row)) => {
             let table = table::lines(theme, rows, selected, context.now, wide);
             top.extend(visible_rows(table, selected, wide));
@@ -209,7 +215,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabCon
             }
         }
     }
-    let mut action = action_lines(state, context, selected_row(selected, context), width);
+    let mut action = notes::action_lines(state, context, selected_row(selected, context), width);
     let (details_height, detail_columns) = match (wide, selected_row(selected, context)) {
         (true, Some(row)) => {
             let half = usize::from(area.width / 2);
@@ -275,127 +281,6 @@ fn window(context: &TabContext<'_>) -> u32 {
         .and_then(|profile| profile.verdict.as_ref())
         .and_then(|verdict| verdict.facts.delivery.as_ref())
         .map_or(DELIVERY_WINDOW_MINUTES, |delivery| delivery.window_minutes)
-}
-
-/// No subscription to show: why, from the diagnosis (the subscription finding, else the
-/// headline), or that no verdict has come yet.
-fn empty_lines(
-    context: &TabContext<'_>,
-    profile: &ProfileSnapshot,
-    width: usize,
-) -> Vec<Line<'static>> {
-    let theme = context.theme;
-    let Some(diagnosis) = diagnosis_of(context) else {
-        return hanging(
-            vec![Span::raw(" ")],
-            &format!(
-                "profile {} has no subscription and no verdict yet: the collector's first \
-                 diagnosis comes seconds after it starts",
-                profile.name
-            ),
-            theme.muted,
-            width,
-            1,
-        );
-    };
-    let why: Option<&Finding> = diagnosis
-        .findings
-        .iter()
-        .find(|finding| finding.area() == Area::Subscriptions)
-        .or(diagnosis.headline.as_ref());
-    let (severity, text) = why.map_or_else(
-        || {
-            (
-                Severity::Unknown,
-                "no finding explains it yet: the keeper may still be creating one".to_owned(),
-            )
-        },
-        |finding| {
-            (
-                finding.severity,
-                printable_line(&finding.title).into_owned(),
-            )
-        },
-    );
-    hanging(
-        vec![
-            Span::raw(" "),
-            badge::badge(theme, severity),
-            Span::styled(
-                format!(" no subscription for {}: ", profile.name),
-                theme.title,
-            ),
-        ],
-        &text,
-        theme.text,
-        width,
-        3,
-    )
-}
-
-/// The line under the details: the question waiting for yes or no, the command running, the
-/// last outcome about the selected subscription, or the keys.
-fn action_lines(
-    state: &State,
-    context: &TabContext<'_>,
-    row: Option<&SubscriptionRow>,
-    width: usize,
-) -> Vec<Line<'static>> {
-    let theme = context.theme;
-    if let Some(question) = &state.confirm {
-        return hanging(
-            vec![
-                Span::raw(" "),
-                badge::badge(theme, Severity::Warning),
-                Span::styled(" confirm: ", theme.title),
-            ],
-            &format!("{} — y yes · n no", question.question()),
-            theme.warning,
-            width,
-            3,
-        );
-    }
-    let outcome = context.last_outcome.filter(|outcome| {
-        state.sent.as_deref() == Some(outcome.what.as_str())
-            || row.is_some_and(|row| outcome.what.contains(row.id.as_str()))
-    });
-    let sent_is_done = outcome.is_some_and(|o| state.sent.as_deref() == Some(o.what.as_str()));
-    if context.pending
-        && let Some(sent) = state.sent.as_deref()
-        && !sent_is_done
-    {
-        return vec![Line::styled(format!(" running: {sent}…"), theme.info)];
-    }
-    if let Some(outcome) = outcome {
-        let severity = if outcome.succeeded {
-            Severity::Ok
-        } else {
-            Severity::Critical
-        };
-        return hanging(
-            vec![
-                Span::styled(format!(" last: {}: ", outcome.what), theme.muted),
-                badge::badge(theme, severity),
-                Span::raw(" "),
-            ],
-            &printable_line(&outcome.message),
-            theme.text,
-            width,
-            3,
-        );
-    }
-    if context.readonly {
-        return vec![Line::styled(
-            " read-only: renew, reauthorize, recreate and backfill are refused",
-            theme.muted,
-        )];
-    }
-    let keys = if row.is_some() {
-        " R renew · a reauthorize · c recreate · b backfill — each asks first"
-    } else {
-        " b backfill — asks first"
-    };
-    vec![Line::styled(keys, theme.muted)]
 }
 
 /// The diagnosis as one scrolled list (compact) — ladder chain, then findings.
