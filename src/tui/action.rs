@@ -46,6 +46,18 @@ pub enum Action {
     NextProfile,
     /// Probe the shown profile's credentials now (Credentials tab).
     TestCredentials,
+    /// Renew the selected subscription now (Subscriptions tab; asks to confirm).
+    Renew,
+    /// Reauthorize the selected subscription now (Subscriptions tab; asks to confirm).
+    Reauthorize,
+    /// Delete and recreate the selected subscription (Subscriptions tab; asks to confirm).
+    Recreate,
+    /// Backfill a recent window of interactions (Subscriptions tab; asks to confirm).
+    Backfill,
+    /// Yes to the question asked (Subscriptions tab's confirmations).
+    Confirm,
+    /// No to the question asked (Subscriptions tab's confirmations).
+    Cancel,
 }
 
 impl Action {
@@ -85,5 +97,11 @@ impl Action {
         Action::Refresh,
         Action::NextProfile,
         Action::TestCredentials,
+        Action::Renew,
+        Action::Reauthorize,
+        Action::Recreate,
+        Action::Backfill,
+        Action::Confirm,
+        Action::Cancel,
     ];
 }

@@ -16,6 +16,7 @@
 
 pub mod credentials;
 pub mod placeholder;
+pub mod subscriptions;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -154,6 +155,8 @@ pub enum Answer {
 pub struct Tabs {
     /// Tab 1.
     pub credentials: credentials::State,
+    /// Tab 2.
+    pub subscriptions: subscriptions::State,
 }
 
 impl Tabs {
@@ -161,14 +164,19 @@ impl Tabs {
     pub fn handle(&mut self, tab: TabId, action: Action, context: &TabContext<'_>) -> TabReply {
         match tab {
             TabId::Credentials => self.credentials.handle(action, context),
-            TabId::Subscriptions | TabId::Latency | TabId::Feed => TabReply::Ignored,
+            TabId::Subscriptions => self.subscriptions.handle(action, context),
+            TabId::Latency | TabId::Feed => TabReply::Ignored,
         }
     }
 
     /// `tab` is now shown (or its profile changed): what it wants to know first.
     pub fn activated(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+            TabId::Subscriptions => {
+                self.subscriptions.activated();
+                None
+            }
+            TabId::Credentials | TabId::Latency | TabId::Feed => None,
         }
     }
 
@@ -190,7 +198,10 @@ impl Tabs {
     pub fn render(&self, tab: TabId, frame: &mut Frame<'_>, area: Rect, context: &TabContext<'_>) {
         match tab {
             TabId::Credentials => credentials::render(frame, area, &self.credentials, context),
-            TabId::Subscriptions | TabId::Latency | TabId::Feed => {
+            TabId::Subscriptions => {
+                subscriptions::render(frame, area, &self.subscriptions, context);
+            }
+            TabId::Latency | TabId::Feed => {
                 placeholder::render(frame, area, tab, context);
             }
         }

@@ -6,6 +6,7 @@
 //! on the app's read accessors, the tabs, the theme and ratatui; never on the terminal.
 
 pub mod badge;
+pub mod finding;
 mod footer;
 pub mod header;
 mod help;

@@ -22,6 +22,7 @@ use crate::terminal_text::printable_line;
 use crate::tui::action::Action;
 use crate::tui::format::{minute, relative};
 use crate::tui::view::badge;
+use crate::tui::view::finding::finding_lines;
 use crate::tui::view::wrap::hanging;
 
 mod details;
@@ -241,47 +242,7 @@ fn problem_lines(context: &TabContext<'_>, width: usize) -> Vec<Line<'static>> {
         ]));
     }
     for finding in findings {
-        lines.extend(hanging(
-            vec![
-                Span::raw(" "),
-                badge::badge(theme, finding.severity),
-                Span::raw(" "),
-            ],
-            &format!(
-                "{} [{}]",
-                printable_line(&finding.title),
-                finding.code.as_str()
-            ),
-            theme.title,
-            width,
-            3,
-        ));
-        for evidence in &finding.evidence {
-            lines.extend(hanging(
-                vec![Span::styled("   · ", theme.muted)],
-                &printable_line(evidence),
-                theme.muted,
-                width,
-                5,
-            ));
-        }
-        lines.extend(hanging(
-            vec![Span::styled("   cause: ", theme.muted)],
-            &printable_line(&finding.cause),
-            theme.text,
-            width,
-            5,
-        ));
-        for (number, step) in finding.fix.iter().enumerate() {
-            lines.extend(hanging(
-                vec![Span::styled(format!("   {}. ", number + 1), theme.key_hint)],
-                &printable_line(step),
-                theme.text,
-                width,
-                6,
-            ));
-        }
-        lines.push(Line::default());
+        lines.extend(finding_lines(theme, finding, width));
     }
     lines.push(last_test_line(context));
     lines
