@@ -46,6 +46,12 @@ pub enum Action {
     NextProfile,
     /// Probe the shown profile's credentials now (Credentials tab).
     TestCredentials,
+    /// Follow new interactions, or pause (Feed tab).
+    Follow,
+    /// Show or hide users × apps (Feed tab).
+    Activity,
+    /// Export the filtered selection to a file (Feed tab).
+    Export,
 }
 
 impl Action {
@@ -85,5 +91,8 @@ impl Action {
         Action::Refresh,
         Action::NextProfile,
         Action::TestCredentials,
+        Action::Follow,
+        Action::Activity,
+        Action::Export,
     ];
 }

@@ -309,3 +309,4 @@ impl Backend for CountingBackend {
         self.inner.flush()
     }
 }
+pub mod feed;

@@ -15,11 +15,13 @@
 //! internals or the terminal.
 
 pub mod credentials;
+pub mod feed;
 pub mod placeholder;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use tui_input::Input;
 
 use super::action::Action;
 use super::theme::Theme;
@@ -154,6 +156,8 @@ pub enum Answer {
 pub struct Tabs {
     /// Tab 1.
     pub credentials: credentials::State,
+    /// Tab 4.
+    pub feed: feed::State,
 }
 
 impl Tabs {
@@ -161,28 +165,49 @@ impl Tabs {
     pub fn handle(&mut self, tab: TabId, action: Action, context: &TabContext<'_>) -> TabReply {
         match tab {
             TabId::Credentials => self.credentials.handle(action, context),
-            TabId::Subscriptions | TabId::Latency | TabId::Feed => TabReply::Ignored,
+            TabId::Feed => self.feed.handle(action, context),
+            TabId::Subscriptions | TabId::Latency => TabReply::Ignored,
+        }
+    }
+
+    /// The text `tab` is having typed (a filter, a path), if any: while there is one, keys
+    /// are text, and Enter and Esc go to the tab.
+    pub fn input(&self, tab: TabId) -> Option<&Input> {
+        match tab {
+            TabId::Feed => self.feed.input(),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
+        }
+    }
+
+    /// The same, to edit.
+    pub fn input_mut(&mut self, tab: TabId) -> Option<&mut Input> {
+        match tab {
+            TabId::Feed => self.feed.input_mut(),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
         }
     }
 
     /// `tab` is now shown (or its profile changed): what it wants to know first.
-    pub fn activated(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+    pub fn activated(&mut self, tab: TabId, context: &TabContext<'_>) -> Option<Query> {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+            TabId::Feed => self.feed.activated(context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
         }
     }
 
     /// A fresh snapshot arrived while `tab` is shown: what it wants refreshed with it.
-    pub fn refreshed(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+    pub fn refreshed(&mut self, tab: TabId, context: &TabContext<'_>) -> Option<Query> {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+            TabId::Feed => self.feed.refreshed(context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
         }
     }
 
     /// The collector answered a query `tab` asked. Returns whether anything drawn changed.
-    pub fn answer(&mut self, tab: TabId, _answer: Answer, _context: &TabContext<'_>) -> bool {
+    pub fn answer(&mut self, tab: TabId, answer: Answer, context: &TabContext<'_>) -> bool {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => false,
+            TabId::Feed => self.feed.answer(answer, context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => false,
         }
     }
 
@@ -190,7 +215,8 @@ impl Tabs {
     pub fn render(&self, tab: TabId, frame: &mut Frame<'_>, area: Rect, context: &TabContext<'_>) {
         match tab {
             TabId::Credentials => credentials::render(frame, area, &self.credentials, context),
-            TabId::Subscriptions | TabId::Latency | TabId::Feed => {
+            TabId::Feed => feed::render(frame, area, &self.feed, context),
+            TabId::Subscriptions | TabId::Latency => {
                 placeholder::render(frame, area, tab, context);
             }
         }
