@@ -8,7 +8,7 @@
 mod tui_support;
 
 use crossterm::event::KeyCode;
-use pilotwatch::console::{Command, Connection, ExportFormat, Snapshot};
+use pilotwatch::console::{Command, Connection, ExportFormat, FeedPage, Snapshot};
 use pilotwatch::tui::Theme;
 use pilotwatch::tui::app::{App, AppOptions, Effect, Msg};
 use pilotwatch::tui::tabs::{Answer, Query, TabId};
@@ -24,7 +24,17 @@ fn settle(app: &mut App, mut effects: Vec<Effect>) -> Vec<Effect> {
     while let Some(effect) = effects.pop() {
         let answer = match effect {
             Effect::Query(TabId::Feed, Query::Feed(query)) => {
-                let page = feed_page(&query);
+                // The fixture holds the newest 400; a bigger store goes on past them.
+                let stored = app.snapshot().map_or(0, |s| s.interactions_stored);
+                let page = if stored == 0 {
+                    FeedPage {
+                        rows: Vec::new(),
+                        next: None,
+                        scanned: 0,
+                    }
+                } else {
+                    feed_page(&query, stored <= 400)
+                };
                 Answer::Feed(query, Ok(page))
             }
             Effect::Query(TabId::Feed, Query::Activity(filter)) => {
@@ -114,7 +124,7 @@ fn live_160x48() {
 fn filtered_80x24() {
     let terminal = screen(&filtered(), 80, 24);
     let text = terminal.backend().to_string();
-    assert!(text.contains("app:word type:prompt"), "{text}");
+    assert!(text.contains("/app:word type:prompt"), "{text}");
     assert!(!text.contains("response"), "only prompts: {text}");
     insta::assert_snapshot!(terminal.backend());
 }
@@ -161,7 +171,10 @@ fn empty_store_waits_for_the_first_interaction() {
 
 #[test]
 fn a_filter_that_matches_nothing_says_so() {
-    let mut app = feed_app(feed_snapshot());
+    let mut app = feed_app(Snapshot {
+        interactions_stored: 400,
+        ..feed_snapshot()
+    });
     press(&mut app, KeyCode::Char('/'));
     type_text(&mut app, "user:nobody");
     press(&mut app, KeyCode::Enter);
@@ -228,4 +241,23 @@ fn keys_typed_in_the_filter_are_text_not_commands() {
     press(&mut app, KeyCode::Esc);
     let effects = app.update(Msg::Key(key(KeyCode::Char('q'))));
     assert!(effects.iter().any(|e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn esc_closes_the_detail_pane_and_g_follows_again() {
+    let mut app = detail();
+    press(&mut app, KeyCode::Esc);
+    let text = screen(&app, 80, 24).backend().to_string();
+    assert!(!text.contains("Interaction 2"), "{text}");
+    assert!(text.contains("paused"), "{text}");
+    let effects = app.update(Msg::Key(key(KeyCode::Char('g'))));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Query(TabId::Feed, Query::Feed(q)) if q.after.is_none())),
+        "following starts from the newest: {effects:?}"
+    );
+    settle(&mut app, effects);
+    let text = screen(&app, 80, 24).backend().to_string();
+    assert!(text.contains("following · 1/1,000,000 stored"), "{text}");
 }

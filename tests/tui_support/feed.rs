@@ -95,9 +95,10 @@ pub fn empty_feed_snapshot() -> Snapshot {
     }
 }
 
-/// What the collector answers for `query` over [`feed_store`] (the fixture's "million" ends
-/// after 400: enough for any screen).
-pub fn feed_page(query: &FeedQuery) -> FeedPage {
+/// What the collector answers for `query` over [`feed_store`]. With `ends` false the store
+/// goes on past the fixture's 400 (the "million"): a page that reaches their end says so with
+/// a cursor, as a rare filter's short page does.
+pub fn feed_page(query: &FeedQuery, ends: bool) -> FeedPage {
     let matcher = Matcher::new(&query.filter);
     let store = feed_store();
     let start = match &query.after {
@@ -118,7 +119,8 @@ pub fn feed_page(query: &FeedQuery) -> FeedPage {
             rows.push(record.clone());
         }
     }
-    let next = (start + scanned < store.len()).then(|| pilotwatch::console::FeedCursor {
+    let more = start + scanned < store.len() || !ends;
+    let next = (more && scanned > 0).then(|| pilotwatch::console::FeedCursor {
         created_at: store[start + scanned - 1].created_at,
         id: store[start + scanned - 1].id.clone(),
     });

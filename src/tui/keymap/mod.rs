@@ -220,7 +220,7 @@ pub const BINDINGS: &[Binding] = &[
         Char('f'),
         Context::Tab(TabId::Feed),
         Action::Follow,
-        "follow new interactions, or pause (g: newest and follow)",
+        "follow new interactions, or pause",
         Some(("f", "follow")),
         2,
     ),

@@ -9,7 +9,9 @@
 //! - optionally, data of its own beyond the snapshot (a feed page, latency over a window): it
 //!   asks with a [`Query`] (from `handle`, or from `activated` when the tab is shown and
 //!   `refreshed` after every snapshot), the runner asks the collector, and the [`Answer`]
-//!   comes back through `answer`.
+//!   comes back through `answer`;
+//! - optionally, a text prompt of its own (the feed's filter): while `input` returns one, keys
+//!   are text for it and Enter and Esc reach `handle` as `Open` and `Back`.
 //!
 //! Depends on the console's snapshot types, the theme and ratatui; never on the collector's
 //! internals or the terminal.

@@ -57,18 +57,20 @@ pub fn render(
     };
     let mut summary = vec![Span::styled(
         format!(
-            " Activity: users × apps · {} interactions{scope} counted",
+            " Users × apps · {} interactions{scope} counted",
             count(view.counted)
         ),
         theme.title,
     )];
     if let Some(since) = view.since {
+        // The relative form only fits beside the date on a wide screen.
+        let ago = if area.width >= 120 {
+            format!(" ({})", relative(since, context.now))
+        } else {
+            String::new()
+        };
         summary.push(Span::styled(
-            format!(
-                " since {} ({})",
-                minute(since),
-                relative(since, context.now)
-            ),
+            format!(" since {}{ago}", minute(since)),
             theme.muted,
         ));
     }

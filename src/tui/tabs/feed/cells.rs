@@ -3,6 +3,8 @@
 //! created_at`: how long Graph and delivery took to bring it to us). Pure; depends on the
 //! store's record type and chrono only.
 
+use std::collections::HashMap;
+
 use chrono::TimeDelta;
 
 use crate::store::records::InteractionRecord;
@@ -15,14 +17,37 @@ pub fn app(record: &InteractionRecord) -> String {
     printable_line(if short.is_empty() { class } else { short }).into_owned()
 }
 
-/// The user: the display name on prompts (`from` is the user), else the user's id; `—` when
+/// Display names by user id, from the prompts in `records` (a prompt's `from` is its user;
+/// a response's is the Copilot app, so responses borrow the name from their user's prompts).
+pub fn known_names<'a>(
+    records: impl IntoIterator<Item = &'a InteractionRecord>,
+) -> HashMap<&'a str, &'a str> {
+    records
+        .into_iter()
+        .filter(|record| is_prompt(record))
+        .filter_map(|record| {
+            Some((
+                record.user_id.as_deref()?,
+                record.from_display_name.as_deref()?,
+            ))
+        })
+        .collect()
+}
+
+/// The user: the display name when known (see [`known_names`]), else the user's id; `—` when
 /// nobody knows (a response fetched without a user).
-pub fn user(record: &InteractionRecord) -> String {
-    let name = record
+pub fn user(record: &InteractionRecord, known: &HashMap<&str, &str>) -> String {
+    let own = record
         .from_display_name
         .as_deref()
         .filter(|_| is_prompt(record));
-    match name.or(record.user_id.as_deref()) {
+    let borrowed = || {
+        record
+            .user_id
+            .as_deref()
+            .and_then(|id| known.get(id).copied())
+    };
+    match own.or_else(borrowed).or(record.user_id.as_deref()) {
         Some(user) => printable_line(user).into_owned(),
         None => "—".to_owned(),
     }
@@ -111,13 +136,16 @@ mod tests {
     fn columns_read_short() {
         let prompt = record("userPrompt");
         assert_eq!(app(&prompt), "Word");
-        assert_eq!(user(&prompt), "Adele Vance");
+        let nobody = HashMap::new();
+        assert_eq!(user(&prompt, &nobody), "Adele Vance");
         assert_eq!(kind(&prompt), "prompt");
         assert_eq!(session(&prompt), "—");
         assert_eq!(latency(&prompt), "1.2s");
         // A response's `from` is the Copilot app, not the user.
         let response = record("aiResponse");
-        assert_eq!(user(&response), "u-1");
+        assert_eq!(user(&response, &nobody), "u-1");
+        let known = known_names([&prompt, &response]);
+        assert_eq!(user(&response, &known), "Adele Vance");
         assert_eq!(kind(&response), "response");
     }
 

@@ -56,10 +56,15 @@ pub fn lines(
         ("request", optional(&record.request_id)),
         (
             "attached",
-            format!(
-                "{} attachments · {} links · {} contexts",
-                record.attachments, record.links, record.contexts
-            ),
+            [
+                (record.attachments, "attachment"),
+                (record.links, "link"),
+                (record.contexts, "context"),
+            ]
+            .iter()
+            .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+            .collect::<Vec<_>>()
+            .join(" · "),
         ),
         (
             "body",

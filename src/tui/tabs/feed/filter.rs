@@ -11,7 +11,7 @@ use crate::console::FeedFilter;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
     /// `name:` that is not one of the fields.
-    #[error("unknown field `{0}:`; fields are app:, user:, type: (quote text with a colon)")]
+    #[error("unknown field `{0}:` (fields: app user type; quote text with a colon)")]
     UnknownField(String),
     /// `app:` with nothing after it.
     #[error("`{0}:` needs a value, e.g. `app:teams`")]
@@ -179,7 +179,7 @@ mod tests {
         assert!(
             FilterError::UnknownField("colour".into())
                 .to_string()
-                .contains("app:, user:, type:")
+                .contains("fields: app user type")
         );
     }
 

@@ -90,7 +90,7 @@ fn status_line(state: &State, context: &TabContext<'_>) -> Line<'static> {
     let position = if state.list(context).is_empty() {
         of
     } else {
-        format!("row {} of {of}", count(row as u64))
+        format!("{}/{of}", count(row as u64))
     };
     spans.push(Span::styled(position, theme.text));
     let arrived = state.arrived(context);
@@ -103,9 +103,8 @@ fn status_line(state: &State, context: &TabContext<'_>) -> Line<'static> {
     }
     if filtered {
         spans.push(separator());
-        spans.push(Span::styled("filter ", theme.muted));
         spans.push(Span::styled(
-            printable_line(&filter::to_syntax(state.filter())).into_owned(),
+            format!("/{}", printable_line(&filter::to_syntax(state.filter()))),
             theme.key_hint,
         ));
     }
@@ -187,6 +186,8 @@ fn render_list(
         return;
     }
     let wide = area.width >= WIDE;
+    let names = cells::known_names(list.iter().copied());
+    let session = usize::from(area.width).saturating_sub(FIXED_WIDTH + if wide { 26 } else { 0 });
     let height = usize::from(area.height.saturating_sub(1)).max(1);
     let top = visible_top(state.top, state.selected, height).min(list.len().saturating_sub(1));
     let rows = list
@@ -197,7 +198,7 @@ fn render_list(
         .map(|(index, record)| {
             let chosen = index == state.selected;
             let style = if chosen { theme.selection } else { theme.text };
-            row(record, wide, chosen).style(style)
+            row(record, wide, chosen, &names, session).style(style)
         });
     let header =
         Row::new(["", "time", "user", "app", "type", "session", "latency"]).style(theme.header);
@@ -220,7 +221,16 @@ fn visible_top(top: usize, selected: usize, height: usize) -> usize {
     }
 }
 
-fn row(record: &InteractionRecord, wide: bool, chosen: bool) -> Row<'static> {
+/// Columns but the session, with their gaps, at the compact widths (wide adds 26).
+const FIXED_WIDTH: usize = 1 + 8 + 16 + 10 + 8 + 7 + 6;
+
+fn row(
+    record: &InteractionRecord,
+    wide: bool,
+    chosen: bool,
+    names: &std::collections::HashMap<&str, &str>,
+    session: usize,
+) -> Row<'static> {
     let time = if wide {
         record.created_at.format("%m-%d %H:%M:%S").to_string()
     } else {
@@ -230,10 +240,10 @@ fn row(record: &InteractionRecord, wide: bool, chosen: bool) -> Row<'static> {
     Row::new([
         marker.to_owned(),
         time,
-        cells::fit(&cells::user(record), if wide { 26 } else { 16 }),
+        cells::fit(&cells::user(record, names), if wide { 26 } else { 16 }),
         cells::fit(&cells::app(record), if wide { 16 } else { 10 }),
         cells::kind(record),
-        cells::session(record),
+        cells::fit(&cells::session(record), session),
         format!("{:>7}", cells::latency(record)),
     ])
 }

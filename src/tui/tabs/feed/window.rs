@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
+use crate::console::embedded::feed::MAX_PAGE_ROWS;
 use crate::console::{FeedCursor, FeedFilter, FeedPage, FeedQuery};
 use crate::store::records::InteractionRecord;
 
@@ -165,7 +166,9 @@ impl Window {
             Some(resume) => Some(resume.clone()),
             None => dropped.cursor.clone(),
         };
-        let limit = dropped.count.clamp(1, PAGE_ROWS);
+        // One more than is missing: the window's own first row comes back too, proving the join.
+        let missing = dropped.count.saturating_sub(self.staging.len());
+        let limit = (missing + 1).min(MAX_PAGE_ROWS);
         Some(self.ask(after, limit, Direction::Up))
     }
 
