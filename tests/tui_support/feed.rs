@@ -48,10 +48,17 @@ pub fn feed_record(n: usize) -> InteractionRecord {
         request_id: Some(format!("req-{pair:04}")),
         app_class: APPS[pair % APPS.len()].into(),
         interaction_type: if prompt { "userPrompt" } else { "aiResponse" }.into(),
-        conversation_type: Some(if pair % 3 == 0 { "bizchat" } else { "appchat" }.into()),
+        conversation_type: Some(
+            if pair.is_multiple_of(3) {
+                "bizchat"
+            } else {
+                "appchat"
+            }
+            .into(),
+        ),
         created_at,
         from_display_name: Some(if prompt { name } else { "Microsoft 365 Chat" }.into()),
-        attachments: u32::from(pair % 4 == 0),
+        attachments: u32::from(pair.is_multiple_of(4)),
         links: (pair % 3) as u32,
         contexts: 1,
         body: (pair == 0).then(|| {

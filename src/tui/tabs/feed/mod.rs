@@ -135,7 +135,7 @@ impl State {
     /// Reacts to `action`.
     pub fn handle(&mut self, action: Action, context: &TabContext<'_>) -> TabReply {
         if self.prompt.is_some() {
-            return self.handle_prompt(action, context);
+            return self.handle_prompt(action);
         }
         if let Some(activity) = &mut self.activity
             && action.is_movement()
@@ -179,7 +179,7 @@ impl State {
         }
     }
 
-    fn handle_prompt(&mut self, action: Action, context: &TabContext<'_>) -> TabReply {
+    fn handle_prompt(&mut self, action: Action) -> TabReply {
         match action {
             Action::Back => {
                 self.prompt = None;
@@ -193,7 +193,7 @@ impl State {
                     PromptKind::Filter => match filter::parse(open.input.value()) {
                         Ok(filter) => {
                             self.prompt = None;
-                            self.apply_filter(filter, context)
+                            self.apply_filter(filter)
                         }
                         Err(error) => {
                             open.error = Some(error.to_string());
@@ -218,7 +218,7 @@ impl State {
         }
     }
 
-    fn apply_filter(&mut self, filter: FeedFilter, context: &TabContext<'_>) -> TabReply {
+    fn apply_filter(&mut self, filter: FeedFilter) -> TabReply {
         if &filter == self.window.filter() && self.window.loaded() {
             return TabReply::Handled;
         }
@@ -233,12 +233,13 @@ impl State {
                 *activity = Activity::default();
                 TabReply::Query(Query::Activity(self.window.filter().clone()))
             }
-            None => self.first_page(context),
+            None => TabReply::Query(self.first_page()),
         }
     }
 
-    fn first_page(&mut self, _context: &TabContext<'_>) -> TabReply {
-        TabReply::Query(Query::Feed(self.window.reset()))
+    /// The newest page under the filter (the window starts over).
+    fn first_page(&mut self) -> Query {
+        Query::Feed(self.window.reset())
     }
 
     fn toggle_activity(&mut self) -> TabReply {
@@ -302,17 +303,14 @@ impl State {
     }
 
     /// The tab is shown: its first page, unless it has one.
-    pub fn activated(&mut self, context: &TabContext<'_>) -> Option<Query> {
+    pub fn activated(&mut self, _context: &TabContext<'_>) -> Option<Query> {
         if self.activity.as_ref().is_some_and(|a| a.view.is_none()) {
             return Some(Query::Activity(self.window.filter().clone()));
         }
         if self.window.loaded() || self.window.waiting() {
             return None;
         }
-        match self.first_page(context) {
-            TabReply::Query(query) => Some(query),
-            _ => None,
-        }
+        Some(self.first_page())
     }
 
     /// A snapshot arrived: following, the newest page again (late arrivals, retention);

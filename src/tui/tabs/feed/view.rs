@@ -3,6 +3,8 @@
 //! (beside the list from 120 columns, instead of it below) or the activity view. Empty states
 //! say what is awaited. Pure; depends on the theme and ratatui.
 
+use std::collections::HashMap;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
@@ -228,7 +230,7 @@ fn row(
     record: &InteractionRecord,
     wide: bool,
     chosen: bool,
-    names: &std::collections::HashMap<&str, &str>,
+    names: &HashMap<&str, &str>,
     session: usize,
 ) -> Row<'static> {
     let time = if wide {
@@ -278,7 +280,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
