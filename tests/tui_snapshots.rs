@@ -145,10 +145,13 @@ fn demo_header_shows_the_simulated_clock_and_scenario_attached_read_only() {
 #[test]
 fn placeholder_tabs_say_they_are_not_built_yet() {
     let mut app = app();
-    app.update(Msg::Key(key(KeyCode::Char('4'))));
+    app.update(Msg::Key(key(KeyCode::Char('3'))));
     let terminal = draw(&app, &default_theme(), 80, 24);
     let screen = terminal.backend().to_string();
-    assert!(screen.contains("The Feed tab is not built yet"), "{screen}");
+    assert!(
+        screen.contains("The Latency tab is not built yet"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -58,6 +58,12 @@ pub enum Action {
     Confirm,
     /// No to the question asked (Subscriptions tab's confirmations).
     Cancel,
+    /// Follow new interactions, or pause (Feed tab).
+    Follow,
+    /// Show or hide users × apps (Feed tab).
+    Activity,
+    /// Export the filtered selection to a file (Feed tab).
+    Export,
 }
 
 impl Action {
@@ -103,5 +109,8 @@ impl Action {
         Action::Backfill,
         Action::Confirm,
         Action::Cancel,
+        Action::Follow,
+        Action::Activity,
+        Action::Export,
     ];
 }

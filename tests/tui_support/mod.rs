@@ -310,3 +310,4 @@ impl Backend for CountingBackend {
     }
 }
 pub mod subscriptions;
+pub mod feed;

@@ -150,6 +150,7 @@ impl App {
     pub fn key_context(&self) -> Context {
         match (&self.prompt, &self.overlay) {
             (Some(_), _) | (None, Overlay::Help { editing: true, .. }) => Context::Prompt,
+            (None, Overlay::None) if self.tabs.input(self.tab).is_some() => Context::Prompt,
             (None, Overlay::Help { .. }) => Context::Help,
             (None, Overlay::None) => Context::Tab(self.tab),
         }
@@ -238,7 +239,7 @@ impl App {
                     *scroll = 0;
                     Some(filter)
                 }
-                (None, Overlay::None) => None,
+                (None, Overlay::None) => self.tabs.input_mut(self.tab),
             };
             if let Some(input) = input
                 && input.handle_event(&event).is_some()
@@ -269,8 +270,10 @@ impl App {
                 Vec::new()
             }
             Action::Back => {
+                // The tab may have something to close (a detail pane) before the message.
                 self.message = None;
-                Vec::new()
+                self.dirty = true;
+                return self.route_to_tab(Action::Back);
             }
             Action::NextTab => self.show_tab(self.tab.next()),
             Action::PrevTab => self.show_tab(self.tab.previous()),
@@ -330,7 +333,8 @@ impl App {
             return Vec::new();
         }
         let Some(input) = self.prompt.take() else {
-            return Vec::new();
+            // The tab's own prompt: Enter and Esc are the tab's to interpret.
+            return self.route_to_tab(action);
         };
         if action != Action::Open {
             return Vec::new();

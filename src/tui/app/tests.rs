@@ -100,7 +100,14 @@ fn an_unknown_command_says_so_and_changes_nothing() {
 #[test]
 fn command_line_switches_tabs_and_quits() {
     let mut app = live(AppOptions::default());
-    assert!(type_line(&mut app, "feed").is_empty());
+    // The feed asks for its first page when shown; nothing else happens.
+    let effects = type_line(&mut app, "feed");
+    assert!(
+        effects
+            .iter()
+            .all(|effect| matches!(effect, Effect::Query(TabId::Feed, _))),
+        "{effects:?}"
+    );
     assert_eq!(app.tab(), TabId::Feed);
     assert!(matches!(
         type_line(&mut app, "q").as_slice(),

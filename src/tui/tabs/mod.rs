@@ -9,18 +9,22 @@
 //! - optionally, data of its own beyond the snapshot (a feed page, latency over a window): it
 //!   asks with a [`Query`] (from `handle`, or from `activated` when the tab is shown and
 //!   `refreshed` after every snapshot), the runner asks the collector, and the [`Answer`]
-//!   comes back through `answer`.
+//!   comes back through `answer`;
+//! - optionally, a text prompt of its own (the feed's filter): while `input` returns one, keys
+//!   are text for it and Enter and Esc reach `handle` as `Open` and `Back`.
 //!
 //! Depends on the console's snapshot types, the theme and ratatui; never on the collector's
 //! internals or the terminal.
 
 pub mod credentials;
+pub mod feed;
 pub mod placeholder;
 pub mod subscriptions;
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use tui_input::Input;
 
 use super::action::Action;
 use super::theme::Theme;
@@ -157,6 +161,8 @@ pub struct Tabs {
     pub credentials: credentials::State,
     /// Tab 2.
     pub subscriptions: subscriptions::State,
+    /// Tab 4.
+    pub feed: feed::State,
 }
 
 impl Tabs {
@@ -165,32 +171,53 @@ impl Tabs {
         match tab {
             TabId::Credentials => self.credentials.handle(action, context),
             TabId::Subscriptions => self.subscriptions.handle(action, context),
-            TabId::Latency | TabId::Feed => TabReply::Ignored,
+            TabId::Feed => self.feed.handle(action, context),
+            TabId::Latency => TabReply::Ignored,
+        }
+    }
+
+    /// The text `tab` is having typed (a filter, a path), if any: while there is one, keys
+    /// are text, and Enter and Esc go to the tab.
+    pub fn input(&self, tab: TabId) -> Option<&Input> {
+        match tab {
+            TabId::Feed => self.feed.input(),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
+        }
+    }
+
+    /// The same, to edit.
+    pub fn input_mut(&mut self, tab: TabId) -> Option<&mut Input> {
+        match tab {
+            TabId::Feed => self.feed.input_mut(),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
         }
     }
 
     /// `tab` is now shown (or its profile changed): what it wants to know first.
-    pub fn activated(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+    pub fn activated(&mut self, tab: TabId, context: &TabContext<'_>) -> Option<Query> {
         match tab {
             TabId::Subscriptions => {
                 self.subscriptions.activated();
                 None
             }
-            TabId::Credentials | TabId::Latency | TabId::Feed => None,
+            TabId::Feed => self.feed.activated(context),
+            TabId::Credentials | TabId::Latency => None,
         }
     }
 
     /// A fresh snapshot arrived while `tab` is shown: what it wants refreshed with it.
-    pub fn refreshed(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+    pub fn refreshed(&mut self, tab: TabId, context: &TabContext<'_>) -> Option<Query> {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+            TabId::Feed => self.feed.refreshed(context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
         }
     }
 
     /// The collector answered a query `tab` asked. Returns whether anything drawn changed.
-    pub fn answer(&mut self, tab: TabId, _answer: Answer, _context: &TabContext<'_>) -> bool {
+    pub fn answer(&mut self, tab: TabId, answer: Answer, context: &TabContext<'_>) -> bool {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => false,
+            TabId::Feed => self.feed.answer(answer, context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Latency => false,
         }
     }
 
@@ -201,7 +228,8 @@ impl Tabs {
             TabId::Subscriptions => {
                 subscriptions::render(frame, area, &self.subscriptions, context);
             }
-            TabId::Latency | TabId::Feed => {
+            TabId::Feed => feed::render(frame, area, &self.feed, context),
+            TabId::Latency => {
                 placeholder::render(frame, area, tab, context);
             }
         }
