@@ -46,6 +46,10 @@ pub enum Action {
     NextProfile,
     /// Probe the shown profile's credentials now (Credentials tab).
     TestCredentials,
+    /// Show the next, longer time window, wrapping round (Latency tab).
+    NextWindow,
+    /// Show the previous time window (Latency tab).
+    PreviousWindow,
 }
 
 impl Action {
@@ -85,5 +89,7 @@ impl Action {
         Action::Refresh,
         Action::NextProfile,
         Action::TestCredentials,
+        Action::NextWindow,
+        Action::PreviousWindow,
     ];
 }

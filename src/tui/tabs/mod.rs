@@ -15,6 +15,7 @@
 //! internals or the terminal.
 
 pub mod credentials;
+pub mod latency;
 pub mod placeholder;
 
 use chrono::{DateTime, Utc};
@@ -154,6 +155,8 @@ pub enum Answer {
 pub struct Tabs {
     /// Tab 1.
     pub credentials: credentials::State,
+    /// Tab 3.
+    pub latency: latency::State,
 }
 
 impl Tabs {
@@ -161,28 +164,32 @@ impl Tabs {
     pub fn handle(&mut self, tab: TabId, action: Action, context: &TabContext<'_>) -> TabReply {
         match tab {
             TabId::Credentials => self.credentials.handle(action, context),
-            TabId::Subscriptions | TabId::Latency | TabId::Feed => TabReply::Ignored,
+            TabId::Latency => self.latency.handle(action, context),
+            TabId::Subscriptions | TabId::Feed => TabReply::Ignored,
         }
     }
 
     /// `tab` is now shown (or its profile changed): what it wants to know first.
-    pub fn activated(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+    pub fn activated(&mut self, tab: TabId, context: &TabContext<'_>) -> Option<Query> {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+            TabId::Latency => self.latency.wanted(context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Feed => None,
         }
     }
 
     /// A fresh snapshot arrived while `tab` is shown: what it wants refreshed with it.
-    pub fn refreshed(&mut self, tab: TabId, _context: &TabContext<'_>) -> Option<Query> {
+    pub fn refreshed(&mut self, tab: TabId, context: &TabContext<'_>) -> Option<Query> {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => None,
+            TabId::Latency => self.latency.wanted(context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Feed => None,
         }
     }
 
     /// The collector answered a query `tab` asked. Returns whether anything drawn changed.
-    pub fn answer(&mut self, tab: TabId, _answer: Answer, _context: &TabContext<'_>) -> bool {
+    pub fn answer(&mut self, tab: TabId, answer: Answer, context: &TabContext<'_>) -> bool {
         match tab {
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency | TabId::Feed => false,
+            TabId::Latency => self.latency.answer(answer, context),
+            TabId::Credentials | TabId::Subscriptions | TabId::Feed => false,
         }
     }
 
@@ -190,7 +197,8 @@ impl Tabs {
     pub fn render(&self, tab: TabId, frame: &mut Frame<'_>, area: Rect, context: &TabContext<'_>) {
         match tab {
             TabId::Credentials => credentials::render(frame, area, &self.credentials, context),
-            TabId::Subscriptions | TabId::Latency | TabId::Feed => {
+            TabId::Latency => latency::render(frame, area, &self.latency, context),
+            TabId::Subscriptions | TabId::Feed => {
                 placeholder::render(frame, area, tab, context);
             }
         }
