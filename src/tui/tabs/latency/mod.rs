@@ -14,6 +14,7 @@
 //! Pure; depends on the console's latency types, the diagnosis thresholds, the theme and
 //! ratatui.
 
+mod apps;
 mod chart;
 pub mod scale;
 mod summary;
@@ -205,10 +206,7 @@ fn render_compact(
     frame.render_widget(Paragraph::new(Line::from(spans)), title);
     chart::render_chart(frame, plot, view, theme);
     chart::render_histogram(frame, histogram, view, theme);
-    frame.render_widget(
-        Paragraph::new(summary::by_app_line(theme, view, width)),
-        apps,
-    );
+    frame.render_widget(Paragraph::new(apps::by_app_line(theme, view, width)), apps);
 }
 
 /// Chart and distribution on the left; numbers, what they mean, and apps on the right.
@@ -254,7 +252,7 @@ fn render_wide(
     };
     frame.render_widget(Paragraph::new(lines).block(block(" Numbers ")), numbers);
     frame.render_widget(
-        Paragraph::new(summary::by_app_table(
+        Paragraph::new(apps::by_app_table(
             theme,
             view,
             usize::from(apps.height.saturating_sub(1)),
