@@ -143,18 +143,6 @@ fn demo_header_shows_the_simulated_clock_and_scenario_attached_read_only() {
 }
 
 #[test]
-fn placeholder_tabs_say_they_are_not_built_yet() {
-    let mut app = app();
-    app.update(Msg::Key(key(KeyCode::Char('3'))));
-    let terminal = draw(&app, &default_theme(), 80, 24);
-    let screen = terminal.backend().to_string();
-    assert!(
-        screen.contains("The Latency tab is not built yet"),
-        "{screen}"
-    );
-}
-
-#[test]
 fn no_color_draws_without_any_colour_and_the_same_words() {
     let mono = Theme::select(Some("default"), true).unwrap();
     let coloured = draw(&expired_profile(), &default_theme(), 160, 48);

@@ -64,6 +64,10 @@ pub enum Action {
     Activity,
     /// Export the filtered selection to a file (Feed tab).
     Export,
+    /// Show the next, longer time window, wrapping round (Latency tab).
+    NextWindow,
+    /// Show the previous time window (Latency tab).
+    PreviousWindow,
 }
 
 impl Action {
@@ -112,5 +116,7 @@ impl Action {
         Action::Follow,
         Action::Activity,
         Action::Export,
+        Action::NextWindow,
+        Action::PreviousWindow,
     ];
 }

@@ -25,6 +25,8 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use serde::de::DeserializeOwned;
 
+pub mod latency;
+
 macro_rules! fixture {
     ($name:literal) => {
         include_str!(concat!(
@@ -309,5 +311,5 @@ impl Backend for CountingBackend {
         self.inner.flush()
     }
 }
-pub mod subscriptions;
 pub mod feed;
+pub mod subscriptions;

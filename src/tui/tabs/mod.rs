@@ -18,7 +18,7 @@
 
 pub mod credentials;
 pub mod feed;
-pub mod placeholder;
+pub mod latency;
 pub mod subscriptions;
 
 use chrono::{DateTime, Utc};
@@ -161,6 +161,8 @@ pub struct Tabs {
     pub credentials: credentials::State,
     /// Tab 2.
     pub subscriptions: subscriptions::State,
+    /// Tab 3.
+    pub latency: latency::State,
     /// Tab 4.
     pub feed: feed::State,
 }
@@ -172,7 +174,7 @@ impl Tabs {
             TabId::Credentials => self.credentials.handle(action, context),
             TabId::Subscriptions => self.subscriptions.handle(action, context),
             TabId::Feed => self.feed.handle(action, context),
-            TabId::Latency => TabReply::Ignored,
+            TabId::Latency => self.latency.handle(action, context),
         }
     }
 
@@ -201,7 +203,8 @@ impl Tabs {
                 None
             }
             TabId::Feed => self.feed.activated(context),
-            TabId::Credentials | TabId::Latency => None,
+            TabId::Latency => self.latency.wanted(context),
+            TabId::Credentials => None,
         }
     }
 
@@ -209,7 +212,8 @@ impl Tabs {
     pub fn refreshed(&mut self, tab: TabId, context: &TabContext<'_>) -> Option<Query> {
         match tab {
             TabId::Feed => self.feed.refreshed(context),
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
+            TabId::Latency => self.latency.wanted(context),
+            TabId::Credentials | TabId::Subscriptions => None,
         }
     }
 
@@ -217,7 +221,8 @@ impl Tabs {
     pub fn answer(&mut self, tab: TabId, answer: Answer, context: &TabContext<'_>) -> bool {
         match tab {
             TabId::Feed => self.feed.answer(answer, context),
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency => false,
+            TabId::Latency => self.latency.answer(answer, context),
+            TabId::Credentials | TabId::Subscriptions => false,
         }
     }
 
@@ -229,9 +234,7 @@ impl Tabs {
                 subscriptions::render(frame, area, &self.subscriptions, context);
             }
             TabId::Feed => feed::render(frame, area, &self.feed, context),
-            TabId::Latency => {
-                placeholder::render(frame, area, tab, context);
-            }
+            TabId::Latency => latency::render(frame, area, &self.latency, context),
         }
     }
 }
