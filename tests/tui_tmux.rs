@@ -143,16 +143,29 @@ fn the_demo_runs_diagnoses_a_scenario_switch_and_dies_with_its_terminal() {
         screen.contains("scenario healthy") && stored(screen) > 0
     });
 
-    // Tabs switch by number; each shows its own title.
-    for (key, title) in [("2", "Subscriptions"), ("3", "Latency"), ("4", "Feed")] {
+    // Tabs switch by number; each shows its own body.
+    for (key, body) in [
+        ("2", "Empty-dashboard ladder"),
+        ("3", "Delivery latency"),
+        ("4", "stored"),
+    ] {
         session.keys(&[key]);
-        session.wait_for(title, |screen| {
-            screen
-                .lines()
-                .nth(3)
-                .is_some_and(|line| line.contains(title))
+        session.wait_for(body, |screen| {
+            screen.lines().skip(3).any(|line| line.contains(body))
         });
     }
+
+    // The feed lists interactions and filters them.
+    session.wait_for("feed rows", |screen| screen.contains("following"));
+    session.keys(&["/"]);
+    session.literal("app:teams");
+    session.keys(&["Enter"]);
+    session.wait_for("the filtered feed", |screen| {
+        screen
+            .lines()
+            .nth(3)
+            .is_some_and(|line| line.contains("/app:teams") && line.contains("matching"))
+    });
 
     // The scenario switch is diagnosed: null validation tokens, critical, in the header.
     session.keys(&[":"]);

@@ -5,10 +5,13 @@
 //!
 //! Sources, so nothing is loaded whole: for every profile, the store's per-minute histograms
 //! (merged minute by minute); for one profile, its notification records (the histograms are
-//! not per profile), which also give acknowledgement (timed in real time, as Graph times it) and processing
-//! (`processed_at − received_at`) times; per app, the interactions created in the window
-//! (`first_seen_at − createdDateTime`, so backfilled ones count too), read newest first and
-//! bounded. Interactions do not know their profile, so the per-app figures cover every profile.
+//! not per profile), which also give acknowledgement (timed in real time, as Graph times it) and
+//! processing (`processed_at − received_at`, turned into real time by the clock: it is our own
+//! work, which the simulator's faster clock would otherwise stretch) times; per app, the
+//! interactions created in the window that came by notification (`first_seen_at −
+//! createdDateTime`; a backfilled one's first sighting is the poll, not a delivery), read newest
+//! first and bounded. Interactions do not know their profile, so the per-app figures cover
+//! every profile.
 //!
 //! Depends on the store, hdrhistogram (through `percentiles`) and the console's query types.
 
@@ -22,6 +25,7 @@ use hdrhistogram::Histogram;
 use super::percentiles::{self, distribution, merge, point};
 use super::{Backend, read_store};
 use crate::console::{ConsoleError, LatencyPoint, LatencyQuery, LatencyView, LatencyWindow};
+use crate::store::records::InteractionSource;
 use crate::store::{Store, StoreError};
 
 /// Most notification records one view reads.
@@ -45,7 +49,10 @@ pub(super) async fn latency(
 ) -> Result<LatencyView, ConsoleError> {
     let until = backend.options.clock.now();
     read_store(&backend, move |backend| {
-        latency_view(&backend.store, &query, until)
+        let clock = &backend.options.clock;
+        let real =
+            |span: Duration| Duration::from_std(clock.real_duration(span)).unwrap_or(Duration::MAX);
+        latency_view(&backend.store, &query, until, real)
     })
     .await
 }
@@ -55,6 +62,7 @@ pub fn latency_view(
     store: &Store,
     query: &LatencyQuery,
     until: DateTime<Utc>,
+    real: impl Fn(Duration) -> Duration,
 ) -> Result<LatencyView, StoreError> {
     let from = until - Duration::minutes(query.window.minutes());
     let mut delivery = Series::new(stretch(query.window));
@@ -82,7 +90,7 @@ pub fn latency_view(
                 percentiles::record(ack, record.ack_duration());
             }
             if let Some(ours) = ours.as_mut() {
-                percentiles::record(ours, record.processed_at - record.received_at);
+                percentiles::record(ours, real(record.processed_at - record.received_at));
             }
             // What the receiver records in the store's histograms: the first delivery of each
             // accepted interaction.
@@ -131,7 +139,7 @@ fn by_app(
             if record.created_at < from {
                 return ControlFlow::Break(());
             }
-            if record.created_at <= until {
+            if record.created_at <= until && record.source == InteractionSource::Notification {
                 let histogram = apps
                     .entry(record.app_class.clone())
                     .or_insert_with(|| empty.clone());

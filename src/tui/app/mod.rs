@@ -32,6 +32,7 @@ use super::keymap::{self, Context};
 use super::model;
 use super::tabs::{Query, TabContext, TabId, TabReply, Tabs};
 use super::theme::Theme;
+use crate::collector::update::Update;
 use crate::console::{Command, Connection, ProfileSnapshot, Snapshot};
 
 /// The status line while a refresh is on its way.
@@ -167,7 +168,17 @@ impl App {
                 {
                     self.dirty = true;
                 }
-                Vec::new()
+                // The keeper, a lifecycle event or a poll changed subscriptions or counts the
+                // snapshot holds: read them now rather than at the next periodic refresh (the
+                // runner asks once however many arrive together).
+                if matches!(
+                    update,
+                    Update::Keeper(_) | Update::Lifecycle(_) | Update::Poll(_)
+                ) {
+                    vec![Effect::FetchSnapshot]
+                } else {
+                    Vec::new()
+                }
             }
             Msg::Lagged => vec![Effect::FetchSnapshot],
             Msg::UpdatesClosed => {
