@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::{Backend, read_store};
 use crate::console::{ConsoleError, FeedCursor, FeedFilter, FeedPage, FeedQuery};
+use crate::graph::model::well_known;
 use crate::store::records::InteractionRecord;
 use crate::store::{IndexPosition, Interactions, StoreError};
 
@@ -56,7 +57,8 @@ impl Matcher {
             record.user_id.as_deref(),
             record.from_display_name.as_deref(),
         ];
-        check(&self.app, [Some(record.app_class.as_str())])
+        let app = well_known::app_name(&record.app_class);
+        check(&self.app, [Some(app)])
             && check(&self.user, user)
             && check(
                 &self.interaction_type,
@@ -65,7 +67,7 @@ impl Matcher {
             && check(
                 &self.text,
                 [
-                    Some(record.app_class.as_str()),
+                    Some(app),
                     record.user_id.as_deref(),
                     record.from_display_name.as_deref(),
                     Some(record.interaction_type.as_str()),
@@ -171,6 +173,19 @@ mod tests {
     }
 
     #[test]
+    fn the_app_is_matched_by_its_name_not_the_shared_class_prefix() {
+        // Every Copilot appClass contains "SkypeTeams": `app:teams` must still miss Word.
+        assert!(!matches(FeedFilter {
+            app: Some("teams".into()),
+            ..FeedFilter::default()
+        }));
+        assert!(!matches(FeedFilter {
+            text: Some("skypeteams".into()),
+            ..FeedFilter::default()
+        }));
+    }
+
+    #[test]
     fn every_field_narrows_case_insensitively() {
         assert!(matches(FeedFilter::default()));
         assert!(matches(FeedFilter {
@@ -192,7 +207,7 @@ mod tests {
 
     #[test]
     fn text_searches_the_session_and_the_body_too() {
-        for text in ["session@", "quarterly", "u-ann", "copilot.word"] {
+        for text in ["session@", "quarterly", "u-ann", "word"] {
             assert!(
                 matches(FeedFilter {
                     text: Some(text.into()),

@@ -79,6 +79,19 @@ pub const APP_CLASSES: [&str; 6] = [
     "IPM.SkypeTeams.Message.Copilot.WebChat",
 ];
 
+/// The prefix every documented Copilot `appClass` shares; the rest names the app.
+pub const APP_CLASS_PREFIX: &str = "IPM.SkypeTeams.Message.Copilot.";
+
+/// The app an `appClass` names (`IPM.SkypeTeams.Message.Copilot.Word` → `Word`); anything else
+/// as it is. Operators filter and read by this name: every class contains "SkypeTeams", so
+/// matching the whole class would make `teams` match Word.
+pub fn app_name(app_class: &str) -> &str {
+    app_class
+        .strip_prefix(APP_CLASS_PREFIX)
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(app_class)
+}
+
 /// The Copilot bot's application identity in `from.application`.
 pub const COPILOT_BOT_APP_ID: &str = "fb8d773d-7ef8-4ec0-a117-179f88add510";
 

@@ -7,14 +7,13 @@ use std::collections::HashMap;
 
 use chrono::TimeDelta;
 
+use crate::graph::model::well_known;
 use crate::store::records::InteractionRecord;
 use crate::terminal_text::printable_line;
 
 /// `appClass` without Graph's prefix: `IPM.SkypeTeams.Message.Copilot.Word` → `Word`.
 pub fn app(record: &InteractionRecord) -> String {
-    let class = record.app_class.as_str();
-    let short = class.rsplit('.').next().unwrap_or(class);
-    printable_line(if short.is_empty() { class } else { short }).into_owned()
+    printable_line(well_known::app_name(&record.app_class)).into_owned()
 }
 
 /// Display names by user id, from the prompts in `records` (a prompt's `from` is its user;

@@ -12,21 +12,16 @@ use super::scale::{count, duration};
 use super::summary::{LABEL, delivery_severity, label};
 use crate::console::{LatencyPoint, LatencyView};
 use crate::diagnose::thresholds::LATENCY_MAXIMUM_SECONDS;
+use crate::graph::model::well_known;
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
 use crate::tui::theme::Theme;
 use crate::tui::view::badge;
 
-/// The prefix every Copilot `appClass` shares; the rest names the app.
-const APP_CLASS_PREFIX: &str = "IPM.SkypeTeams.Message.Copilot.";
-
-/// A Copilot `appClass` by the app's name: `Teams`, `BizChat`; anything else as it is.
+/// A Copilot `appClass` by the app's name (`Teams`, `BizChat`; anything else as it is), fit
+/// for the terminal.
 pub fn app_name(app_class: &str) -> String {
-    let name = app_class
-        .strip_prefix(APP_CLASS_PREFIX)
-        .filter(|rest| !rest.is_empty())
-        .unwrap_or(app_class);
-    printable_line(name).into_owned()
+    printable_line(well_known::app_name(app_class)).into_owned()
 }
 
 /// The per-app table for the wide layout: app, samples, p50, p95, max.
