@@ -1,3 +1,6 @@
+//! The Feed tab's behaviour: following and pausing, filtering, the detail pane, activity and
+//! export, driven through `State::handle` and answers as the app would. Pure; no terminal.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, TimeDelta, Utc};

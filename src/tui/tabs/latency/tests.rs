@@ -1,3 +1,6 @@
+//! The Latency tab's state: which window and profile it asks for, when, and which answers it
+//! keeps (stale ones are dropped without a redraw). Pure.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Utc};

@@ -1,3 +1,6 @@
+//! The paging window: joins between pages never duplicate or lose a row, the window stays
+//! bounded, and dropped rows are fetched back from their cursor. Pure.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
