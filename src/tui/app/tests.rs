@@ -211,13 +211,12 @@ fn profiles_cycle_and_a_wanted_profile_is_honoured() {
     assert_eq!(app.profile().unwrap().name, "fabrikam");
 }
 
-#[test]
-fn a_diagnosis_update_replaces_the_verdict_and_marks_the_screen() {
-    let mut app = live(AppOptions::default());
+/// A verdict for contoso with `severity` and nothing else.
+fn verdict(severity: Severity) -> Arc<ProfileVerdict> {
     let diagnosis = Diagnosis {
         profile: "contoso".into(),
         at: now(),
-        severity: Severity::Warning,
+        severity,
         headline: None,
         findings: Vec::new(),
         ladder: Ladder {
@@ -237,11 +236,39 @@ fn a_diagnosis_update_replaces_the_verdict_and_marks_the_screen() {
         client_id: None,
         thresholds: Default::default(),
     };
-    let verdict = Arc::new(ProfileVerdict { facts, diagnosis });
+    Arc::new(ProfileVerdict { facts, diagnosis })
+}
+
+#[test]
+fn a_diagnosis_update_replaces_the_verdict_and_marks_the_screen() {
+    let mut app = live(AppOptions::default());
+    let verdict = verdict(Severity::Warning);
     app.update(Msg::Update(Update::Diagnosis(verdict)));
     assert!(app.take_dirty());
     let shown = app.profile().unwrap().verdict.as_ref().unwrap();
     assert_eq!(shown.diagnosis.severity, Severity::Warning);
+}
+
+#[test]
+fn the_keeper_acting_asks_for_a_snapshot_and_a_diagnosis_does_not() {
+    use crate::store::records::{Event, EventKind, KeeperAction, Outcome};
+    let mut app = live(AppOptions::default());
+    let created = Event {
+        at: now(),
+        profile: "contoso".into(),
+        kind: EventKind::keeper(KeeperAction::Create, Outcome::Succeeded),
+        message: "created subscription s-2".into(),
+    };
+    // The new subscription is in the store, not in the event: the snapshot brings it.
+    assert!(matches!(
+        app.update(Msg::Update(Update::Keeper(created))).as_slice(),
+        [Effect::FetchSnapshot]
+    ));
+    let verdict = verdict(Severity::Ok);
+    assert!(
+        app.update(Msg::Update(Update::Diagnosis(verdict)))
+            .is_empty()
+    );
 }
 
 #[test]
