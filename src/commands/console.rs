@@ -60,22 +60,19 @@ pub async fn demo(args: DemoArgs, options: TuiOptions) -> Result<(), ConsoleComm
         .tempdir()
         .map_err(ConsoleCommandError::TempDir)?;
     let running = start_sim(&args.scenario, args.speed).await?;
-    let base_url = running
+    // Whatever fails from here on stops the simulator before answering.
+    let prepared = running
         .base_url()
         .parse()
-        .map_err(|error: url::ParseError| ConsoleCommandError::SimUrl(error.to_string()));
-    let profile = match (sim_profile(&running, data.path()), base_url) {
-        (Ok(profile), Ok(base_url)) => (profile, base_url),
-        (Err(error), _) => {
-            running.stop().await;
-            return Err(error.into());
-        }
-        (_, Err(error)) => {
+        .map_err(|error: url::ParseError| ConsoleCommandError::SimUrl(error.to_string()))
+        .and_then(|base_url| Ok((sim_profile(&running, data.path())?, base_url)));
+    let (profile, base_url) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
             running.stop().await;
             return Err(error);
         }
     };
-    let (profile, base_url) = profile;
     let clock: SharedClock = running.state.clock.clone();
     let collector = match Collector::start(
         std::slice::from_ref(&profile),
