@@ -261,3 +261,12 @@ fn esc_closes_the_detail_pane_and_g_follows_again() {
     let text = screen(&app, 80, 24).backend().to_string();
     assert!(text.contains("following · 1/1,000,000 stored"), "{text}");
 }
+
+#[test]
+fn reads_the_same_without_colour() {
+    for (width, height) in [(80, 24), (160, 48)] {
+        for app in [feed_app(feed_snapshot()), filtered(), detail(), activity()] {
+            tui_support::assert_reads_the_same_without_colour(&app, width, height);
+        }
+    }
+}

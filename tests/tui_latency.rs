@@ -213,3 +213,12 @@ fn the_window_key_is_hinted_on_the_latency_tab_only() {
     other.update(Msg::Snapshot(Ok(tui_support::snapshot())));
     assert!(!draw(&other, 160, 48).contains("w window"));
 }
+
+#[test]
+fn reads_the_same_without_colour() {
+    for (width, height) in [(80, 24), (160, 48)] {
+        for view in [latency::healthy(), latency::incident()] {
+            tui_support::assert_reads_the_same_without_colour(&answered(view), width, height);
+        }
+    }
+}

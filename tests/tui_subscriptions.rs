@@ -303,3 +303,16 @@ fn no_verdict_yet_80x24() {
     assert!(shown.contains("no verdict yet"), "{shown}");
     insta::assert_snapshot!(screen(&app, 80, 24).backend());
 }
+
+#[test]
+fn reads_the_same_without_colour() {
+    for (width, height) in [(80, 24), (160, 48)] {
+        let broken = tui_support::assert_reads_the_same_without_colour(
+            &app_with(broken_snapshot(), false),
+            width,
+            height,
+        );
+        assert!(broken.contains("CRIT"), "severity is spelt out:\n{broken}");
+        tui_support::assert_reads_the_same_without_colour(&asking_to_renew(), width, height);
+    }
+}

@@ -241,6 +241,59 @@ pub fn demo_snapshot() -> Snapshot {
     }
 }
 
+/// Draws `app` at `width`×`height` with the default theme and with the theme `NO_COLOR`
+/// selects, and asserts the second carries no colour at all while reading exactly like the
+/// first: severity, selection and every word survive without colour. Returns the plain screen.
+pub fn assert_reads_the_same_without_colour(
+    app: &pilotwatch::tui::app::App,
+    width: u16,
+    height: u16,
+) -> String {
+    use pilotwatch::tui::Theme;
+    use ratatui::Terminal;
+    use ratatui::style::{Color, Modifier};
+    let draw = |theme: &Theme| {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|frame| pilotwatch::tui::view::render(frame, app, theme, now()))
+            .unwrap();
+        terminal
+    };
+    let coloured = draw(&Theme::built_in("default").unwrap());
+    let plain = draw(&Theme::select(Some("default"), true).unwrap());
+    for cell in plain.backend().buffer().content() {
+        assert_eq!(cell.fg, Color::Reset, "a colour under NO_COLOR: {cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "a colour under NO_COLOR: {cell:?}");
+    }
+    let screen = plain.backend().to_string();
+    assert_eq!(
+        screen,
+        coloured.backend().to_string(),
+        "the words must not depend on the theme"
+    );
+    let emphasised = plain
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|cell| !cell.modifier.is_empty())
+        .count();
+    assert!(
+        emphasised > 0,
+        "without colour, attributes (bold, reversed) must still mark the header and tabs"
+    );
+    assert!(
+        plain
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|cell| cell.modifier.contains(Modifier::REVERSED)),
+        "the header bar stands out by reversal without colour"
+    );
+    screen
+}
+
 /// A key press as crossterm reports it.
 pub fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
