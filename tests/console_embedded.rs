@@ -300,6 +300,68 @@ async fn the_feed_pages_through_what_arrived_and_exports_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_names_its_users_and_filters_by_those_names() {
+    let run = run().await;
+    run.settled().await;
+    let newest = FeedQuery {
+        filter: FeedFilter::default(),
+        after: None,
+        limit: 50,
+    };
+    // The first page queues its users' ids; a later one carries their names.
+    let deadline = Instant::now() + WAIT;
+    let page = loop {
+        let page = run.handle.feed(newest.clone()).await.unwrap();
+        if !page.names.is_empty() {
+            break page;
+        }
+        assert!(Instant::now() < deadline, "no names came: {page:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let tenant = &run.sim.sim.state.tenant.users;
+    for (id, name) in &page.names {
+        let user = tenant.iter().find(|user| &user.id == id).unwrap();
+        assert_eq!(
+            name, &user.display_name,
+            "the directory's name, not the MRI"
+        );
+    }
+    assert_eq!(page.names_unavailable, None);
+    let (id, name) = page.names.iter().next().unwrap();
+    let by_name = run
+        .handle
+        .feed(FeedQuery {
+            filter: FeedFilter {
+                user: Some(name.to_uppercase()),
+                ..FeedFilter::default()
+            },
+            ..newest.clone()
+        })
+        .await
+        .unwrap();
+    assert!(
+        !by_name.rows.is_empty(),
+        "user:{name} finds their interactions"
+    );
+    assert!(
+        by_name
+            .rows
+            .iter()
+            .all(|row| row.user_id.as_ref() == Some(id)),
+        "only theirs"
+    );
+    let activity = run.handle.activity(FeedFilter::default()).await.unwrap();
+    assert!(
+        activity
+            .rows
+            .iter()
+            .any(|row| row.user_name.as_ref() == Some(name)),
+        "the activity view names them too: {activity:#?}"
+    );
+    run.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_switch_and_bad_commands_change_nothing() {
     let run = run().await;
     let before = run.settled().await.profiles[0].subscriptions[0].clone();

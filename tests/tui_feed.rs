@@ -31,6 +31,7 @@ fn settle(app: &mut App, mut effects: Vec<Effect>) -> Vec<Effect> {
                         rows: Vec::new(),
                         next: None,
                         scanned: 0,
+                        ..FeedPage::default()
                     }
                 } else {
                     feed_page(&query, stored <= 400)

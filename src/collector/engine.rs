@@ -24,6 +24,7 @@ use super::background;
 use super::desk::ProfileDesk;
 use super::facts::{self, DiagnosisOptions, DiagnosisRound, ProfileSources, VerdictBoard};
 use super::keeper::{Keeper, KeeperOptions, KeeperWaker};
+use super::names::{self, NameSource, UserNames};
 use super::poller::{PollOptions, Poller};
 use super::ports::ProfileLedger;
 use super::rotation::{CertificateRotation, RotationError, rotate_keys};
@@ -93,6 +94,8 @@ pub struct Collector {
     keys: Vec<ProfileKeys>,
     sources: Vec<Arc<ProfileSources>>,
     verdicts: VerdictBoard,
+    /// Display names of users, resolved as views show them.
+    names: UserNames,
     /// Where operator orders go, one per profile (`desk`).
     pub(super) desks: Vec<Arc<ProfileDesk>>,
     tasks: JoinSet<()>,
@@ -124,6 +127,7 @@ impl Collector {
         let store = open_store(store_dir, options.store.clone(), clock.clone()).await?;
         let started = clock.now();
         let (updates, _) = broadcast::channel(UPDATE_BUFFER);
+        let (names, name_queue) = UserNames::new();
         let mut collector = Collector {
             store,
             updates,
@@ -131,6 +135,7 @@ impl Collector {
             keys: Vec::new(),
             sources: Vec::new(),
             verdicts: VerdictBoard::new(profiles.len()),
+            names: names.clone(),
             desks: Vec::new(),
             tasks: JoinSet::new(),
             shutdown: CancellationToken::new(),
@@ -158,7 +163,26 @@ impl Collector {
             collector.store.clone(),
             collector.shutdown.child_token(),
         );
+        let name_sources = collector
+            .sources
+            .iter()
+            .map(|sources| NameSource {
+                profile: sources.profile().name.clone(),
+                graph: sources.graph().clone(),
+            })
+            .collect();
+        collector.tasks.spawn(names::resolve(
+            names,
+            name_queue,
+            name_sources,
+            collector.shutdown.child_token(),
+        ));
         Ok(collector)
+    }
+
+    /// The directory of users' display names the console's feed and activity views use.
+    pub fn user_names(&self) -> UserNames {
+        self.names.clone()
     }
 
     /// The store the collector owns.

@@ -16,6 +16,7 @@ mod desk;
 pub mod engine;
 pub mod facts;
 pub mod keeper;
+pub mod names;
 pub mod poller;
 pub mod ports;
 pub mod rotation;

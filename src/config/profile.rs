@@ -288,7 +288,7 @@ pub(super) fn is_profile_name(name: &str) -> bool {
 
 /// The hyphenated 8-4-4-4-12 form Entra ID shows; other spellings `uuid` accepts (braces, URN,
 /// no hyphens) are refused so that what is configured matches what the portal displays.
-pub(super) fn is_guid(text: &str) -> bool {
+pub fn is_guid(text: &str) -> bool {
     text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
 }
 

@@ -5,6 +5,8 @@
 //! Plain data (serde both ways, so the control socket can carry it); depends on the store's
 //! record types only.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +56,7 @@ pub struct FeedQuery {
 }
 
 /// The answer to a [`FeedQuery`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedPage {
     /// Matching interactions, newest first.
     pub rows: Vec<InteractionRecord>,
@@ -64,6 +66,13 @@ pub struct FeedPage {
     pub next: Option<FeedCursor>,
     /// Interactions examined to build this page.
     pub scanned: u64,
+    /// Display names of the rows' users, by user id, as far as the directory knows them yet
+    /// (interactions carry only an id and an MRI; names still unknown come with a later page).
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+    /// Why no display names can be shown at all (no profile may read users), if so.
+    #[serde(default)]
+    pub names_unavailable: Option<String>,
 }
 
 /// Users × apps: who used which Copilot app, how often, and when last.

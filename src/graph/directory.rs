@@ -1,7 +1,7 @@
 //! Directory reads for credential diagnosis (graph-facts §7): the app's own service principal
 //! (`appRoleAssignmentRequired`, `accountEnabled`), its application object (the secrets'
 //! `hint` and `endDateTime`), the tenant's licences (`subscribedSkus`) and a sample of users with
-//! their `assignedPlans`.
+//! their `assignedPlans`; and one user's display name, for the console's feed.
 //!
 //! Each read is one call through [`GraphClient`] (so it shares the budget, retries and error
 //! parsing) and returns the typed object or the [`RequestError`]; deciding that a 403 means "not
@@ -21,6 +21,9 @@ const APPLICATION_SELECT: &str = "id,appId,displayName,passwordCredentials,keyCr
 
 /// `$select` of the user sample.
 const USER_SELECT: &str = "id,displayName,userPrincipalName,assignedPlans";
+
+/// `$select` of a single user's name.
+const USER_NAME_SELECT: &str = "id,displayName";
 
 /// Pages of `subscribedSkus` read at most: a tenant has a handful of SKUs, never pages of them.
 const MAX_SKU_PAGES: usize = 5;
@@ -89,6 +92,17 @@ pub async fn sample_users(client: &GraphClient, sample: usize) -> Result<Vec<Use
     let mut users = client.get_all::<User>(&path, 1).await?.items;
     users.truncate(top);
     Ok(users)
+}
+
+/// `GET /users/{id}?$select=id,displayName`: one user's display name (`User.Read.All` or
+/// `Directory.Read.All`, §7). `id` is percent-encoded as one path segment, so no id can reach
+/// another path.
+pub async fn user_name(client: &GraphClient, id: &str) -> Result<User, RequestError> {
+    let path = format!(
+        "/users/{}?$select={USER_NAME_SELECT}",
+        utf8_percent_encode(id, KEY_LITERAL)
+    );
+    Ok(client.get(&path).await?.body)
 }
 
 #[cfg(test)]

@@ -135,6 +135,7 @@ pub fn feed_page(query: &FeedQuery, ends: bool) -> FeedPage {
         rows,
         next,
         scanned: scanned as u64,
+        ..FeedPage::default()
     }
 }
 

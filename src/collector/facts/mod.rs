@@ -86,6 +86,11 @@ impl ProfileSources {
         &self.profile
     }
 
+    /// The profile's Graph client.
+    pub(crate) fn graph(&self) -> &GraphClient {
+        &self.graph
+    }
+
     /// Where the credential probe leaves its latest report.
     pub(crate) fn credentials_slot(&self) -> Arc<Mutex<Option<CredentialReport>>> {
         Arc::clone(&self.credentials)

@@ -1,9 +1,10 @@
 //! Users × apps: prompts, responses and the last activity of each user in each Copilot app,
 //! counted newest first over at most [`MAX_COUNTED`] interactions (the view says when it
-//! stopped short, and since when the counts hold). Display names are what the store knows
-//! (`from` of the user's prompts); Graph is never asked.
+//! stopped short, and since when the counts hold). Display names come from the collector's
+//! directory (resolved through Graph in the background, so a later view has more of them), or
+//! from a prompt's `from` when that is a name rather than the usual MRI.
 //!
-//! Depends on the store and the console's query types only.
+//! Depends on the store, the console's query types and the collector's name directory.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::feed::Matcher;
 use super::{Backend, read_store};
+use crate::collector::names::readable;
 use crate::console::{ActivityRow, ActivityView, ConsoleError, FeedFilter};
 use crate::store::records::InteractionRecord;
 use crate::store::{Interactions, StoreError};
@@ -47,7 +49,16 @@ pub(super) async fn activity(
     filter: FeedFilter,
 ) -> Result<ActivityView, ConsoleError> {
     read_store(&backend, move |backend| {
-        count_activity(&backend.store.interactions(), &filter, MAX_COUNTED)
+        let mut view = count_activity(&backend.store.interactions(), &filter, MAX_COUNTED)?;
+        let names = backend
+            .names
+            .names_for(view.rows.iter().map(|row| row.user_id.as_str()));
+        for row in &mut view.rows {
+            if let Some(name) = names.get(&row.user_id) {
+                row.user_name = Some(name.clone());
+            }
+        }
+        Ok(view)
     })
     .await
 }
@@ -84,7 +95,7 @@ impl Tally {
                 row.prompts += 1;
                 // A response's sender is the Copilot app, never the user: only prompts name them.
                 if row.user_name.is_none() && record.user_id.is_some() {
-                    row.user_name.clone_from(&record.from_display_name);
+                    row.user_name = readable(record.from_display_name.clone());
                 }
             }
             RESPONSE => row.responses += 1,

@@ -2,16 +2,18 @@
 //! store's bounded reverse scan so a page costs about the same however large the store is.
 //! A rare filter returns a short page with a cursor; the view asks again from there.
 //!
-//! Also [`Matcher`], the filter's meaning, shared by activity and export. The filter's
+//! Also [`Matcher`], the filter's meaning, shared by activity and export; given the collector's
+//! [`UserNames`], `user:` also matches display names already resolved. The filter's
 //! `profile` is not applied: the store's interaction record does not say which profile
 //! fetched it (one store serves every profile, deduplicated by Graph's id).
 //!
-//! Depends on the store and the console's query types only.
+//! Depends on the store, the console's query types and the collector's name directory.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::{Backend, read_store};
+use crate::collector::names::UserNames;
 use crate::console::{ConsoleError, FeedCursor, FeedFilter, FeedPage, FeedQuery};
 use crate::graph::model::well_known;
 use crate::store::records::InteractionRecord;
@@ -27,6 +29,7 @@ pub const MAX_PAGE_ROWS: usize = 1_000;
 /// must match.
 #[derive(Debug, Clone, Default)]
 pub struct Matcher {
+    names: Option<UserNames>,
     app: Option<String>,
     user: Option<String>,
     interaction_type: Option<String>,
@@ -44,6 +47,7 @@ impl Matcher {
                 .map(str::to_lowercase)
         };
         Self {
+            names: None,
             app: needle(&filter.app),
             user: needle(&filter.user),
             interaction_type: needle(&filter.interaction_type),
@@ -51,11 +55,22 @@ impl Matcher {
         }
     }
 
+    /// Also matches `user:` against the display names `names` knows (never asking for more).
+    pub fn with_names(mut self, names: UserNames) -> Self {
+        self.names = Some(names);
+        self
+    }
+
     /// Whether `record` passes.
     pub fn matches(&self, record: &InteractionRecord) -> bool {
+        let name = match (&self.user, &self.names, record.user_id.as_deref()) {
+            (Some(_), Some(names), Some(id)) => names.known(id),
+            _ => None,
+        };
         let user = [
             record.user_id.as_deref(),
             record.from_display_name.as_deref(),
+            name.as_deref(),
         ];
         let app = well_known::app_name(&record.app_class);
         check(&self.app, [Some(app)])
@@ -95,7 +110,21 @@ pub fn read_page(
     query: &FeedQuery,
     max_examined: u64,
 ) -> Result<FeedPage, StoreError> {
-    let matcher = Matcher::new(&query.filter);
+    read_matching(
+        interactions,
+        query,
+        max_examined,
+        &Matcher::new(&query.filter),
+    )
+}
+
+/// [`read_page`] with a matcher of the caller's (one that knows display names).
+pub fn read_matching(
+    interactions: &Interactions,
+    query: &FeedQuery,
+    max_examined: u64,
+    matcher: &Matcher,
+) -> Result<FeedPage, StoreError> {
     let limit = query.limit.min(MAX_PAGE_ROWS);
     let after = query.after.as_ref().map(|cursor| IndexPosition {
         created_at: cursor.created_at,
@@ -127,6 +156,7 @@ pub fn read_page(
             id: position.id,
         }),
         scanned: end.examined,
+        ..FeedPage::default()
     })
 }
 
@@ -136,7 +166,18 @@ pub(super) async fn page(
     query: FeedQuery,
 ) -> Result<FeedPage, ConsoleError> {
     read_store(&backend, move |backend| {
-        read_page(&backend.store.interactions(), &query, MAX_EXAMINED_PER_PAGE)
+        let matcher = Matcher::new(&query.filter).with_names(backend.names.clone());
+        let mut page = read_matching(
+            &backend.store.interactions(),
+            &query,
+            MAX_EXAMINED_PER_PAGE,
+            &matcher,
+        )?;
+        page.names = backend
+            .names
+            .names_for(page.rows.iter().filter_map(|row| row.user_id.as_deref()));
+        page.names_unavailable = backend.names.unavailable();
+        Ok(page)
     })
     .await
 }

@@ -33,6 +33,7 @@ use url::Url;
 use super::{CollectorHandle, Connection, ConsoleError, Request, SimulationInfo};
 use crate::clock::SharedClock;
 use crate::collector::keeper::KeeperOptions;
+use crate::collector::names::UserNames;
 use crate::collector::update::Update;
 use crate::collector::{Collector, OrderDesk};
 use crate::config::{Paths, Profile};
@@ -109,6 +110,8 @@ struct Backend {
     /// Where renew, reauthorize, recreate and backfill go.
     orders: OrderDesk,
     verdicts: Arc<dyn VerdictSource>,
+    /// Display names of the users the feed and activity show.
+    names: UserNames,
     options: EmbeddedOptions,
     /// The scenario now playing, as this backend last switched it.
     scenario: Mutex<Option<String>>,
@@ -163,6 +166,7 @@ pub fn serve(collector: &Collector, options: EmbeddedOptions) -> CollectorHandle
         store: collector.store().clone(),
         orders: collector.orders(),
         verdicts: collector.verdicts(),
+        names: collector.user_names(),
         scenario: Mutex::new(None),
         http: build_http_client(None).map_err(|error| error.to_string()),
         options,

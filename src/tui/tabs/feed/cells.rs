@@ -1,5 +1,6 @@
 //! How one interaction reads in the feed's columns: the app's short name, the user (display
-//! name when known), prompt or response, the session, and latency (`first_seen_at −
+//! name when readable: the collector's directory first, then a prompt's `from` unless that is
+//! the MRI Graph usually puts there), prompt or response, the session, and latency (`first_seen_at −
 //! created_at`: how long Graph and delivery took to bring it to us). Pure; depends on the
 //! store's record type and chrono only.
 
@@ -7,6 +8,7 @@ use std::collections::HashMap;
 
 use chrono::TimeDelta;
 
+use crate::collector::names::is_mri;
 use crate::graph::model::well_known;
 use crate::store::records::InteractionRecord;
 use crate::terminal_text::printable_line;
@@ -16,40 +18,51 @@ pub fn app(record: &InteractionRecord) -> String {
     printable_line(well_known::app_name(&record.app_class)).into_owned()
 }
 
-/// Display names by user id, from the prompts in `records` (a prompt's `from` is its user;
-/// a response's is the Copilot app, so responses borrow the name from their user's prompts).
+/// Display names by user id: the directory's (`directory`, from the collector), then readable
+/// names from the prompts in `records` (a prompt's `from` is its user; a response's is the
+/// Copilot app, so responses borrow the name from their user's prompts).
 pub fn known_names<'a>(
     records: impl IntoIterator<Item = &'a InteractionRecord>,
+    directory: &'a HashMap<String, String>,
 ) -> HashMap<&'a str, &'a str> {
-    records
+    let mut known: HashMap<&str, &str> = records
         .into_iter()
         .filter(|record| is_prompt(record))
         .filter_map(|record| {
-            Some((
-                record.user_id.as_deref()?,
-                record.from_display_name.as_deref()?,
-            ))
+            let name = record.from_display_name.as_deref()?;
+            Some((record.user_id.as_deref()?, name)).filter(|_| is_name(name))
         })
-        .collect()
+        .collect();
+    known.extend(
+        directory
+            .iter()
+            .map(|(id, name)| (id.as_str(), name.as_str())),
+    );
+    known
 }
 
 /// The user: the display name when known (see [`known_names`]), else the user's id; `—` when
 /// nobody knows (a response fetched without a user).
 pub fn user(record: &InteractionRecord, known: &HashMap<&str, &str>) -> String {
-    let own = record
-        .from_display_name
-        .as_deref()
-        .filter(|_| is_prompt(record));
-    let borrowed = || {
+    let from = || {
         record
-            .user_id
+            .from_display_name
             .as_deref()
-            .and_then(|id| known.get(id).copied())
+            .filter(|name| is_prompt(record) && is_name(name))
     };
-    match own.or_else(borrowed).or(record.user_id.as_deref()) {
+    let directory = record
+        .user_id
+        .as_deref()
+        .and_then(|id| known.get(id).copied());
+    match directory.or_else(from).or(record.user_id.as_deref()) {
         Some(user) => printable_line(user).into_owned(),
         None => "—".to_owned(),
     }
+}
+
+/// Whether `from` is a name a person reads, not blank and not the `8:orgid:` MRI.
+fn is_name(from: &str) -> bool {
+    !from.trim().is_empty() && !is_mri(from)
 }
 
 /// `prompt`, `response`, or Graph's word for anything else.
@@ -143,9 +156,25 @@ mod tests {
         // A response's `from` is the Copilot app, not the user.
         let response = record("aiResponse");
         assert_eq!(user(&response, &nobody), "u-1");
-        let known = known_names([&prompt, &response]);
+        let directory = HashMap::new();
+        let known = known_names([&prompt, &response], &directory);
         assert_eq!(user(&response, &known), "Adele Vance");
         assert_eq!(kind(&response), "response");
+    }
+
+    #[test]
+    fn the_mri_graph_puts_in_from_is_not_shown_as_a_name_but_the_directory_name_is() {
+        let mut prompt = record("userPrompt");
+        prompt.from_display_name = Some("8:orgid:u-1".into());
+        let response = record("aiResponse");
+        let empty = HashMap::new();
+        let known = known_names([&prompt, &response], &empty);
+        assert_eq!(user(&prompt, &known), "u-1");
+        assert_eq!(user(&response, &known), "u-1");
+        let directory = HashMap::from([("u-1".to_owned(), "Adele Vance".to_owned())]);
+        let known = known_names([&prompt, &response], &directory);
+        assert_eq!(user(&prompt, &known), "Adele Vance");
+        assert_eq!(user(&response, &known), "Adele Vance");
     }
 
     #[test]

@@ -82,6 +82,7 @@ fn page(query: &crate::console::FeedQuery, newest: i64) -> FeedPage {
         scanned: rows.len() as u64,
         rows,
         next,
+        ..FeedPage::default()
     }
 }
 

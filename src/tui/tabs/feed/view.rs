@@ -124,6 +124,13 @@ fn status_line(state: &State, context: &TabContext<'_>) -> Line<'static> {
             theme.critical,
         ));
     }
+    if let Some(why) = state.window.names_unavailable() {
+        spans.push(separator());
+        spans.push(Span::styled(
+            format!("ⓘ {}", printable_line(why)),
+            theme.muted,
+        ));
+    }
     Line::from(spans)
 }
 
@@ -188,7 +195,7 @@ fn render_list(
         return;
     }
     let wide = area.width >= WIDE;
-    let names = cells::known_names(list.iter().copied());
+    let names = cells::known_names(list.iter().copied(), state.window.names());
     let session = usize::from(area.width).saturating_sub(FIXED_WIDTH + if wide { 26 } else { 0 });
     let height = usize::from(area.height.saturating_sub(1)).max(1);
     let top = visible_top(state.top, state.selected, height).min(list.len().saturating_sub(1));

@@ -11,7 +11,7 @@
 //! Pure; depends on the console's query types and the store's record type only.
 
 use std::cmp::Ordering;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -21,6 +21,9 @@ use crate::store::records::InteractionRecord;
 
 /// Rows one page asks for.
 pub const PAGE_ROWS: usize = 200;
+
+/// Most display names kept; past it the cache starts again (pages bring the names they need).
+const MAX_NAMES: usize = 10_000;
 
 /// Most rows kept in memory.
 pub const MAX_ROWS: usize = 2_000;
@@ -95,6 +98,10 @@ pub struct Window {
     up_resume: Option<FeedCursor>,
     /// Interactions examined by the search still open (short pages in a row).
     searched: u64,
+    /// Display names by user id, from every page so far (kept across resets).
+    names: HashMap<String, String>,
+    /// Why the collector cannot show display names, if it said so.
+    names_unavailable: Option<String>,
 }
 
 impl Window {
@@ -192,13 +199,28 @@ impl Window {
         }
     }
 
+    /// Display names by user id, as far as the pages so far carried them.
+    pub fn names(&self) -> &HashMap<String, String> {
+        &self.names
+    }
+
+    /// Why the collector cannot show display names, if it said so.
+    pub fn names_unavailable(&self) -> Option<&str> {
+        self.names_unavailable.as_deref()
+    }
+
     /// Takes the answer to `query`; answers to anything but the page awaited are ignored.
-    pub fn apply(&mut self, query: &FeedQuery, page: FeedPage) -> Applied {
+    pub fn apply(&mut self, query: &FeedQuery, mut page: FeedPage) -> Applied {
         let direction = match &self.in_flight {
             Some(flight) if &flight.query == query => flight.direction,
             _ => return Applied::default(),
         };
         self.in_flight = None;
+        if self.names.len() + page.names.len() > MAX_NAMES {
+            self.names.clear();
+        }
+        self.names.extend(std::mem::take(&mut page.names));
+        self.names_unavailable = page.names_unavailable.take();
         let applied = match direction {
             Direction::Reset => self.apply_reset(page),
             Direction::Down => self.apply_down(page),
@@ -211,7 +233,13 @@ impl Window {
     }
 
     fn apply_reset(&mut self, page: FeedPage) -> Applied {
-        *self = Self::new(std::mem::take(&mut self.filter));
+        let names = std::mem::take(&mut self.names);
+        let names_unavailable = self.names_unavailable.take();
+        *self = Self {
+            names,
+            names_unavailable,
+            ..Self::new(std::mem::take(&mut self.filter))
+        };
         self.loaded = true;
         self.apply_down(page)
     }

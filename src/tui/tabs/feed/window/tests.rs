@@ -74,6 +74,7 @@ fn serve(
         rows,
         next: if more { last.map(cursor_after) } else { None },
         scanned: examined as u64,
+        ..FeedPage::default()
     }
 }
 
