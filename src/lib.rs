@@ -10,6 +10,7 @@ pub mod collector;
 pub mod commands;
 pub mod config;
 pub mod console;
+pub mod control;
 pub mod creds;
 pub mod diagnose;
 pub mod graph;

@@ -26,7 +26,8 @@ pub use snapshot::{Connection, ProfileSnapshot, SimulationInfo, Snapshot, Subscr
 use crate::collector::update::Update;
 
 /// Why a request got no answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum ConsoleError {
     /// Whoever served the handle has gone (collector stopped, socket closed).
     #[error("the collector is not answering (it stopped or the connection closed)")]
