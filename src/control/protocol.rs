@@ -225,6 +225,12 @@ pub enum ServerFrame {
     },
     /// Something the collector did (pushed as it happens).
     Update(WireUpdate),
+    /// This client read too slowly and `missed` updates were dropped for it: it should ask for
+    /// a fresh snapshot (as a view does when its own update channel lags).
+    Lagged {
+        /// How many.
+        missed: u64,
+    },
     /// The connection is closing, and why (a refused hello, a bad frame).
     Bye {
         /// For a human.

@@ -75,6 +75,7 @@ fn every_server_frame_survives_the_wire() {
             id: 5,
             result: Ok(WireAnswer::Feed(FeedPage::default())),
         },
+        ServerFrame::Lagged { missed: 12 },
         ServerFrame::Bye {
             reason: "protocol version 2 is not spoken here".into(),
         },
