@@ -108,6 +108,9 @@ pub enum Command {
     /// Simulator, collector and console in one process, with a temporary store and no
     /// configuration: the first thing to run.
     Demo(DemoArgs),
+    /// Print the systemd unit that runs `pilotwatch serve` as a service (for
+    /// `pilotwatch unit | sudo tee /etc/systemd/system/pilotwatch.service`).
+    Unit,
 }
 
 /// The console's own options, shared by `pilotwatch` and `pilotwatch demo`.

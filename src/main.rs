@@ -135,6 +135,11 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
                 pilotwatch::commands::console::demo(args, options).await?;
                 Ok(0)
             }
+            Command::Unit => {
+                let binary = std::env::current_exe()?;
+                pilotwatch::commands::unit::run(&binary, &mut std::io::stdout().lock())?;
+                Ok(0)
+            }
             Command::Creds(args) => {
                 let paths = match paths.map_err(CredsError::from) {
                     Ok(paths) => paths,
