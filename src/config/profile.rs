@@ -279,7 +279,8 @@ impl Thresholds {
     }
 }
 
-pub(super) fn is_profile_name(name: &str) -> bool {
+/// Whether `name` is a valid profile name: 1 to 64 of A-Z, a-z, 0-9, `_` and `-`.
+pub fn is_profile_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()
@@ -288,13 +289,13 @@ pub(super) fn is_profile_name(name: &str) -> bool {
 
 /// The hyphenated 8-4-4-4-12 form Entra ID shows; other spellings `uuid` accepts (braces, URN,
 /// no hyphens) are refused so that what is configured matches what the portal displays.
-pub(super) fn is_guid(text: &str) -> bool {
+pub fn is_guid(text: &str) -> bool {
     text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
 }
 
 /// A fully qualified DNS name: at least two labels of letters, digits and inner hyphens, with an
 /// alphabetic top-level label (so an IP address or `common` is not taken for a tenant domain).
-pub(super) fn is_dns_name(text: &str) -> bool {
+pub fn is_dns_name(text: &str) -> bool {
     let labels: Vec<&str> = text.split('.').collect();
     let label_ok = |label: &&str| {
         (1..=63).contains(&label.len())
