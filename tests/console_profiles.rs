@@ -36,9 +36,14 @@ async fn save_refuses_failing_credentials_unless_forced_and_remove_takes_the_sec
     let secret_file = ws.own_secret_file("sim");
     let store = tempfile::tempdir().unwrap();
     let clock: SharedClock = sim.sim.state.clock.clone();
-    let collector = Collector::start(&[], clock.clone(), CollectorOptions::new(store.path()))
-        .await
-        .unwrap();
+    // The running collector keeps the profiles it started with, whatever the form saves.
+    let collector = Collector::start(
+        &ws.config().profiles,
+        clock.clone(),
+        CollectorOptions::new(store.path()),
+    )
+    .await
+    .unwrap();
     let handle = serve(
         &collector,
         EmbeddedOptions::new(Vec::new(), clock).with_paths(ws.context.paths.clone()),

@@ -264,10 +264,15 @@ fn validate_then_save_sends_exactly_those_commands_and_closes() {
     ));
     assert!(after.is_empty(), "{after:?}");
     assert_ne!(app.key_context(), Context::Form, "the form closed");
-    let shown = text(&app);
+    assert!(!text(&app).contains("New profile"));
+    let outcome = app.outcomes().next().unwrap();
+    assert!(outcome.succeeded);
+    assert_eq!(outcome.what, "save profile northwind");
     assert!(
-        shown.contains("the collector uses it from its next start"),
-        "{shown}"
+        outcome
+            .message
+            .ends_with("the collector uses it from its next start"),
+        "{outcome:?}"
     );
 }
 
@@ -296,8 +301,14 @@ fn a_refusing_collector_is_shown_and_save_anyway_is_not_offered() {
         Err(ConsoleError::Refused(refusal.into())),
     ));
     let shown = text(&app);
-    assert!(shown.contains("cannot be edited here"), "{shown}");
-    assert!(!shown.contains("save anyway"), "{shown}");
+    assert!(
+        shown.contains("✖ refused: profiles cannot be edited here"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("Ctrl-s save anyway (unvalidated)"),
+        "{shown}"
+    );
     let sent = app.update(Msg::Key(KeyEvent::new(
         KeyCode::Char('s'),
         KeyModifiers::CONTROL,
@@ -318,6 +329,9 @@ fn edit_is_prefilled_and_keeps_the_saved_secret_when_left_empty() {
     }
     type_text(&mut app, "11111111-aaaa-4bbb-8ccc-222222222222");
     press(&mut app, KeyCode::Tab);
+    for _ in 0..CLIENT.len() {
+        press(&mut app, KeyCode::Backspace);
+    }
     type_text(&mut app, CLIENT);
     press(&mut app, KeyCode::Tab);
     let sent = commands(press(&mut app, KeyCode::Enter));

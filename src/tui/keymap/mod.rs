@@ -230,7 +230,7 @@ pub const BINDINGS: &[Binding] = &[
             Char('n'),
             Context::Tab(TabId::Credentials),
             Action::NewProfile,
-            "add a profile (form); no, when asked to remove",
+            "add a profile (form)",
             Some(("n", "new")),
             4,
         )
@@ -252,7 +252,7 @@ pub const BINDINGS: &[Binding] = &[
             Char('d'),
             Context::Tab(TabId::Credentials),
             Action::RemoveProfile,
-            "remove this profile and its secret file (asks)",
+            "remove this profile (asks first)",
             Some(("d", "remove")),
             6,
         )

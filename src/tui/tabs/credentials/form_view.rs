@@ -17,7 +17,7 @@ use crate::tui::theme::Theme;
 use crate::tui::view::wrap::hanging;
 
 /// Columns before a field's text: marker, label, gap.
-const LABEL_WIDTH: usize = 16;
+const LABEL_WIDTH: usize = 17;
 
 /// Widest the form is drawn.
 const MAX_WIDTH: u16 = 84;
@@ -28,7 +28,8 @@ const MASK: char = '•';
 /// Draws `form` over `area` (the tab's body).
 pub fn render(frame: &mut Frame<'_>, area: Rect, form: &Form, theme: &Theme) {
     let width = area.width.saturating_sub(4).min(MAX_WIDTH);
-    let inner_width = usize::from(width.saturating_sub(2));
+    // One column of padding inside the right border keeps wrapped text off it.
+    let inner_width = usize::from(width.saturating_sub(3));
     let (lines, cursor_row) = lines(form, theme, inner_width);
     let wanted = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let height = wanted.min(area.height);
@@ -192,7 +193,8 @@ fn status_lines(form: &Form, theme: &Theme, width: usize) -> Vec<Line<'static>> 
             }
         }
         Phase::Refused(message) => {
-            lines.extend(said("✖ refused:", theme.critical, message));
+            // The refusal names itself ("refused: …").
+            lines.extend(said("✖", theme.critical, message));
             lines.push(Line::default());
             lines.push(keys("Esc closes the form · edit and Enter to retry"));
         }

@@ -16,7 +16,8 @@ use crate::tui::view::wrap::hanging;
 /// The removal question, over the tab.
 pub(super) fn render(frame: &mut Frame<'_>, area: Rect, name: &str, theme: &Theme) {
     let width = area.width.saturating_sub(4).min(72);
-    let inner = usize::from(width.saturating_sub(2));
+    // One column of padding inside the right border keeps wrapped text off it.
+    let inner = usize::from(width.saturating_sub(3));
     let mut lines = vec![Line::default()];
     lines.extend(hanging(
         vec![Span::raw(" ")],
