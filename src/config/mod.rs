@@ -21,7 +21,7 @@ mod profile;
 mod scope;
 
 pub use cloud::Cloud;
-pub use profile::{Profile, Thresholds, is_guid};
+pub use profile::{Profile, Thresholds, is_dns_name, is_guid, is_profile_name};
 pub use scope::SubscriptionScope;
 
 /// The application's directory name under each XDG base directory.

@@ -279,7 +279,8 @@ impl Thresholds {
     }
 }
 
-pub(super) fn is_profile_name(name: &str) -> bool {
+/// Whether `name` is a valid profile name: 1 to 64 of A-Z, a-z, 0-9, `_` and `-`.
+pub fn is_profile_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()
@@ -294,7 +295,7 @@ pub fn is_guid(text: &str) -> bool {
 
 /// A fully qualified DNS name: at least two labels of letters, digits and inner hyphens, with an
 /// alphabetic top-level label (so an IP address or `common` is not taken for a tenant domain).
-pub(super) fn is_dns_name(text: &str) -> bool {
+pub fn is_dns_name(text: &str) -> bool {
     let labels: Vec<&str> = text.split('.').collect();
     let label_ok = |label: &&str| {
         (1..=63).contains(&label.len())

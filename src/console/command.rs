@@ -71,10 +71,14 @@ pub enum Command {
         /// The draft.
         draft: ProfileDraft,
     },
-    /// Save a profile (add, or replace the one with the same name).
+    /// Save a profile (add, or replace the one with the same name), after validating it.
     SaveProfile {
         /// The draft.
         draft: ProfileDraft,
+        /// Save even when the credentials cannot be validated (`creds add --force`): the
+        /// form's explicit "save anyway" after a failed validation.
+        #[serde(default)]
+        force: bool,
     },
     /// Remove a profile from the configuration (its secret file too).
     RemoveProfile {

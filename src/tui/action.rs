@@ -54,10 +54,22 @@ pub enum Action {
     Recreate,
     /// Backfill a recent window of interactions (Subscriptions tab; asks to confirm).
     Backfill,
-    /// Yes to the question asked (Subscriptions tab's confirmations).
+    /// Yes to the question asked (the Subscriptions tab's actions, the Credentials tab's remove).
     Confirm,
     /// No to the question asked (Subscriptions tab's confirmations).
     Cancel,
+    /// Open the profile form for a new profile (Credentials tab).
+    NewProfile,
+    /// Open the profile form on the shown profile (Credentials tab).
+    EditProfile,
+    /// Remove the shown profile (Credentials tab; asks to confirm).
+    RemoveProfile,
+    /// The profile form's next field.
+    NextField,
+    /// The profile form's previous field.
+    PreviousField,
+    /// Save the profile form's draft although its validation failed.
+    SaveAnyway,
     /// Follow new interactions, or pause (Feed tab).
     Follow,
     /// Show or hide users × apps (Feed tab).
@@ -113,6 +125,12 @@ impl Action {
         Action::Backfill,
         Action::Confirm,
         Action::Cancel,
+        Action::NewProfile,
+        Action::EditProfile,
+        Action::RemoveProfile,
+        Action::NextField,
+        Action::PreviousField,
+        Action::SaveAnyway,
         Action::Follow,
         Action::Activity,
         Action::Export,

@@ -28,7 +28,7 @@ pub(super) async fn run(
             path,
         } => export::run(backend, filter, format, path).await,
         Command::ValidateProfile { draft } => profiles::validate(backend, draft).await,
-        Command::SaveProfile { draft } => profiles::save(backend, draft).await,
+        Command::SaveProfile { draft, force } => profiles::save(backend, draft, force).await,
         Command::RemoveProfile { profile } => profiles::remove(backend, profile).await,
         Command::Renew {
             profile,

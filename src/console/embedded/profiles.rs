@@ -1,6 +1,7 @@
 //! The credentials form's commands: validate a draft profile (request a token with it), save
-//! it (validated first; refused, changing nothing, when the credentials do not work) and remove
-//! a profile, through the same code as `pilotwatch creds add` and `creds rm`.
+//! it (validated first; refused, changing nothing, when the credentials do not work, unless
+//! the form's explicit "save anyway" forces it as `creds add --force` does) and remove a
+//! profile, through the same code as `pilotwatch creds add` and `creds rm`.
 //!
 //! A draft carries the fields the form edits; every other setting of a replaced profile is
 //! kept, and a new profile starts from the defaults (public cloud, tenant-wide subscription).
@@ -148,16 +149,20 @@ pub(super) async fn validate(
     })
 }
 
-/// Answers `SaveProfile`: validated first, then saved as `creds add --replace` saves.
+/// Answers `SaveProfile`: validated first, then saved as `creds add --replace` saves; with
+/// `force`, saved even when validation fails (and the outcome says UNVALIDATED, as the CLI's
+/// `--force` does).
 pub(super) async fn save(
     backend: Arc<Backend>,
     draft: ProfileDraft,
+    force: bool,
 ) -> Result<CommandOutcome, ConsoleError> {
     let paths = paths(&backend)?.clone();
     let prepared = prepare(&paths, &draft)?;
     let name = prepared.profile.name.clone();
-    let roles = match check(&backend, &draft, &prepared.profile).await {
-        Ok(roles) => roles,
+    let verdict = match check(&backend, &draft, &prepared.profile).await {
+        Ok(roles) => format!("token issued, {roles}"),
+        Err(failure) if force => format!("UNVALIDATED (saved anyway): {failure}"),
         Err(failure) => {
             return Ok(CommandOutcome::failed(format!(
                 "profile {name} not saved, its credentials could not be confirmed: {failure}"
@@ -182,7 +187,7 @@ pub(super) async fn save(
     .await
     .map_err(|error| ConsoleError::Failed(format!("saving stopped: {error}")))?
     .map_err(|error| ConsoleError::Failed(error.to_string()))?;
-    let mut message = format!("saved profile {name}: token issued, {roles}");
+    let mut message = format!("saved profile {name}: {verdict}");
     if saved.stored_secret {
         message.push_str("; secret stored (mode 600)");
     }

@@ -122,6 +122,7 @@ fn commands_that_must_not_cross_the_socket_are_refused_with_the_way_round() {
             client_id: "c".into(),
             secret: Some("s3cr3t-value".to_owned().into()),
         },
+        force: false,
     };
     let Err(ConsoleError::Refused(why)) = WireCommand::from_command(save) else {
         panic!("profile edits stay on the host");

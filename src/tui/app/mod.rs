@@ -151,6 +151,7 @@ impl App {
     pub fn key_context(&self) -> Context {
         match (&self.prompt, &self.overlay) {
             (Some(_), _) | (None, Overlay::Help { editing: true, .. }) => Context::Prompt,
+            (None, Overlay::None) if self.tabs.form_open(self.tab) => Context::Form,
             (None, Overlay::None) if self.tabs.input(self.tab).is_some() => Context::Prompt,
             (None, Overlay::Help { .. }) => Context::Help,
             (None, Overlay::None) => Context::Tab(self.tab),
@@ -203,10 +204,7 @@ impl App {
                 self.tabs = tabs;
                 Vec::new()
             }
-            Msg::Outcome(command, result) => {
-                self.on_outcome(&command, result);
-                Vec::new()
-            }
+            Msg::Outcome(command, result) => self.on_outcome(&command, result),
             Msg::Tick(now) => {
                 self.now = now;
                 let key = self.clock_key(now);
@@ -242,7 +240,7 @@ impl App {
         if let Some(action) = keymap::action_for(key, context) {
             return self.on_action(action);
         }
-        if context == Context::Prompt {
+        if matches!(context, Context::Prompt | Context::Form) {
             let event = TermEvent::Key(key);
             let input = match (&mut self.prompt, &mut self.overlay) {
                 (Some(input), _) => Some(input),
@@ -262,8 +260,11 @@ impl App {
     }
 
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
-        if self.key_context() == Context::Prompt {
-            return self.on_prompt_action(action);
+        match self.key_context() {
+            Context::Prompt => return self.on_prompt_action(action),
+            // A form is modal: every key it binds is the tab's to interpret.
+            Context::Form => return self.route_to_tab(action),
+            _ => {}
         }
         let help_open = matches!(self.overlay, Overlay::Help { .. });
         let effects = match action {

@@ -39,7 +39,10 @@ pub fn describe(command: &Command) -> String {
         Command::SwitchScenario { name } => format!("switch scenario to {name}"),
         Command::Export { path, .. } => format!("export to {}", path.display()),
         Command::ValidateProfile { draft } => format!("validate profile {}", draft.name),
-        Command::SaveProfile { draft } => format!("save profile {}", draft.name),
+        Command::SaveProfile { draft, force } => {
+            let anyway = if *force { " anyway (unvalidated)" } else { "" };
+            format!("save profile {}{anyway}", draft.name)
+        }
         Command::RemoveProfile { profile } => format!("remove profile {profile}"),
     }
 }
@@ -53,7 +56,9 @@ pub fn profile_of(command: &Command) -> Option<&str> {
         | Command::Recreate { profile, .. }
         | Command::Backfill { profile, .. }
         | Command::RemoveProfile { profile } => Some(profile),
-        Command::ValidateProfile { draft } | Command::SaveProfile { draft } => Some(&draft.name),
+        Command::ValidateProfile { draft } | Command::SaveProfile { draft, .. } => {
+            Some(&draft.name)
+        }
         Command::SwitchScenario { .. } | Command::Export { .. } => None,
     }
 }

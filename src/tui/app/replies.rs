@@ -1,7 +1,10 @@
 //! How the app takes the collector's answers: a snapshot (which also says the collector is
-//! answering again), a command's outcome, and the loss of the link. Pure; part of [`App`].
+//! answering again), a command's outcome (and the step the credentials form takes on it), and
+//! the loss of the link. Pure; part of [`App`].
 
-use super::{App, Link, OUTCOMES_KEPT, OutcomeLine, REFRESHING, describe, model, profile_of};
+use super::{
+    App, Effect, Link, OUTCOMES_KEPT, OutcomeLine, REFRESHING, describe, model, profile_of,
+};
 use crate::console::{Command, CommandOutcome, ConsoleError, Snapshot};
 
 impl App {
@@ -52,11 +55,14 @@ impl App {
         self.snapshot = Some(snapshot);
     }
 
+    /// Records a command's outcome; the credentials form may answer it with its next step
+    /// (a validated draft is saved), which is sent like any other command.
     pub(super) fn on_outcome(
         &mut self,
         command: &Command,
         result: Result<CommandOutcome, ConsoleError>,
-    ) {
+    ) -> Vec<Effect> {
+        let follow_up = self.tabs.credentials.outcome(command, &result);
         let what = describe(command);
         if let Some(index) = self.pending.iter().position(|c| describe(c) == what) {
             self.pending.remove(index);
@@ -78,6 +84,9 @@ impl App {
         });
         self.outcomes.truncate(OUTCOMES_KEPT);
         self.dirty = true;
+        follow_up
+            .map(|command| self.send(command))
+            .unwrap_or_default()
     }
 
     pub(super) fn lose_link(&mut self, why: String) {

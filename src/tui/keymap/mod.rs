@@ -23,6 +23,9 @@ pub enum Context {
     /// A text prompt (the `:` command line, a filter) has the keys; only its own bindings
     /// apply, every other key edits the text.
     Prompt,
+    /// A form (the Credentials tab's profile form) has the keys: like a prompt, only its own
+    /// bindings apply and every other key edits the focused field.
+    Form,
     /// A tab's own keys.
     Tab(TabId),
 }
@@ -34,6 +37,7 @@ impl Context {
             Context::Global => "global",
             Context::Help => "help",
             Context::Prompt => "prompt",
+            Context::Form => "form",
             Context::Tab(tab) => tab.title(),
         }
     }
@@ -56,6 +60,9 @@ pub struct Binding {
     pub hint: Option<(&'static str, &'static str)>,
     /// Footer priority: lower survives a narrow terminal longer; 0 is never dropped.
     pub priority: u8,
+    /// Whether the action changes something: read-only sessions refuse it, so its footer
+    /// hint is not offered there.
+    pub writes: bool,
 }
 
 const fn bind(
@@ -74,10 +81,11 @@ const fn bind(
         help,
         hint,
         priority,
+        writes: false,
     }
 }
 
-use Context::{Global, Help, Prompt};
+use Context::{Form, Global, Help, Prompt};
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
 
 /// Every binding pilotwatch has.
@@ -216,6 +224,47 @@ pub const BINDINGS: &[Binding] = &[
         Some(("t", "test now")),
         2,
     ),
+    Binding {
+        writes: true,
+        ..bind(
+            Char('n'),
+            Context::Tab(TabId::Credentials),
+            Action::NewProfile,
+            "add a profile (form)",
+            Some(("n", "new")),
+            4,
+        )
+    },
+    Binding {
+        writes: true,
+        ..bind(
+            Char('e'),
+            Context::Tab(TabId::Credentials),
+            Action::EditProfile,
+            "edit this profile (form)",
+            Some(("e", "edit")),
+            5,
+        )
+    },
+    Binding {
+        writes: true,
+        ..bind(
+            Char('d'),
+            Context::Tab(TabId::Credentials),
+            Action::RemoveProfile,
+            "remove this profile (asks first)",
+            Some(("d", "remove")),
+            6,
+        )
+    },
+    bind(
+        Char('y'),
+        Context::Tab(TabId::Credentials),
+        Action::Confirm,
+        "yes: remove the profile asked about",
+        None,
+        9,
+    ),
     bind(
         Char('R'),
         Context::Tab(TabId::Subscriptions),
@@ -329,6 +378,51 @@ pub const BINDINGS: &[Binding] = &[
         2,
     ),
     bind(
+        Tab,
+        Form,
+        Action::NextField,
+        "next field",
+        Some(("Tab", "next field")),
+        2,
+    ),
+    bind(Down, Form, Action::NextField, "next field", None, 9),
+    bind(
+        BackTab,
+        Form,
+        Action::PreviousField,
+        "previous field",
+        None,
+        9,
+    ),
+    bind(Up, Form, Action::PreviousField, "previous field", None, 9),
+    bind(
+        Enter,
+        Form,
+        Action::Open,
+        "next field; on the last, validate then save",
+        Some(("Enter", "validate")),
+        1,
+    ),
+    Binding {
+        modifiers: KeyModifiers::CONTROL,
+        ..bind(
+            Char('s'),
+            Form,
+            Action::SaveAnyway,
+            "save anyway after a failed validation",
+            Some(("Ctrl-s", "save anyway")),
+            3,
+        )
+    },
+    bind(
+        Esc,
+        Form,
+        Action::Back,
+        "close the form, changing nothing",
+        Some(("Esc", "cancel")),
+        1,
+    ),
+    bind(
         Enter,
         Prompt,
         Action::Open,
@@ -361,7 +455,7 @@ pub fn action_for(key: KeyEvent, context: Context) -> Option<Action> {
     if let Some(binding) = BINDINGS.iter().find(matching) {
         return Some(binding.action);
     }
-    if context == Prompt {
+    if matches!(context, Prompt | Form) {
         return None;
     }
     BINDINGS
@@ -445,11 +539,22 @@ fn hint_width((key, word): (&str, &str)) -> usize {
 }
 
 /// The footer hints for `context` that fit in `width` columns, in table order. The least
-/// important are dropped first; `? help` (priority 0) always stays, except in a prompt, where
-/// `?` is text and only the prompt's own keys are hinted.
+/// important are dropped first; `? help` (priority 0) always stays, except in a prompt or a
+/// form, where `?` is text and only their own keys are hinted.
 pub fn footer_hints(context: Context, width: usize) -> Vec<(&'static str, &'static str)> {
+    footer_hints_for(context, width, false)
+}
+
+/// [`footer_hints`] for a session that may be read-only: there, hints of actions that would
+/// change something are not offered (the action is refused anyway).
+pub fn footer_hints_for(
+    context: Context,
+    width: usize,
+    readonly: bool,
+) -> Vec<(&'static str, &'static str)> {
     let contexts: &[Context] = match context {
         Prompt => &[Prompt],
+        Form => &[Form],
         Help => &[Help, Global],
         Context::Tab(_) => &[context, Global],
         Global => &[Global],
@@ -457,7 +562,11 @@ pub fn footer_hints(context: Context, width: usize) -> Vec<(&'static str, &'stat
     let mut candidates: Vec<(usize, &Binding)> = BINDINGS
         .iter()
         .enumerate()
-        .filter(|(_, binding)| binding.hint.is_some() && contexts.contains(&binding.context))
+        .filter(|(_, binding)| {
+            binding.hint.is_some()
+                && contexts.contains(&binding.context)
+                && !(readonly && binding.writes)
+        })
         .collect();
     candidates.sort_by_key(|&(index, binding)| (binding.priority, index));
     let mut chosen: Vec<(usize, (&'static str, &'static str))> = Vec::new();

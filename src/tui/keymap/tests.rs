@@ -10,7 +10,7 @@ fn press(code: KeyCode) -> KeyEvent {
 }
 
 fn contexts() -> Vec<Context> {
-    let mut all = vec![Global, Help, Prompt];
+    let mut all = vec![Global, Help, Prompt, Form];
     all.extend(TabId::ALL.iter().map(|&tab| Context::Tab(tab)));
     all
 }
@@ -96,7 +96,7 @@ fn footer_fits_80_and_160_columns_and_keeps_help() {
     for context in contexts() {
         for width in [80, 160, 20, 5] {
             let hints = footer_hints(context, width);
-            if context != Prompt {
+            if !matches!(context, Prompt | Form) {
                 assert!(hints.contains(&("?", "help")), "{context:?} at {width}");
             }
             let used: usize = hints.iter().map(|&hint| hint_width(hint)).sum::<usize>()
@@ -116,4 +116,35 @@ fn a_narrow_footer_drops_the_least_important_first() {
     assert!(narrow.contains(&("?", "help")));
     assert!(narrow.contains(&("q", "quit")));
     assert!(!narrow.contains(&("r", "refresh")));
+}
+
+#[test]
+fn the_form_keeps_its_text_and_read_only_hides_what_writes() {
+    assert_eq!(action_for(press(Char('q')), Form), None);
+    assert_eq!(action_for(press(Char('n')), Form), None);
+    assert_eq!(action_for(press(Tab), Form), Some(Action::NextField));
+    assert_eq!(
+        action_for(press(BackTab), Form),
+        Some(Action::PreviousField)
+    );
+    assert_eq!(action_for(press(Enter), Form), Some(Action::Open));
+    assert_eq!(action_for(press(Esc), Form), Some(Action::Back));
+    let save = KeyEvent::new(Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(action_for(save, Form), Some(Action::SaveAnyway));
+    let credentials = Context::Tab(TabId::Credentials);
+    assert_eq!(
+        action_for(press(Char('n')), credentials),
+        Some(Action::NewProfile)
+    );
+    assert_eq!(
+        action_for(press(Char('n')), Context::Tab(TabId::Subscriptions)),
+        Some(Action::Cancel)
+    );
+    let writable = footer_hints_for(credentials, 160, false);
+    let readonly = footer_hints_for(credentials, 160, true);
+    for hint in [("n", "new"), ("e", "edit"), ("d", "remove")] {
+        assert!(writable.contains(&hint), "{hint:?}");
+        assert!(!readonly.contains(&hint), "{hint:?}");
+    }
+    assert!(readonly.contains(&("t", "test now")));
 }

@@ -11,7 +11,10 @@
 //!   `refreshed` after every snapshot), the runner asks the collector, and the [`Answer`]
 //!   comes back through `answer`;
 //! - optionally, a text prompt of its own (the feed's filter): while `input` returns one, keys
-//!   are text for it and Enter and Esc reach `handle` as `Open` and `Back`.
+//!   are text for it and Enter and Esc reach `handle` as `Open` and `Back`;
+//! - optionally, a form of its own (the Credentials tab's profile form): while `form_open`
+//!   says so, keys are text for the focused field (`input`) and the form's own bindings reach
+//!   `handle`.
 //!
 //! Depends on the console's snapshot types, the theme and ratatui; never on the collector's
 //! internals or the terminal.
@@ -178,12 +181,20 @@ impl Tabs {
         }
     }
 
-    /// The text `tab` is having typed (a filter, a path), if any: while there is one, keys
-    /// are text, and Enter and Esc go to the tab.
+    /// Whether `tab` has a form open: the keys are its (see [`Context::Form`]).
+    ///
+    /// [`Context::Form`]: super::keymap::Context::Form
+    pub fn form_open(&self, tab: TabId) -> bool {
+        tab == TabId::Credentials && self.credentials.form_open()
+    }
+
+    /// The text `tab` is having typed (a filter, a path, a form's field), if any: while there
+    /// is one, keys are text, and Enter and Esc go to the tab.
     pub fn input(&self, tab: TabId) -> Option<&Input> {
         match tab {
             TabId::Feed => self.feed.input(),
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
+            TabId::Credentials => self.credentials.input(),
+            TabId::Subscriptions | TabId::Latency => None,
         }
     }
 
@@ -191,7 +202,8 @@ impl Tabs {
     pub fn input_mut(&mut self, tab: TabId) -> Option<&mut Input> {
         match tab {
             TabId::Feed => self.feed.input_mut(),
-            TabId::Credentials | TabId::Subscriptions | TabId::Latency => None,
+            TabId::Credentials => self.credentials.input_mut(),
+            TabId::Subscriptions | TabId::Latency => None,
         }
     }
 
@@ -204,7 +216,10 @@ impl Tabs {
             }
             TabId::Feed => self.feed.activated(context),
             TabId::Latency => self.latency.wanted(context),
-            TabId::Credentials => None,
+            TabId::Credentials => {
+                self.credentials.activated();
+                None
+            }
         }
     }
 

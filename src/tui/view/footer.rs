@@ -60,7 +60,7 @@ pub fn render_status(frame: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme
 pub fn render_hints(frame: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let width = usize::from(area.width.saturating_sub(1));
     let mut spans = vec![Span::raw(" ")];
-    for (index, (key, word)) in keymap::footer_hints(app.key_context(), width)
+    for (index, (key, word)) in keymap::footer_hints_for(app.key_context(), width, app.readonly)
         .into_iter()
         .enumerate()
     {

@@ -2,18 +2,24 @@
 //! credential findings — token status, roles granted against required, the secret's expiry
 //! countdown against its thresholds (30/14/7/1 days), the service principal's
 //! assignment-required flag, licences, clock skew — then every credential problem with its
-//! cause and numbered fix, and the last "test now" outcome. `t` tests now.
+//! cause and numbered fix, and the last "test now" outcome. `t` tests now; `n` adds a profile
+//! and `e` edits the shown one in the profile form (validated before it is saved); `d` removes
+//! the shown profile once `y` confirms. Read-only sessions refuse all three before anything
+//! opens. The running collector keeps the profiles it started with: the outcome says so.
 //!
 //! Compact (one column) below 120 columns; two columns (state | problems) from 120. Pure;
-//! depends on the credential report, the diagnosis, the theme and ratatui.
+//! depends on the credential report, the diagnosis, the console's command types, the theme
+//! and ratatui; never on the collector or the terminal.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
+use tui_input::Input;
 
 use super::{TabContext, TabReply};
-use crate::console::Command;
+use crate::console::{Command, CommandOutcome, ConsoleError, ProfileDraft};
+use crate::tui::app::describe;
 
 use crate::creds::{CheckId, CredentialReport};
 use crate::diagnose::{Area, Finding};
@@ -26,10 +32,15 @@ use crate::tui::view::finding::finding_lines;
 use crate::tui::view::wrap::hanging;
 
 mod details;
+pub mod form;
+mod form_view;
+mod removal;
+
 use details::{
     principal_detail, roles_detail, secret_detail, skew_detail, tenant_licences_detail,
     token_detail, user_licences_detail,
 };
+use form::{Form, FormReply, Next};
 
 /// From this width the tab shows state and problems side by side.
 const WIDE: u16 = 120;
@@ -40,16 +51,87 @@ const NOMINAL_WIDTH: usize = 80;
 /// Lines a page key moves.
 const PAGE: usize = 10;
 
-/// The tab's own state: how far the problems are scrolled.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The tab's own state.
+#[derive(Debug, Clone, Default)]
 pub struct State {
     /// First line shown of the scrolled pane.
     pub scroll: usize,
+    /// The profile form, while open.
+    pub form: Option<Form>,
+    /// The profile asked about removing, until `y` (or any other key, which keeps it).
+    pub removing: Option<String>,
 }
 
 impl State {
-    /// Reacts to `action`: scrolling, and `t` (test now).
+    /// Whether the profile form is open (it then has the keys).
+    pub fn form_open(&self) -> bool {
+        self.form.is_some()
+    }
+
+    /// The form's focused field, to read.
+    pub fn input(&self) -> Option<&Input> {
+        self.form.as_ref()?.input()
+    }
+
+    /// The form's focused field, to edit (none while the form waits for the collector).
+    pub fn input_mut(&mut self) -> Option<&mut Input> {
+        self.form.as_mut()?.input_mut()
+    }
+
+    /// The tab is shown again: a removal asked about before leaving is no longer on screen.
+    pub fn activated(&mut self) {
+        self.removing = None;
+    }
+
+    /// A command's outcome arrived: the form's next step, if it was the form's command.
+    pub fn outcome(
+        &mut self,
+        command: &Command,
+        result: &Result<CommandOutcome, ConsoleError>,
+    ) -> Option<Command> {
+        match self.form.as_mut()?.outcome(command, result) {
+            Next::Stay => None,
+            Next::Send(next) => Some(next),
+            Next::Close => {
+                self.form = None;
+                None
+            }
+        }
+    }
+
+    /// Reacts to `action`: the form's keys while it is open, the removal question, scrolling,
+    /// `t` (test now), `n`/`e` (the form) and `d` (remove).
     pub fn handle(&mut self, action: Action, context: &TabContext<'_>) -> TabReply {
+        if let Some(form) = &mut self.form {
+            let existing: Vec<&str> = context
+                .snapshot
+                .map(|snapshot| snapshot.profiles.iter().map(|p| p.name.as_str()).collect())
+                .unwrap_or_default();
+            return match form.handle(action, &existing) {
+                FormReply::Handled => TabReply::Handled,
+                FormReply::Notice(notice) => TabReply::Notice(notice),
+                FormReply::Send(command, label) => TabReply::Command(command, label),
+                FormReply::Close(why) => {
+                    self.form = None;
+                    TabReply::Notice(why)
+                }
+            };
+        }
+        if let Some(name) = self.removing.take() {
+            return if action == Action::Confirm {
+                let command = Command::RemoveProfile { profile: name };
+                let label = describe(&command);
+                TabReply::Command(command, label)
+            } else {
+                TabReply::Notice(format!("kept profile {name}: nothing was changed"))
+            };
+        }
+        match action {
+            Action::NewProfile | Action::EditProfile | Action::RemoveProfile => {
+                return self.open(action, context);
+            }
+            _ => {}
+        }
         let last = problem_lines(context, NOMINAL_WIDTH)
             .len()
             .saturating_sub(1);
@@ -74,6 +156,47 @@ impl State {
             _ => return TabReply::Ignored,
         };
         self.scroll = scroll;
+        TabReply::Handled
+    }
+
+    /// `n`, `e` or `d`: refused when read-only (as every write is), else the form or the
+    /// removal question.
+    fn open(&mut self, action: Action, context: &TabContext<'_>) -> TabReply {
+        let profile = context.profile;
+        let command = match (action, profile) {
+            (Action::NewProfile, _) => None,
+            (Action::EditProfile, Some(profile)) => Some(Command::SaveProfile {
+                draft: ProfileDraft {
+                    name: profile.name.clone(),
+                    tenant: profile.tenant.clone(),
+                    client_id: profile.client_id.clone(),
+                    secret: None,
+                },
+                force: false,
+            }),
+            (_, Some(profile)) => Some(Command::RemoveProfile {
+                profile: profile.name.clone(),
+            }),
+            (_, None) => return TabReply::Notice("no profile shown yet".into()),
+        };
+        if context.readonly {
+            let what = command
+                .as_ref()
+                .map_or_else(|| "add a profile".into(), describe);
+            return TabReply::Notice(format!("read-only: `{what}` would change something"));
+        }
+        match (action, profile) {
+            (Action::NewProfile, _) => self.form = Some(Form::new_profile()),
+            (Action::EditProfile, Some(profile)) => self.form = Some(Form::edit(profile)),
+            (_, Some(profile)) => {
+                self.removing = Some(profile.name.clone());
+                return TabReply::Notice(format!(
+                    "remove profile {}? y removes it, any other key keeps it",
+                    profile.name
+                ));
+            }
+            (_, None) => {}
+        }
         TabReply::Handled
     }
 }
@@ -116,6 +239,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &State, context: &TabCon
                 .scroll((scroll, 0)),
             area,
         );
+    }
+    if let Some(name) = &state.removing {
+        removal::render(frame, area, name, theme);
+    }
+    if let Some(form) = &state.form {
+        form_view::render(frame, area, form, theme);
     }
 }
 
