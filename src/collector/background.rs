@@ -1,17 +1,18 @@
 //! The collector's background tasks besides the per-profile parts: forwarding the receivers'
 //! processed batches as [`Update`]s (and into each profile's delivery statistics), committing the keeper's and poller's writes, and retention.
-//! Each stops when its cancellation token fires. Depends on the store, the receiver's batch
-//! type, the delivery statistics and the update enum.
+//! Each stops when its cancellation token fires, and is supervised (`supervise`) otherwise.
+//! Depends on the store, the receiver's batch type, the delivery statistics, the task set and
+//! the update enum.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::delivery::DeliveryStats;
+use super::supervise::{Ends, TaskSet};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::receiver::ProcessedBatch;
@@ -27,47 +28,53 @@ const RETENTION_EVERY: Duration = Duration::from_secs(15 * 60);
 /// A receiver's processed batches as updates — each notification, and each interaction that
 /// entered the feed — with every notification counted in the profile's delivery statistics.
 pub(super) fn spawn_forwarding(
-    tasks: &mut JoinSet<()>,
+    tasks: &mut TaskSet,
+    profile: &str,
     mut processed: broadcast::Receiver<ProcessedBatch>,
     updates: broadcast::Sender<Update>,
     delivery: Arc<Mutex<DeliveryStats>>,
     shutdown: CancellationToken,
 ) {
-    tasks.spawn(async move {
-        let mut last_warned: HashMap<RejectReason, Instant> = HashMap::new();
-        loop {
-            let batch = tokio::select! {
-                () = shutdown.cancelled() => return,
-                batch = processed.recv() => batch,
-            };
-            match batch {
-                Ok(batch) => {
-                    {
-                        let mut stats = delivery.lock().unwrap_or_else(PoisonError::into_inner);
-                        for record in &batch.notifications {
-                            stats.record(record);
+    tasks.spawn(
+        "update forwarding",
+        Some(profile),
+        Ends::AtShutdown,
+        async move {
+            let mut last_warned: HashMap<RejectReason, Instant> = HashMap::new();
+            loop {
+                let batch = tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    batch = processed.recv() => batch,
+                };
+                match batch {
+                    Ok(batch) => {
+                        {
+                            let mut stats = delivery.lock().unwrap_or_else(PoisonError::into_inner);
+                            for record in &batch.notifications {
+                                stats.record(record);
+                            }
+                        }
+                        // No subscriber is not an error: the updates are for whoever listens.
+                        for record in batch.notifications {
+                            if let Some(reason) = record.rejected {
+                                warn_rejected(&mut last_warned, reason, &record.profile);
+                            }
+                            let _ = updates.send(Update::Notification(record));
+                        }
+                        for record in batch.interactions {
+                            let _ = updates.send(Update::Interaction(record));
                         }
                     }
-                    // No subscriber is not an error: the updates are for whoever listens.
-                    for record in batch.notifications {
-                        if let Some(reason) = record.rejected {
-                            warn_rejected(&mut last_warned, reason, &record.profile);
-                        }
-                        let _ = updates.send(Update::Notification(record));
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        // The delivery statistics miss these batches until they age out of the
+                        // hour; a rare undercount, not worth re-reading the log on the hot path.
+                        tracing::debug!(missed, "update forwarding lagged; the store has them");
                     }
-                    for record in batch.interactions {
-                        let _ = updates.send(Update::Interaction(record));
-                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
                 }
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    // The delivery statistics miss these batches until they age out of the
-                    // hour; a rare undercount, not worth re-reading the log on the hot path.
-                    tracing::debug!(missed, "update forwarding lagged; the store has them");
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
             }
-        }
-    });
+        },
+    );
 }
 
 /// A rejected notification is what an operator looks for when the dashboard is empty, so it is
@@ -97,12 +104,12 @@ fn warn_rejected(
 /// after Graph created a subscription does not lose its clientState (which would cost a
 /// delete, a new subscription and a backfill on restart).
 pub(super) fn spawn_committer(
-    tasks: &mut JoinSet<()>,
+    tasks: &mut TaskSet,
     mut updates: broadcast::Receiver<Update>,
     store: Store,
     shutdown: CancellationToken,
 ) {
-    tasks.spawn(async move {
+    tasks.spawn("committer", None, Ends::AtShutdown, async move {
         loop {
             let update = tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -123,13 +130,13 @@ pub(super) fn spawn_committer(
 
 /// Retention every [`RETENTION_EVERY`] of the collector's clock.
 pub(super) fn spawn_retention(
-    tasks: &mut JoinSet<()>,
+    tasks: &mut TaskSet,
     store: Store,
     clock: SharedClock,
     shutdown: CancellationToken,
 ) {
     let every = chrono::Duration::from_std(RETENTION_EVERY).unwrap_or_default();
-    tasks.spawn(async move {
+    tasks.spawn("retention", None, Ends::AtShutdown, async move {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,

@@ -8,6 +8,9 @@
 //! Each profile's credentials are probed and every profile diagnosed periodically (`facts`);
 //! the latest verdicts are answered from memory by [`Collector::verdicts`].
 //!
+//! Every long-lived task is spawned supervised (`supervise`): one that dies is on the task
+//! board ([`Collector::dead_tasks`]) and announced, and is not restarted.
+//!
 //! The receiver listens before the keeper creates the subscription, so Graph's validation
 //! handshake finds it. Depends on config, secret, graph, store, receiver, the keeper/poller and
 //! the fact gathering; never on `sim` or `tui`.
@@ -16,7 +19,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast, mpsc};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -30,6 +32,7 @@ use super::rotation::{CertificateRotation, RotationError, rotate_keys};
 use super::setup::{
     CollectorError, check_binds, key_paths, load_keys, open_store, receiver_config,
 };
+use super::supervise::{EndReason, Ends, TaskBoard, TaskDeath, TaskSet};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
@@ -38,7 +41,7 @@ use crate::graph::auth::TokenProvider;
 use crate::graph::http::{
     EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudgets, RetryPolicy, build_http_client,
 };
-use crate::receiver::{EncryptionKeys, Receiver, RunningReceiver, Verifier};
+use crate::receiver::{EncryptionKeys, ProcessorStopped, Receiver, RunningReceiver, Verifier};
 use crate::secret::COMMAND_TIMEOUT;
 use crate::store::{Store, StoreOptions};
 
@@ -95,7 +98,7 @@ pub struct Collector {
     verdicts: VerdictBoard,
     /// Where operator orders go, one per profile (`desk`).
     pub(super) desks: Vec<Arc<ProfileDesk>>,
-    tasks: JoinSet<()>,
+    tasks: TaskSet,
     shutdown: CancellationToken,
 }
 
@@ -124,6 +127,8 @@ impl Collector {
         let store = open_store(store_dir, options.store.clone(), clock.clone()).await?;
         let started = clock.now();
         let (updates, _) = broadcast::channel(UPDATE_BUFFER);
+        let shutdown = CancellationToken::new();
+        let board = TaskBoard::new(clock.clone(), updates.clone(), shutdown.clone());
         let mut collector = Collector {
             store,
             updates,
@@ -132,8 +137,8 @@ impl Collector {
             sources: Vec::new(),
             verdicts: VerdictBoard::new(profiles.len()),
             desks: Vec::new(),
-            tasks: JoinSet::new(),
-            shutdown: CancellationToken::new(),
+            tasks: TaskSet::new(board),
+            shutdown,
         };
         let budgets = RateBudgets::new(EXPORT_REQUESTS_PER_SECOND);
         for profile in profiles {
@@ -175,6 +180,30 @@ impl Collector {
     /// `/metrics` and the TUI read. A profile appears once its first diagnosis round ran.
     pub fn verdicts(&self) -> Arc<dyn VerdictSource> {
         Arc::new(self.verdicts.clone())
+    }
+
+    /// Every collector task that died (panicked, or returned before shutdown), oldest first:
+    /// what snapshots, `check` and the control socket report. Empty while all is well.
+    pub fn dead_tasks(&self) -> Vec<TaskDeath> {
+        self.tasks.board().deaths()
+    }
+
+    /// The task board itself, for consumers that outlive a borrow of the collector (the
+    /// embedded console reads it on every snapshot).
+    pub fn task_board(&self) -> TaskBoard {
+        self.tasks.board().clone()
+    }
+
+    /// Spawns `work` as a collector task named `task` (of `profile`) under the same
+    /// supervision as the collector's own: if it panics, or returns before shutdown, the death
+    /// is recorded, logged and announced. It is aborted at shutdown if still running.
+    pub fn spawn_supervised(
+        &mut self,
+        task: &'static str,
+        profile: Option<&str>,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        self.tasks.spawn(task, profile, Ends::AtShutdown, work);
     }
 
     /// Where each profile's receiver listens, in profile order.
@@ -224,7 +253,7 @@ impl Collector {
         for receiver in self.receivers.drain(..) {
             receiver.shutdown().await;
         }
-        while self.tasks.join_next().await.is_some() {}
+        self.tasks.join_all().await;
         if let Err(error) = self.store.commit().await {
             tracing::error!(%error, "the last commit before exit failed");
         }
@@ -346,14 +375,23 @@ impl Collector {
             source,
         })?;
         let profile = profile.clone();
+        // A keeper with nowhere to subscribe records why and returns; that is not a death.
+        let keeper_ends =
+            if profile.notification_url.is_some() && profile.lifecycle_notification_url.is_some() {
+                Ends::AtShutdown
+            } else {
+                Ends::WhenDone
+            };
         tracing::info!(
             profile = %name,
             listen = %receiver.local_addr,
             notification_url = profile.notification_url.as_ref().map_or("(none)", Url::as_str),
             "receiver listening"
         );
+        watch_processor(&mut self.tasks, &name, receiver.processor_stopped());
         background::spawn_forwarding(
             &mut self.tasks,
+            &name,
             receiver.processed(),
             self.updates.clone(),
             Arc::clone(&delivery),
@@ -405,10 +443,104 @@ impl Collector {
             self.updates.clone(),
             options.poll.clone(),
         );
-        self.tasks
-            .spawn(keeper.run(lifecycle_rx, self.shutdown.child_token()));
-        self.tasks
-            .spawn(poller.run(gaps_rx, self.shutdown.child_token()));
+        self.tasks.spawn(
+            "keeper",
+            Some(&name),
+            keeper_ends,
+            keeper.run(lifecycle_rx, self.shutdown.child_token()),
+        );
+        self.tasks.spawn(
+            "poller",
+            Some(&name),
+            Ends::AtShutdown,
+            poller.run(gaps_rx, self.shutdown.child_token()),
+        );
         Ok(())
+    }
+}
+
+/// Puts the death of `profile`'s receiver processor on the task board. The receiver
+/// supervises its processor itself (it must turn acknowledgements into 503s at once); this
+/// only relays what it publishes, and ends quietly when the receiver stops normally.
+fn watch_processor(
+    tasks: &mut TaskSet,
+    profile: &str,
+    mut stopped: tokio::sync::watch::Receiver<Option<ProcessorStopped>>,
+) {
+    let board = tasks.board().clone();
+    let owner = profile.to_owned();
+    tasks.spawn(
+        "receiver watch",
+        Some(profile),
+        Ends::WhenDone,
+        async move {
+            let Ok(Some(stop)) = stopped.wait_for(Option::is_some).await.map(|s| s.clone()) else {
+                return;
+            };
+            let reason = match stop.panic {
+                Some(message) => EndReason::Panicked { message },
+                None => EndReason::Returned,
+            };
+            board.ended("receiver processor", Some(&owner), reason);
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::time::Duration;
+
+    use tokio::sync::watch;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn set() -> (TaskSet, CancellationToken) {
+        let clock: SharedClock =
+            Arc::new(ManualClock::new("2026-03-01T10:00:00Z".parse().unwrap()));
+        let (updates, _) = broadcast::channel(8);
+        let stopping = CancellationToken::new();
+        let board = TaskBoard::new(clock, updates, stopping.clone());
+        (TaskSet::new(board), stopping)
+    }
+
+    #[tokio::test]
+    async fn a_dead_receiver_processor_is_put_on_the_board() {
+        let (mut tasks, _stopping) = set();
+        let (stopped, watched) = watch::channel(None);
+        watch_processor(&mut tasks, "contoso", watched);
+        stopped
+            .send(Some(ProcessorStopped {
+                panic: Some("bad batch".into()),
+            }))
+            .unwrap();
+        drop(stopped);
+        tokio::time::timeout(Duration::from_secs(2), tasks.join_all())
+            .await
+            .unwrap();
+        let deaths = tasks.board().deaths();
+        assert_eq!(deaths.len(), 1);
+        assert_eq!(deaths[0].label(), "receiver processor (contoso)");
+        assert_eq!(
+            deaths[0].reason,
+            EndReason::Panicked {
+                message: "bad batch".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_receiver_that_stops_normally_is_no_death() {
+        let (mut tasks, stopping) = set();
+        let (stopped, watched) = watch::channel(None);
+        watch_processor(&mut tasks, "contoso", watched);
+        stopping.cancel();
+        drop(stopped);
+        tokio::time::timeout(Duration::from_secs(2), tasks.join_all())
+            .await
+            .unwrap();
+        assert!(tasks.board().deaths().is_empty());
     }
 }
