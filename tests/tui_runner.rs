@@ -232,15 +232,19 @@ async fn a_backend_that_panics_on_a_request_shows_not_answering_and_keeps_drawin
     let (handle, mut served) = CollectorHandle::new(updates, Connection::Embedded);
     // The embedded backend's request task dying mid-request: the reply is dropped unanswered
     // as the panic unwinds, and nothing serves requests any more.
-    tokio::spawn(async move {
+    let backend = tokio::spawn(async move {
         let request = served.recv().await;
         assert!(matches!(request, Some(Request::Snapshot(_))));
         panic!("the backend panics while answering (test)");
     });
     let (keys, events) = event_stream();
     let (running, frames) = start(handle, events);
-    wait_for("a frame", || frames.load(Ordering::SeqCst) > 0).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A panic hook capturing a backtrace can take a while; the reply is gone once it unwound.
+    let died = tokio::time::timeout(Duration::from_secs(5), backend)
+        .await
+        .expect("the backend never got the first request");
+    assert!(died.unwrap_err().is_panic());
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let settled = frames.load(Ordering::SeqCst);
     // Still drawing: the help overlay opens and closes, each a frame.
     keys.send(press(KeyCode::Char('?'))).unwrap();
