@@ -1,8 +1,10 @@
 //! The collector's background tasks besides the per-profile parts: forwarding the receivers'
-//! processed batches as [`Update`]s (and into each profile's delivery statistics), committing the keeper's and poller's writes, and retention.
+//! processed batches as [`Update`]s (and into each profile's delivery statistics), relaying a
+//! receiver processor's death to the task board, committing the keeper's and poller's writes,
+//! and retention.
 //! Each stops when its cancellation token fires, and is supervised (`supervise`) otherwise.
-//! Depends on the store, the receiver's batch type, the delivery statistics, the task set and
-//! the update enum.
+//! Depends on the store, the receiver's batch and processor-death types, the delivery
+//! statistics, the task set and the update enum.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,10 +14,10 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::delivery::DeliveryStats;
-use super::supervise::{Ends, TaskSet};
+use super::supervise::{EndReason, Ends, TaskSet};
 use super::update::Update;
 use crate::clock::SharedClock;
-use crate::receiver::ProcessedBatch;
+use crate::receiver::{ProcessedBatch, ProcessorStopped};
 use crate::store::Store;
 use crate::store::records::RejectReason;
 
@@ -150,4 +152,91 @@ pub(super) fn spawn_retention(
             }
         }
     });
+}
+
+/// Puts the death of `profile`'s receiver processor on the task board. The receiver
+/// supervises its processor itself (it must turn acknowledgements into 503s at once); this
+/// only relays what it publishes, and ends quietly when the receiver stops normally.
+pub(super) fn watch_processor(
+    tasks: &mut TaskSet,
+    profile: &str,
+    mut stopped: tokio::sync::watch::Receiver<Option<ProcessorStopped>>,
+) {
+    let board = tasks.board().clone();
+    let owner = profile.to_owned();
+    tasks.spawn(
+        "receiver watch",
+        Some(profile),
+        Ends::WhenDone,
+        async move {
+            let Ok(Some(stop)) = stopped.wait_for(Option::is_some).await.map(|s| s.clone()) else {
+                return;
+            };
+            let reason = match stop.panic {
+                Some(message) => EndReason::Panicked { message },
+                None => EndReason::Returned,
+            };
+            board.ended("receiver processor", Some(&owner), reason);
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::time::Duration;
+
+    use tokio::sync::watch;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::collector::supervise::TaskBoard;
+
+    fn set() -> (TaskSet, CancellationToken) {
+        let clock: SharedClock =
+            Arc::new(ManualClock::new("2026-03-01T10:00:00Z".parse().unwrap()));
+        let (updates, _) = broadcast::channel(8);
+        let stopping = CancellationToken::new();
+        let board = TaskBoard::new(clock, updates, stopping.clone());
+        (TaskSet::new(board), stopping)
+    }
+
+    #[tokio::test]
+    async fn a_dead_receiver_processor_is_put_on_the_board() {
+        let (mut tasks, _stopping) = set();
+        let (stopped, watched) = watch::channel(None);
+        watch_processor(&mut tasks, "contoso", watched);
+        stopped
+            .send(Some(ProcessorStopped {
+                panic: Some("bad batch".into()),
+            }))
+            .unwrap();
+        drop(stopped);
+        tokio::time::timeout(Duration::from_secs(2), tasks.join_all())
+            .await
+            .unwrap();
+        let deaths = tasks.board().deaths();
+        assert_eq!(deaths.len(), 1);
+        assert_eq!(deaths[0].label(), "receiver processor (contoso)");
+        assert_eq!(
+            deaths[0].reason,
+            EndReason::Panicked {
+                message: "bad batch".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_receiver_that_stops_normally_is_no_death() {
+        let (mut tasks, stopping) = set();
+        let (stopped, watched) = watch::channel(None);
+        watch_processor(&mut tasks, "contoso", watched);
+        stopping.cancel();
+        drop(stopped);
+        tokio::time::timeout(Duration::from_secs(2), tasks.join_all())
+            .await
+            .unwrap();
+        assert!(tasks.board().deaths().is_empty());
+    }
 }

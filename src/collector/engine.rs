@@ -32,7 +32,7 @@ use super::rotation::{CertificateRotation, RotationError, rotate_keys};
 use super::setup::{
     CollectorError, check_binds, key_paths, load_keys, open_store, receiver_config,
 };
-use super::supervise::{EndReason, Ends, TaskBoard, TaskDeath, TaskSet};
+use super::supervise::{Ends, TaskBoard, TaskDeath, TaskSet};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
@@ -41,7 +41,7 @@ use crate::graph::auth::TokenProvider;
 use crate::graph::http::{
     EXPORT_REQUESTS_PER_SECOND, GraphClient, RateBudgets, RetryPolicy, build_http_client,
 };
-use crate::receiver::{EncryptionKeys, ProcessorStopped, Receiver, RunningReceiver, Verifier};
+use crate::receiver::{EncryptionKeys, Receiver, RunningReceiver, Verifier};
 use crate::secret::COMMAND_TIMEOUT;
 use crate::store::{Store, StoreOptions};
 
@@ -388,7 +388,7 @@ impl Collector {
             notification_url = profile.notification_url.as_ref().map_or("(none)", Url::as_str),
             "receiver listening"
         );
-        watch_processor(&mut self.tasks, &name, receiver.processor_stopped());
+        background::watch_processor(&mut self.tasks, &name, receiver.processor_stopped());
         background::spawn_forwarding(
             &mut self.tasks,
             &name,
@@ -456,91 +456,5 @@ impl Collector {
             poller.run(gaps_rx, self.shutdown.child_token()),
         );
         Ok(())
-    }
-}
-
-/// Puts the death of `profile`'s receiver processor on the task board. The receiver
-/// supervises its processor itself (it must turn acknowledgements into 503s at once); this
-/// only relays what it publishes, and ends quietly when the receiver stops normally.
-fn watch_processor(
-    tasks: &mut TaskSet,
-    profile: &str,
-    mut stopped: tokio::sync::watch::Receiver<Option<ProcessorStopped>>,
-) {
-    let board = tasks.board().clone();
-    let owner = profile.to_owned();
-    tasks.spawn(
-        "receiver watch",
-        Some(profile),
-        Ends::WhenDone,
-        async move {
-            let Ok(Some(stop)) = stopped.wait_for(Option::is_some).await.map(|s| s.clone()) else {
-                return;
-            };
-            let reason = match stop.panic {
-                Some(message) => EndReason::Panicked { message },
-                None => EndReason::Returned,
-            };
-            board.ended("receiver processor", Some(&owner), reason);
-        },
-    );
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use std::time::Duration;
-
-    use tokio::sync::watch;
-
-    use super::*;
-    use crate::clock::ManualClock;
-
-    fn set() -> (TaskSet, CancellationToken) {
-        let clock: SharedClock =
-            Arc::new(ManualClock::new("2026-03-01T10:00:00Z".parse().unwrap()));
-        let (updates, _) = broadcast::channel(8);
-        let stopping = CancellationToken::new();
-        let board = TaskBoard::new(clock, updates, stopping.clone());
-        (TaskSet::new(board), stopping)
-    }
-
-    #[tokio::test]
-    async fn a_dead_receiver_processor_is_put_on_the_board() {
-        let (mut tasks, _stopping) = set();
-        let (stopped, watched) = watch::channel(None);
-        watch_processor(&mut tasks, "contoso", watched);
-        stopped
-            .send(Some(ProcessorStopped {
-                panic: Some("bad batch".into()),
-            }))
-            .unwrap();
-        drop(stopped);
-        tokio::time::timeout(Duration::from_secs(2), tasks.join_all())
-            .await
-            .unwrap();
-        let deaths = tasks.board().deaths();
-        assert_eq!(deaths.len(), 1);
-        assert_eq!(deaths[0].label(), "receiver processor (contoso)");
-        assert_eq!(
-            deaths[0].reason,
-            EndReason::Panicked {
-                message: "bad batch".into()
-            }
-        );
-    }
-
-    #[tokio::test]
-    async fn a_receiver_that_stops_normally_is_no_death() {
-        let (mut tasks, stopping) = set();
-        let (stopped, watched) = watch::channel(None);
-        watch_processor(&mut tasks, "contoso", watched);
-        stopping.cancel();
-        drop(stopped);
-        tokio::time::timeout(Duration::from_secs(2), tasks.join_all())
-            .await
-            .unwrap();
-        assert!(tasks.board().deaths().is_empty());
     }
 }
