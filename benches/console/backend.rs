@@ -51,6 +51,8 @@ pub struct FrameRecord {
     pub changed: String,
     /// The header shows snapshot data.
     pub has_data: bool,
+    /// The lowest screen row the diff touched (0 is the top).
+    pub lowest_row: u16,
 }
 
 /// The shadow screen and the frame log, shared with whoever watches.
@@ -60,6 +62,7 @@ struct Watch {
     frames: Arc<Mutex<Vec<FrameRecord>>>,
     cells: usize,
     changed: String,
+    lowest_row: u16,
 }
 
 /// `CrosstermBackend` over a [`CountingWriter`], at a fixed size.
@@ -95,6 +98,7 @@ impl BenchBackend {
             frames: Arc::clone(&frames),
             cells: 0,
             changed: String::new(),
+            lowest_row: 0,
         });
         (backend, frames)
     }
@@ -118,6 +122,7 @@ impl Backend for BenchBackend {
         let cells: Vec<(u16, u16, &Cell)> = content.collect();
         watch.cells += cells.len();
         for (x, y, cell) in &cells {
+            watch.lowest_row = watch.lowest_row.max(*y);
             if watch.changed.chars().count() < 120 {
                 watch.changed.push_str(cell.symbol());
             }
@@ -183,6 +188,7 @@ impl Backend for BenchBackend {
                 cells: std::mem::take(&mut watch.cells),
                 changed: std::mem::take(&mut watch.changed),
                 has_data: header.contains(SNAPSHOT_MARK),
+                lowest_row: std::mem::take(&mut watch.lowest_row),
             });
         }
         Ok(())

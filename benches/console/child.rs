@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use pilotwatch::collector::update::Update;
+use pilotwatch::store::{Store, StoreOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::Plan;
@@ -33,6 +34,8 @@ use crate::world::{World, start_sim};
 
 /// The live feed's rate: interactions per second (a prompt/response pair every 200 ms).
 pub const LIVE_RATE: u32 = 10;
+/// How long the live feed runs before its window opens.
+pub const LIVE_WARM_UP: Duration = Duration::from_secs(5);
 
 /// What one window of the first console wrote.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -44,6 +47,8 @@ pub struct Written {
     pub bytes_per_frame: f64,
     /// What the first few frames changed (their changed cells' text).
     pub samples: Vec<String>,
+    /// Every frame touched the header's two lines only.
+    pub header_only: bool,
 }
 
 impl Written {
@@ -63,8 +68,14 @@ impl Written {
                 .frames
                 .iter()
                 .take(3)
-                .map(|f| format!("{} cells: {:?}", f.cells, f.changed))
+                .map(|f| {
+                    format!(
+                        "{} cell(s) in row {}: {:?}",
+                        f.cells, f.lowest_row, f.changed
+                    )
+                })
                 .collect(),
+            header_only: window.frames.iter().all(|f| f.lowest_row <= 1),
         }
     }
 
@@ -84,6 +95,8 @@ impl Written {
 pub struct RunResult {
     pub interactions_stored: u64,
     pub collector_open_ms: f64,
+    /// `Store::open` of the same store alone, just before the collector opens it.
+    pub store_open_ms: f64,
     pub first_frame_with_collector_ms: f64,
     /// The first console, from the handle being ready (the collector still starting).
     pub first_frame_after_ready_ms: f64,
@@ -100,6 +113,20 @@ pub struct RunResult {
     pub rss_end: Rss,
 }
 
+/// How long sled takes to open the store alone (then closed again for the collector).
+fn store_open_ms(data_dir: &Path, sim: &pilotwatch::sim::RunningSim) -> f64 {
+    let started = Instant::now();
+    let store = Store::open(
+        &data_dir.join("store"),
+        StoreOptions::default(),
+        sim.state.clock.clone(),
+    )
+    .unwrap();
+    let elapsed = started.elapsed();
+    drop(store);
+    elapsed.as_secs_f64() * 1e3
+}
+
 fn millis(from: Instant, to: Instant) -> f64 {
     (to - from).as_secs_f64() * 1e3
 }
@@ -107,6 +134,7 @@ fn millis(from: Instant, to: Instant) -> f64 {
 pub async fn run(data_dir: &Path, plan: &Plan) -> RunResult {
     let sim = start_sim().await;
     let rss_sim = rss();
+    let store_open_ms = store_open_ms(data_dir, &sim);
     let world = World::open(sim, data_dir).await;
     // Read before the console starts: what it adds is its share.
     let rss_collector = rss();
@@ -129,9 +157,7 @@ pub async fn run(data_dir: &Path, plan: &Plan) -> RunResult {
     first.press('4');
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let cpu_before = cpu_seconds();
-    let idle = first
-        .window(plan.idle, |_| async {})
-        .await;
+    let idle = first.window(plan.idle, |_| async {}).await;
     let idle_cpu_percent = 100.0 * (cpu_seconds() - cpu_before) / idle.seconds;
 
     let seen = Arc::new(AtomicU64::new(0));
@@ -146,21 +172,25 @@ pub async fn run(data_dir: &Path, plan: &Plan) -> RunResult {
             }
         }
     });
-    let pair_every = Duration::from_secs(2) / LIVE_RATE;
-    let live = first
-        .window(plan.live, |end| {
-            let world = &world;
-            let seen = &seen;
-            async move {
-                seen.store(0, Ordering::Relaxed);
-                let mut ticks = tokio::time::interval(pair_every);
-                while Instant::now() + pair_every <= end {
-                    ticks.tick().await;
-                    world.generate_pair();
-                }
+    // Notifications reach the receiver with Graph's delivery latency (simulated): the feed
+    // runs for a while before the window so the window sees the steady rate.
+    let generating = tokio::spawn({
+        let state = Arc::clone(&world.sim.state);
+        async move {
+            let mut ticks = tokio::time::interval(Duration::from_secs(2) / LIVE_RATE);
+            loop {
+                ticks.tick().await;
+                crate::world::generate_pair(&state);
             }
+        }
+    });
+    tokio::time::sleep(LIVE_WARM_UP).await;
+    let live = first
+        .window(plan.live, |_| async {
+            seen.store(0, Ordering::Relaxed);
         })
         .await;
+    generating.abort();
     let live_interactions = seen.load(Ordering::Relaxed);
     counting.abort();
     let rss_end = rss();
@@ -169,6 +199,7 @@ pub async fn run(data_dir: &Path, plan: &Plan) -> RunResult {
     RunResult {
         interactions_stored,
         collector_open_ms,
+        store_open_ms,
         first_frame_with_collector_ms,
         first_frame_after_ready_ms,
         first_frame_console_ms: millis(second_started, second_frame),

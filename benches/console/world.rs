@@ -20,6 +20,7 @@ use pilotwatch::console::CollectorHandle;
 use pilotwatch::console::embedded::{self, EmbeddedOptions, SimulationTarget};
 use pilotwatch::sim::activity::{GenerateRequest, generate_now};
 use pilotwatch::sim::scenario::Scenario;
+use pilotwatch::sim::state::SimState;
 use pilotwatch::sim::{self, RunningSim, SimOptions};
 
 use crate::store::TENANT_SEED;
@@ -105,18 +106,18 @@ impl World {
         }
     }
 
-    /// Makes one prompt/response pair now (two interactions), published with notifications.
-    pub fn generate_pair(&self) {
-        let request = GenerateRequest {
-            pairs: 1,
-            user_id: None,
-            app_class: None,
-        };
-        generate_now(&self.sim.state, &request).unwrap();
-    }
-
     pub async fn stop(self) {
         self.collector.shutdown().await;
         self.sim.stop().await;
     }
+}
+
+/// Makes one prompt/response pair now (two interactions), published with notifications.
+pub fn generate_pair(state: &SimState) {
+    let request = GenerateRequest {
+        pairs: 1,
+        user_id: None,
+        app_class: None,
+    };
+    generate_now(state, &request).unwrap();
 }
