@@ -22,8 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use pilotwatch::clock::{SharedClock, SystemClock};
 use pilotwatch::collector::update::Update;
-use pilotwatch::store::{Store, StoreOptions};
+use pilotwatch::store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::Plan;
@@ -95,7 +96,7 @@ impl Written {
 pub struct RunResult {
     pub interactions_stored: u64,
     pub collector_open_ms: f64,
-    /// `Store::open` of the same store alone, just before the collector opens it.
+    /// `Store::open` of the same store alone, after the collector closed it.
     pub store_open_ms: f64,
     pub first_frame_with_collector_ms: f64,
     /// The first console, from the handle being ready (the collector still starting).
@@ -113,13 +114,15 @@ pub struct RunResult {
     pub rss_end: Rss,
 }
 
-/// How long sled takes to open the store alone (then closed again for the collector).
-fn store_open_ms(data_dir: &Path, sim: &pilotwatch::sim::RunningSim) -> f64 {
+/// How long sled takes to open the store alone. Measured after everything else, so the
+/// memory figures never include a second copy of sled's state.
+fn store_open_ms(data_dir: &Path, plan: &Plan) -> f64 {
+    let clock: SharedClock = Arc::new(SystemClock);
     let started = Instant::now();
     let store = Store::open(
         &data_dir.join("store"),
-        StoreOptions::default(),
-        sim.state.clock.clone(),
+        crate::world::store_options(plan),
+        clock,
     )
     .unwrap();
     let elapsed = started.elapsed();
@@ -134,8 +137,7 @@ fn millis(from: Instant, to: Instant) -> f64 {
 pub async fn run(data_dir: &Path, plan: &Plan) -> RunResult {
     let sim = start_sim().await;
     let rss_sim = rss();
-    let store_open_ms = store_open_ms(data_dir, &sim);
-    let world = World::open(sim, data_dir).await;
+    let world = World::open(sim, data_dir, plan).await;
     // Read before the console starts: what it adds is its share.
     let rss_collector = rss();
     let first = Console::start(world.handle.clone());
@@ -196,6 +198,7 @@ pub async fn run(data_dir: &Path, plan: &Plan) -> RunResult {
     let rss_end = rss();
     first.quit().await;
     world.stop().await;
+    let store_open_ms = store_open_ms(data_dir, plan);
     RunResult {
         interactions_stored,
         collector_open_ms,

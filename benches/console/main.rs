@@ -53,6 +53,8 @@ pub(crate) struct Plan {
     pub frames: usize,
     pub idle: Duration,
     pub live: Duration,
+    /// sled's cache instead of the store's default (a diagnostic for resident memory).
+    pub sled_cache_mib: Option<u64>,
 }
 
 impl Plan {
@@ -63,6 +65,7 @@ impl Plan {
             frames: 300,
             idle: Duration::from_secs(10),
             live: Duration::from_secs(10),
+            sled_cache_mib: None,
         }
     }
 
@@ -73,6 +76,7 @@ impl Plan {
             frames: 60,
             idle: Duration::from_secs(3),
             live: Duration::from_secs(3),
+            sled_cache_mib: None,
         }
     }
 }
@@ -123,7 +127,10 @@ fn parse(args: &[String]) -> Mode {
             "--quick" => plan = Plan::quick(),
             "--runs" => plan.runs = usize::try_from(value("--runs")).unwrap().max(1),
             "--interactions" => plan.interactions = value("--interactions").max(1),
-            other => panic!("unknown argument {other:?}; try --quick, --runs N, --interactions N"),
+            "--sled-cache-mib" => plan.sled_cache_mib = Some(value("--sled-cache-mib")),
+            other => panic!(
+                "unknown argument {other:?}; try --quick, --runs N, --interactions N, --sled-cache-mib N"
+            ),
         }
     }
     Mode::Parent(plan)

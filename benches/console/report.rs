@@ -66,7 +66,7 @@ pub fn print(runs: &[RunResult]) {
         "",
     );
     row(
-        "    of which sled opening the store (measured alone before)",
+        "    of which sled opening the store (alone, after the run)",
         &format!("{:>9.1} ms", over(runs, |r| r.store_open_ms)),
         "",
     );

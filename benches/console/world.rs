@@ -23,6 +23,9 @@ use pilotwatch::sim::scenario::Scenario;
 use pilotwatch::sim::state::SimState;
 use pilotwatch::sim::{self, RunningSim, SimOptions};
 
+use pilotwatch::store::StoreOptions;
+
+use crate::Plan;
 use crate::store::TENANT_SEED;
 
 /// The simulator, the collector and the handle.
@@ -36,6 +39,15 @@ pub struct World {
     pub opened_at: Instant,
     /// When the handle was ready.
     pub ready_at: Instant,
+}
+
+/// The store's settings: the defaults, but for the sled cache when `--sled-cache-mib` says.
+pub fn store_options(plan: &Plan) -> StoreOptions {
+    let mut options = StoreOptions::default();
+    if let Some(mib) = plan.sled_cache_mib {
+        options.cache_capacity_bytes = mib * 1024 * 1024;
+    }
+    options
 }
 
 /// The quiet simulator: no background Copilot traffic, no history (the store has it).
@@ -53,17 +65,15 @@ pub async fn start_sim() -> RunningSim {
 
 impl World {
     /// Opens the collector on `data_dir` (which holds `store/`) against `sim`.
-    pub async fn open(sim: RunningSim, data_dir: &Path) -> Self {
+    pub async fn open(sim: RunningSim, data_dir: &Path, plan: &Plan) -> Self {
         let profile = sim_profile(&sim, data_dir).unwrap();
         let clock: SharedClock = sim.state.clock.clone();
         let opened_at = Instant::now();
-        let collector = Collector::start(
-            std::slice::from_ref(&profile),
-            clock.clone(),
-            CollectorOptions::new(data_dir),
-        )
-        .await
-        .unwrap();
+        let mut options = CollectorOptions::new(data_dir);
+        options.store = store_options(plan);
+        let collector = Collector::start(std::slice::from_ref(&profile), clock.clone(), options)
+            .await
+            .unwrap();
         let target = SimulationTarget {
             base_url: sim.base_url().parse().unwrap(),
             scenario: "healthy".to_owned(),
