@@ -99,10 +99,10 @@ fn build(dir: &Path, count: u64, newest: DateTime<Utc>) {
     };
     let store = Store::open(dir, options, clock).unwrap();
     let interactions = store.interactions();
-    let mut history = History::new(newest, count);
+    let history = History::new(newest, count);
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut written = 0;
-    while let Some(record) = history.next() {
+    for record in history {
         chunk.push(record);
         if chunk.len() == CHUNK {
             written += interactions.insert_all_if_absent(&chunk).unwrap();
