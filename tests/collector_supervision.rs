@@ -2,9 +2,13 @@
 //! simulator, served by the embedded console. A task registered through
 //! `Collector::spawn_supervised` — the same supervisor every keeper, poller, probe and
 //! background task runs under — that panics or returns early is on the task board, in the
-//! snapshot the console serves and announced as `Update::TaskDied`, within 2 s; a healthy
+//! snapshot the console serves, announced as `Update::TaskDied` within 2 s, and diagnosed as
+//! the critical `collector-task-died` (what `check` and `/metrics` report); a healthy
 //! collector reports no dead task, and the shutdown's own task endings are not deaths.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pilotwatch::diagnose::FindingCode;
+use pilotwatch::severity::Severity;
 
 mod common;
 
@@ -132,6 +136,29 @@ async fn a_panicking_task_is_in_the_served_snapshot_and_announced() {
     let served = snapshot_with_deaths(&run.handle, 1).await;
     assert_eq!(served, vec![announced.clone()]);
     assert_eq!(run.collector.dead_tasks(), vec![announced]);
+
+    // The diagnosis says so too, so `check`, `/metrics` and `/diagnosis.json` report it.
+    let verdicts = run.collector.verdicts();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let finding = loop {
+        let found = verdicts.verdicts().into_iter().find_map(|verdict| {
+            verdict
+                .diagnosis
+                .findings
+                .into_iter()
+                .find(|finding| finding.code == FindingCode::CollectorTaskDied)
+        });
+        if let Some(finding) = found {
+            break finding;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no collector-task-died finding"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(finding.severity, Severity::Critical);
+    assert!(finding.title.contains("test probe"), "{}", finding.title);
     run.stop().await;
 }
 

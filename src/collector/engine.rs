@@ -320,6 +320,7 @@ impl Collector {
             board: self.verdicts.clone(),
             updates: self.updates.clone(),
             wake,
+            tasks: self.tasks.board().clone(),
         };
         facts::spawn_diagnosis(
             &mut self.tasks,

@@ -43,6 +43,23 @@ pub struct Facts {
     pub graph: Option<GraphTraffic>,
     /// The store.
     pub store: Option<StoreFacts>,
+    /// The collector's tasks that died (panicked or ended before shutdown): the collector is
+    /// not doing all of its job. Only a running collector knows; empty from anywhere else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dead_tasks: Vec<DeadTask>,
+}
+
+/// A collector task that ended before shutdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadTask {
+    /// Which task (`keeper`, `poller`, `receiver processor`, …).
+    pub task: String,
+    /// The profile it served; `None` for the collector's shared tasks.
+    pub profile: Option<String>,
+    /// When it ended.
+    pub ended_at: DateTime<Utc>,
+    /// Why: its panic message, or "it returned".
+    pub reason: String,
 }
 
 /// Where facts came from, which bounds what they can say.

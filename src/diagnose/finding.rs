@@ -162,6 +162,8 @@ finding_codes! {
     StoreMovedAside => "store-moved-aside", Store;
     /// No collector is running to gather delivery facts.
     CollectorUnreachable => "collector-unreachable", Store;
+    /// One of the collector's tasks died: part of its job is no longer done.
+    CollectorTaskDied => "collector-task-died", Store;
 }
 
 /// One finding.

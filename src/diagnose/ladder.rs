@@ -79,7 +79,9 @@ impl Rung {
     pub fn of(code: FindingCode) -> Option<Rung> {
         use FindingCode as C;
         Some(match code {
-            C::CollectorUnreachable | C::StoreLocked => Rung::CollectorReachable,
+            C::CollectorUnreachable | C::StoreLocked | C::CollectorTaskDied => {
+                Rung::CollectorReachable
+            }
             C::TenantUnknown
             | C::ClientIdUnknown
             | C::SecretIdPasted

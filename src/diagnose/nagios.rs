@@ -215,6 +215,7 @@ mod tests {
             export: None,
             graph: None,
             store: None,
+            dead_tasks: Vec::new(),
         }
     }
 

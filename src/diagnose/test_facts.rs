@@ -175,6 +175,7 @@ impl Build {
                 oldest_created_at: Some(now() - Duration::days(6)),
                 moved_aside: None,
             }),
+            dead_tasks: Vec::new(),
         })
     }
 

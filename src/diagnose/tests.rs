@@ -184,7 +184,23 @@ fn cases() -> Vec<Case> {
             headline: Some(C::StoreLocked),
             first_broken: None,
         },
+        Case {
+            name: "a collector task died",
+            facts: Build::healthy().without(|f| f.dead_tasks = vec![dead_poller()]),
+            severity: Severity::Critical,
+            headline: Some(C::CollectorTaskDied),
+            first_broken: Some(Rung::CollectorReachable),
+        },
     ]
+}
+
+fn dead_poller() -> crate::diagnose::facts::DeadTask {
+    crate::diagnose::facts::DeadTask {
+        task: "poller".into(),
+        profile: Some("contoso".into()),
+        ended_at: minutes_ago(3),
+        reason: "panicked: index out of bounds: the len is 0 but the index is 0".into(),
+    }
 }
 
 #[test]
@@ -454,6 +470,10 @@ fn finding_cases() -> Vec<(FindingCode, Build)> {
                 pid: None,
                 reason: "timed out after 2s".into(),
             }),
+        ),
+        (
+            C::CollectorTaskDied,
+            Build::healthy().without(|f| f.dead_tasks = vec![dead_poller()]),
         ),
         (
             C::StoreMovedAside,

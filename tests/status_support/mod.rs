@@ -47,6 +47,7 @@ pub fn verdict(profile: &str, code: FindingCode, severity: Severity) -> ProfileV
             export: None,
             graph: None,
             store: None,
+            dead_tasks: Vec::new(),
         },
         diagnosis: Diagnosis {
             profile: profile.to_owned(),

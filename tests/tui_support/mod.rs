@@ -143,6 +143,7 @@ fn verdict(credentials: CredentialFacts) -> ProfileVerdict {
         store: None,
         client_id: Some("24d3b144-9f5e-4c1a-8d7b-2f6a0e9c1b35".into()),
         thresholds: Default::default(),
+        dead_tasks: Vec::new(),
     };
     let diagnosis = diagnose(&facts, now());
     ProfileVerdict { facts, diagnosis }

@@ -97,6 +97,7 @@ fn facts(
         }),
         client_id: Some("24d3b144-21ae-4080-943f-7067b395b913".into()),
         thresholds: Default::default(),
+        dead_tasks: Vec::new(),
     }
 }
 

@@ -172,6 +172,7 @@ mod tests {
             export: Some(fabrikam),
             graph: None,
             store: None,
+            dead_tasks: Vec::new(),
         };
         let codes = |facts: &crate::diagnose::facts::Facts| -> Vec<_> {
             crate::diagnose::diagnose(facts, now)

@@ -26,7 +26,7 @@ use super::delivery::{DeliveryStats, KEPT_MINUTES};
 use crate::config::{Profile, SubscriptionScope};
 use crate::creds::CredentialReport;
 use crate::diagnose::Facts;
-use crate::diagnose::facts::FactSource;
+use crate::diagnose::facts::{DeadTask, FactSource};
 use crate::graph::http::GraphClient;
 use crate::graph::model::well_known::TENANT_WIDE_RESOURCE;
 use crate::receiver::EncryptionKeys;
@@ -102,7 +102,13 @@ impl ProfileSources {
     }
 
     /// The facts of this profile as of `now`, from one round's store read.
-    fn facts(&self, round: &StoreRound, since: DateTime<Utc>, now: DateTime<Utc>) -> Facts {
+    fn facts(
+        &self,
+        round: &StoreRound,
+        dead: &[DeadTask],
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Facts {
         let name = &self.profile.name;
         let lookback = Duration::minutes(i64::from(WINDOW_MINUTES));
         let setup = keeper::SubscriptionSetup {
@@ -147,6 +153,11 @@ impl ProfileSources {
             store: round
                 .counts
                 .map(|counts| store::store_facts(counts, &round.retention, &round.events)),
+            dead_tasks: dead
+                .iter()
+                .filter(|death| death.profile.as_ref().is_none_or(|profile| profile == name))
+                .cloned()
+                .collect(),
         }
     }
 }

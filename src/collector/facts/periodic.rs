@@ -15,8 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ProfileSources, StoreRound, VerdictBoard};
 use crate::clock::SharedClock;
-use crate::collector::supervise::{Ends, TaskSet};
+use crate::collector::supervise::{Ends, TaskBoard, TaskSet};
 use crate::collector::update::Update;
+use crate::diagnose::facts::DeadTask;
 use crate::diagnose::{Diagnosis, ProfileVerdict, diagnose};
 use crate::store::{ObservedFinding, Retention, Store};
 
@@ -56,6 +57,8 @@ pub(crate) struct DiagnosisRound {
     pub updates: broadcast::Sender<Update>,
     /// Woken by the credential probes.
     pub wake: Arc<Notify>,
+    /// The collector's dead tasks, which every profile's facts carry.
+    pub tasks: TaskBoard,
 }
 
 /// Runs the round every `every` until `shutdown`.
@@ -92,8 +95,19 @@ impl DiagnosisRound {
                 return;
             }
         };
+        let dead: Vec<DeadTask> = self
+            .tasks
+            .deaths()
+            .into_iter()
+            .map(|death| DeadTask {
+                reason: death.reason.to_string(),
+                task: death.task,
+                profile: death.profile,
+                ended_at: death.ended_at,
+            })
+            .collect();
         for (index, sources) in self.sources.iter().enumerate() {
-            let facts = sources.facts(&round, self.since, now);
+            let facts = sources.facts(&round, &dead, self.since, now);
             let diagnosis = diagnose(&facts, now);
             self.record_history(&diagnosis).await;
             let verdict = ProfileVerdict { facts, diagnosis };

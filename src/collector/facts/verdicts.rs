@@ -92,6 +92,7 @@ mod tests {
                     path: "/data/store.corrupt-1".into(),
                 }),
             }),
+            dead_tasks: Vec::new(),
         };
         let diagnosis = diagnose(&facts, now);
         ProfileVerdict { facts, diagnosis }

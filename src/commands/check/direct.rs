@@ -56,6 +56,7 @@ pub async fn gather(
         export: None,
         graph: None,
         store: None,
+        dead_tasks: Vec::new(),
     }
 }
 

@@ -35,7 +35,12 @@ pub(super) fn findings(facts: &Facts, now: DateTime<Utc>) -> Vec<Finding> {
     if let Some(traffic) = &facts.graph {
         all.extend(graph_side::findings(traffic));
     }
-    all.extend(store::findings(&facts.source, facts.store.as_ref(), now));
+    all.extend(store::findings(
+        &facts.source,
+        facts.store.as_ref(),
+        &facts.dead_tasks,
+        now,
+    ));
     merge(all)
 }
 

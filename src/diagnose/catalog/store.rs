@@ -1,6 +1,6 @@
 //! Store and collector findings: retention discarding history early (the count limit reached
-//! before the age limit), a collector holding the store that cannot be asked, and a corrupt
-//! store moved aside.
+//! before the age limit), a collector holding the store that cannot be asked, a corrupt store
+//! moved aside, and collector tasks that died.
 //!
 //! A profile checked directly, with no collector at all, is no finding: the ladder shows the
 //! collector rung as unknown instead.
@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::text::{ago, percent, share};
 use crate::creds::stamp;
-use crate::diagnose::facts::{FactSource, StoreFacts};
+use crate::diagnose::facts::{DeadTask, FactSource, StoreFacts};
 use crate::diagnose::thresholds::RETENTION_PRESSURE_SHARE;
 use crate::diagnose::{Finding, FindingCode};
 use crate::severity::Severity;
@@ -20,9 +20,11 @@ use crate::severity::Severity;
 pub(super) fn findings(
     source: &FactSource,
     store: Option<&StoreFacts>,
+    dead_tasks: &[DeadTask],
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let mut all: Vec<Finding> = unreachable(source).into_iter().collect();
+    all.extend(task_deaths(dead_tasks, now));
     if let Some(store) = store {
         all.extend(retention_pressure(store, now));
         all.extend(moved_aside(store, now));
@@ -75,6 +77,57 @@ fn unreachable(source: &FactSource) -> Option<Finding> {
         },
     };
     Some(finding)
+}
+
+/// One critical finding for every dead task of the collector: the part of the job it did
+/// (keeping the subscription, polling, receiving, diagnosing) is not done until a restart.
+fn task_deaths(dead_tasks: &[DeadTask], now: DateTime<Utc>) -> Option<Finding> {
+    let first = dead_tasks.iter().min_by_key(|death| death.ended_at)?;
+    let label = |death: &DeadTask| match &death.profile {
+        Some(profile) => format!("{} ({profile})", death.task),
+        None => death.task.clone(),
+    };
+    let title = match dead_tasks.len() {
+        1 => format!(
+            "the collector's {} task died: {}",
+            label(first),
+            first.reason
+        ),
+        n => format!("{n} of the collector's tasks died, first {}", label(first)),
+    };
+    Some(Finding {
+        code: FindingCode::CollectorTaskDied,
+        severity: Severity::Critical,
+        title,
+        evidence: dead_tasks
+            .iter()
+            .map(|death| {
+                format!(
+                    "{} ended at {} ({}): {}",
+                    label(death),
+                    stamp(death.ended_at),
+                    ago(now, death.ended_at),
+                    death.reason
+                )
+            })
+            .collect(),
+        since: Some(first.ended_at),
+        cause: "A task of the collector ended although it should run until the collector \
+                stops: a bug in pilotwatch. What it did (keeping the subscription alive, \
+                polling, receiving notifications or diagnosing) is not being done, and it is \
+                not restarted by itself, so a crash loop cannot hide the bug or hammer Graph."
+            .to_owned(),
+        fix: vec![
+            "Read the collector's log around that time (journalctl -u pilotwatch, or \
+             $XDG_STATE_HOME/pilotwatch/logs/) for the panic message and backtrace."
+                .to_owned(),
+            "Restart the collector (systemctl restart pilotwatch, or stop and start \
+             pilotwatch serve); the subscription and store carry over."
+                .to_owned(),
+            "Report the log lines to pilotwatch's maintainers: a task dying is always a bug."
+                .to_owned(),
+        ],
+    })
 }
 
 fn retention_pressure(store: &StoreFacts, now: DateTime<Utc>) -> Option<Finding> {
@@ -175,7 +228,7 @@ mod tests {
     }
 
     fn codes(source: &FactSource, store: Option<&StoreFacts>) -> Vec<FindingCode> {
-        findings(source, store, now())
+        findings(source, store, &[], now())
             .into_iter()
             .map(|f| f.code)
             .collect()
@@ -211,7 +264,7 @@ mod tests {
             pid: Some(4242),
             reason: "connection refused".into(),
         };
-        let found = findings(&locked, None, now());
+        let found = findings(&locked, None, &[], now());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].code, FindingCode::StoreLocked);
         assert!(found[0].fix[0].contains("ps -p 4242"));
@@ -229,10 +282,52 @@ mod tests {
             at: now() - Duration::hours(2),
             path: "/var/lib/pilotwatch/contoso.corrupt-20260922".into(),
         });
-        let found = findings(&collector(), Some(&facts), now());
+        let found = findings(&collector(), Some(&facts), &[], now());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].code, FindingCode::StoreMovedAside);
         assert_eq!(found[0].since, Some(now() - Duration::hours(2)));
         assert!(found[0].evidence[0].contains("contoso.corrupt-20260922"));
+    }
+
+    #[test]
+    fn a_dead_task_is_critical_names_every_death_and_says_how_to_recover() {
+        let dead = [
+            DeadTask {
+                task: "poller".into(),
+                profile: Some("contoso".into()),
+                ended_at: now() - Duration::minutes(3),
+                reason: "panicked: index out of bounds".into(),
+            },
+            DeadTask {
+                task: "committer".into(),
+                profile: None,
+                ended_at: now() - Duration::minutes(1),
+                reason: "it returned".into(),
+            },
+        ];
+        assert!(findings(&collector(), None, &[], now()).is_empty());
+        let one = findings(&collector(), None, &dead[..1], now());
+        assert_eq!(one[0].code, FindingCode::CollectorTaskDied);
+        assert_eq!(one[0].severity, Severity::Critical);
+        assert!(
+            one[0].title.contains("poller (contoso)") && one[0].title.contains("index out of"),
+            "{}",
+            one[0].title
+        );
+        let both = findings(&collector(), None, &dead, now());
+        assert_eq!(both.len(), 1, "one finding for all deaths");
+        assert!(
+            both[0]
+                .title
+                .starts_with("2 of the collector's tasks died, first poller")
+        );
+        assert_eq!(both[0].evidence.len(), 2);
+        assert_eq!(both[0].since, Some(now() - Duration::minutes(3)));
+        assert!(
+            both[0]
+                .fix
+                .iter()
+                .any(|step| step.contains("restart pilotwatch"))
+        );
     }
 }

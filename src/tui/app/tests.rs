@@ -236,6 +236,7 @@ fn verdict(severity: Severity) -> Arc<ProfileVerdict> {
         store: None,
         client_id: None,
         thresholds: Default::default(),
+        dead_tasks: Vec::new(),
     };
     Arc::new(ProfileVerdict { facts, diagnosis })
 }
