@@ -226,6 +226,7 @@ pub fn snapshot() -> Snapshot {
         ],
         interactions_stored: 1234,
         feed_head: vec![interaction("m-1")],
+        recent_audit: Vec::new(),
     }
 }
 

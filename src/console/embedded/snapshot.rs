@@ -1,6 +1,6 @@
 //! The snapshot a view starts from: who the collector is, each configured profile's latest
 //! verdict (from memory), its subscription rows, findings history and recent events (from the
-//! store), and the head of the feed. One blocking store read builds it all.
+//! store), the head of the feed and the recent audit trail. One blocking store read builds it all.
 //!
 //! Depends on the collector's verdicts, the store and the console's snapshot types.
 
@@ -21,6 +21,9 @@ pub const FINDINGS_HISTORY: usize = 100;
 
 /// Recent events per profile.
 pub const RECENT_EVENTS: usize = 50;
+
+/// Audit records in a snapshot (the trail's newest).
+pub const RECENT_AUDIT: usize = 20;
 
 /// Events read to find each profile's recent ones (events of every profile share one log).
 const EVENTS_READ: usize = 2_000;
@@ -75,5 +78,6 @@ fn build(
         profiles,
         interactions_stored: interactions.count()?,
         feed_head: interactions.recent(FEED_HEAD)?,
+        recent_audit: store.audit().recent(RECENT_AUDIT)?,
     })
 }
