@@ -98,12 +98,12 @@ fn fake() -> Fake {
                     counted.fetch_add(1, Ordering::SeqCst);
                     drop(reply.send(Ok(CommandOutcome::done(format!("ran {command:?}")))));
                 }
-                Request::Activity(_, reply) => drop(reply.send(Err(ConsoleError::Refused(
-                    "not in this fake".into(),
-                )))),
-                Request::Latency(_, reply) => drop(reply.send(Err(ConsoleError::Refused(
-                    "not in this fake".into(),
-                )))),
+                Request::Activity(_, reply) => {
+                    drop(reply.send(Err(ConsoleError::Refused("not in this fake".into()))))
+                }
+                Request::Latency(_, reply) => {
+                    drop(reply.send(Err(ConsoleError::Refused("not in this fake".into()))))
+                }
             }
         }
     });
@@ -161,8 +161,12 @@ impl Harness {
     async fn start(policy: AccessPolicy, limits: Limits) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let clock: SharedClock = Arc::new(ManualClock::new(now()));
-        let store = Store::open(&dir.path().join("store"), StoreOptions::default(), clock.clone())
-            .unwrap();
+        let store = Store::open(
+            &dir.path().join("store"),
+            StoreOptions::default(),
+            clock.clone(),
+        )
+        .unwrap();
         let socket = dir.path().join("run").join("control.sock");
         let fake = fake();
         let server = ControlServer::new(&socket, fake.handle.clone(), policy, store.audit(), clock)
@@ -360,7 +364,9 @@ async fn another_uid_reads_only_unless_it_is_in_the_control_group() {
         welcome.reason
     );
     client.request(7, WireRequest::Command(renew())).await;
-    assert!(matches!(client.reply(7).await, Err(ConsoleError::Refused(r)) if r.starts_with("read-only:")));
+    assert!(
+        matches!(client.reply(7).await, Err(ConsoleError::Refused(r)) if r.starts_with("read-only:"))
+    );
     assert_eq!(harness.fake.commands.load(Ordering::SeqCst), 0);
     let trail = harness.store.audit().recent(10).unwrap();
     assert_eq!(trail.len(), 1);
@@ -410,7 +416,11 @@ async fn bad_input_closes_only_that_client() {
     let (mut observer, _) = harness.client(false).await;
     let hello = r#"{"hello":{"version":1,"client":"t","readonly":false}}"#;
     let cases: [(&str, String, &str); 4] = [
-        ("malformed", format!("{hello}\n{{not json\n"), "malformed frame"),
+        (
+            "malformed",
+            format!("{hello}\n{{not json\n"),
+            "malformed frame",
+        ),
         (
             "unknown command",
             format!(
@@ -419,7 +429,11 @@ async fn bad_input_closes_only_that_client() {
             ),
             "explode",
         ),
-        ("second hello", format!("{hello}\n{hello}\n"), "second hello"),
+        (
+            "second hello",
+            format!("{hello}\n{hello}\n"),
+            "second hello",
+        ),
         (
             "request before hello",
             "{\"request\":{\"id\":1,\"request\":\"snapshot\"}}\n".into(),
@@ -440,7 +454,10 @@ async fn bad_input_closes_only_that_client() {
     let mut client = Client::connect(&harness.socket).await;
     client.hello(PROTOCOL_VERSION, false).await;
     assert!(matches!(client.next().await, ServerFrame::Welcome(_)));
-    let Client { mut reader, mut writer } = client;
+    let Client {
+        mut reader,
+        mut writer,
+    } = client;
     let flood = tokio::spawn(async move {
         let chunk = vec![b'x'; 256 * 1024];
         let mut sent = 0;
@@ -458,7 +475,10 @@ async fn bad_input_closes_only_that_client() {
     harness.fake.updates.send(update(99)).unwrap();
     assert_eq!(message(&observer.next().await), Some("update 99".into()));
     observer.request(5, WireRequest::Snapshot).await;
-    assert!(matches!(observer.reply(5).await, Ok(WireAnswer::Snapshot(_))));
+    assert!(matches!(
+        observer.reply(5).await,
+        Ok(WireAnswer::Snapshot(_))
+    ));
     harness.stop().await;
 }
 
@@ -481,7 +501,11 @@ async fn a_slow_request_delays_neither_other_requests_nor_updates() {
             frame => order.extend(message(&frame)),
         }
     }
-    assert_eq!(order.last().map(String::as_str), Some("reply 1"), "{order:?}");
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("reply 1"),
+        "{order:?}"
+    );
     harness.stop().await;
 }
 
@@ -513,7 +537,8 @@ async fn a_client_that_stops_reading_is_dropped_and_others_are_not() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!(counting.await.unwrap(), 200);
-    // The stalled client finds, once it reads at last, that the server gave up on it.
+    // The stalled client finds, once it reads at last, that the server gave up on it: the
+    // stream ends, possibly inside the frame that was being written when it was cut off.
     let ended = tokio::time::timeout(WAIT, async {
         loop {
             match stalled.reader.next::<ServerFrame>().await {
@@ -525,7 +550,10 @@ async fn a_client_that_stops_reading_is_dropped_and_others_are_not() {
     .await
     .expect("the stalled client's stream ends");
     assert!(
-        matches!(ended, FrameError::Closed | FrameError::Io(_)),
+        matches!(
+            ended,
+            FrameError::Closed | FrameError::Io(_) | FrameError::Malformed(_)
+        ),
         "{ended:?}"
     );
     harness.stop().await;
@@ -635,7 +663,10 @@ async fn a_collector_on_the_simulator_switches_scenario_over_the_socket_and_audi
     let target = SimulationTarget {
         base_url: sim.base.parse().unwrap(),
         scenario: "healthy".into(),
-        scenarios: EMBEDDED.iter().map(|(name, _)| (*name).to_owned()).collect(),
+        scenarios: EMBEDDED
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
         speed: 4.0,
     };
     let handle = serve(
@@ -670,7 +701,10 @@ async fn a_collector_on_the_simulator_switches_scenario_over_the_socket_and_audi
         panic!("a snapshot");
     };
     assert_eq!(snapshot.simulation.unwrap().scenario, "throttled");
-    let audited = snapshot.recent_audit.first().expect("the switch is audited");
+    let audited = snapshot
+        .recent_audit
+        .first()
+        .expect("the switch is audited");
     assert_eq!(audited.command, "switch-scenario");
     assert_eq!(audited.arguments["name"], "throttled");
     assert_eq!(audited.outcome, AuditOutcome::Succeeded);

@@ -171,7 +171,9 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     tracing::info!("collector running; stop with Ctrl-C or SIGTERM");
     stop.await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-    tracing::info!("stopping: closing the control socket, draining requests in flight and committing");
+    tracing::info!(
+        "stopping: closing the control socket, draining requests in flight and committing"
+    );
     if let Some(control) = control {
         control.stop().await;
     }

@@ -129,7 +129,10 @@ impl Peer {
 /// the client shows ("read-only: uid 1001 (bob) is not in group pilotwatch").
 pub fn decide(policy: &AccessPolicy, peer: &Peer, readonly: bool) -> (Access, String) {
     if readonly {
-        return (Access::ReadOnly, "read-only: the client asked for it".into());
+        return (
+            Access::ReadOnly,
+            "read-only: the client asked for it".into(),
+        );
     }
     let who = format!("uid {} ({})", peer.uid, peer.user);
     if peer.uid == policy.owner_uid {
@@ -206,7 +209,10 @@ mod tests {
     fn root_reads_when_the_policy_does_not_trust_it() {
         let mut strict = policy(None);
         strict.root_writes = false;
-        assert_eq!(decide(&strict, &peer(0, 0, &[0]), false).0, Access::ReadOnly);
+        assert_eq!(
+            decide(&strict, &peer(0, 0, &[0]), false).0,
+            Access::ReadOnly
+        );
     }
 
     #[test]
@@ -226,7 +232,10 @@ mod tests {
         let (access, reason) = decide(&policy(Some(4242)), &peer(1003, 100, &[100]), false);
         assert_eq!(access, Access::ReadOnly);
         assert!(reason.contains("uid 1003 (user1003)"), "{reason}");
-        assert!(reason.contains("not") && reason.contains("pilotwatch"), "{reason}");
+        assert!(
+            reason.contains("neither") && reason.contains("pilotwatch"),
+            "{reason}"
+        );
         let (access, reason) = decide(&policy(None), &peer(1003, 100, &[100]), false);
         assert_eq!(access, Access::ReadOnly);
         assert!(reason.contains("no [control] group"), "{reason}");

@@ -73,7 +73,10 @@ pub(super) fn prepare_directory(socket: &Path, gid: Option<u32>) -> Result<(), C
                 .map_err(ControlError::io("cannot create the socket directory", dir))?;
             // Set after creation: the umask would otherwise decide.
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIRECTORY_MODE))
-                .map_err(ControlError::io("cannot restrict the socket directory", dir))?;
+                .map_err(ControlError::io(
+                    "cannot restrict the socket directory",
+                    dir,
+                ))?;
             if gid.is_some() {
                 std::os::unix::fs::chown(dir, None, gid)
                     .map_err(ControlError::io("cannot give the control group", dir))?;
@@ -121,8 +124,7 @@ pub(super) async fn clear_stale(path: &Path) -> Result<(), ControlError> {
 /// Binds `path` and gives it mode 0660 and group `gid`. The directory (0750 at most for
 /// others) keeps anyone else out during the moment the socket has the umask's mode.
 pub(super) fn bind(path: &Path, gid: Option<u32>) -> Result<UnixListener, ControlError> {
-    let listener =
-        UnixListener::bind(path).map_err(ControlError::io("cannot listen on", path))?;
+    let listener = UnixListener::bind(path).map_err(ControlError::io("cannot listen on", path))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(SOCKET_MODE))
         .map_err(ControlError::io("cannot set the mode of", path))?;
     if gid.is_some() {
@@ -147,7 +149,12 @@ mod tests {
             flag
         );
         assert_eq!(
-            resolve(None, Some(OsStr::new("/run/pilotwatch:/run/other")), Some(xdg)).unwrap(),
+            resolve(
+                None,
+                Some(OsStr::new("/run/pilotwatch:/run/other")),
+                Some(xdg)
+            )
+            .unwrap(),
             Path::new("/run/pilotwatch/control.sock")
         );
         assert_eq!(

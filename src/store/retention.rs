@@ -13,11 +13,11 @@
 
 use serde::Serialize;
 
+use super::AUDIT_MIN_RETENTION;
 use super::Store;
 use super::error::StoreError;
 use super::keys;
 use super::records::SubscriptionState;
-use super::AUDIT_MIN_RETENTION;
 
 /// Most removals per tree per call.
 pub const RETENTION_BATCH: usize = 10_000;
