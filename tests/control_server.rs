@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use pilotwatch::clock::{ManualClock, SharedClock};
 use pilotwatch::collector::update::Update;
 use pilotwatch::console::{
-    CollectorHandle, Command, CommandOutcome, Connection, ConsoleError, FeedFilter, FeedPage,
-    FeedQuery, Request, Snapshot,
+    CollectorHandle, CommandOutcome, Connection, ConsoleError, FeedFilter, FeedPage, FeedQuery,
+    Request, Snapshot,
 };
 use pilotwatch::control::codec::{FrameReader, write_frame};
 use pilotwatch::control::protocol::{
