@@ -87,8 +87,8 @@ mod tests {
 
     use super::*;
     use crate::clock::ManualClock;
-    use crate::store::StoreOptions;
     use crate::store::records::AuditOutcome;
+    use crate::store::{AUDIT_MIN_RETENTION, StoreOptions};
 
     fn record(at: &str, command: &str) -> AuditRecord {
         AuditRecord {
@@ -135,5 +135,38 @@ mod tests {
             .collect();
         assert_eq!(names, ["recreate", "renew"]);
         assert_eq!(store.audit().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn retention_keeps_the_trail_longer_than_the_busy_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        let start: DateTime<Utc> = "2026-11-22T08:00:00Z".parse().unwrap();
+        let clock = Arc::new(ManualClock::new(start));
+        let store = Store::open(dir.path(), StoreOptions::default(), clock.clone()).unwrap();
+        store
+            .audit()
+            .record(&record("2026-11-22T08:00:00Z", "renew"))
+            .await
+            .unwrap();
+        // A month later: far past the default seven days, well within the audit's minimum.
+        clock.advance(chrono::Duration::days(30));
+        store
+            .audit()
+            .record(&record("2026-12-22T08:00:00Z", "backfill"))
+            .await
+            .unwrap();
+        assert_eq!(store.apply_retention().unwrap().audit, 0);
+        assert_eq!(store.audit().len(), 2);
+        clock.advance(AUDIT_MIN_RETENTION - chrono::Duration::days(29));
+        let report = store.apply_retention().unwrap();
+        assert_eq!(report.audit, 1);
+        let left: Vec<String> = store
+            .audit()
+            .recent(10)
+            .unwrap()
+            .into_iter()
+            .map(|record| record.command)
+            .collect();
+        assert_eq!(left, ["backfill"]);
     }
 }
