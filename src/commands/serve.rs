@@ -77,7 +77,7 @@ pub enum ServeError {
     #[error(transparent)]
     Status(#[from] super::status_endpoint::StatusEndpointError),
     /// The control socket could not be set up.
-    #[error("control socket: {0}")]
+    #[error(transparent)]
     Control(#[from] ControlError),
 }
 
@@ -88,6 +88,9 @@ type ControlPlan = Option<(PathBuf, AccessPolicy)>;
 pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     // Before anything starts: a SIGTERM or hang-up during start-up still stops cleanly.
     let stop = super::stop_signal().map_err(ServeError::Signal)?;
+    // First of all: a collector with no place for its socket would hold the store's lock with
+    // nobody able to attach.
+    let socket = control_socket(&args, paths)?;
     let mut temporary = None;
     let mut simulator = None;
     let (profiles, clock, data_dir, group) = match &args.sim {
@@ -121,9 +124,9 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
             (profiles, clock, data_dir, config.control.group)
         }
     };
-    // Before the collector starts: a missing socket place or group fails fast, not after the
-    // subscriptions were created.
-    let plan = match control_plan(&args, paths, group.as_deref()) {
+    // Before the collector starts: an unknown group fails fast, not after the subscriptions
+    // were created.
+    let plan = match control_plan(socket, group.as_deref()) {
         Ok(plan) => plan,
         Err(error) => {
             if let Some(running) = simulator {
@@ -186,22 +189,25 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     Ok(())
 }
 
-/// The socket's path and the access policy, unless `--no-control`.
-fn control_plan(
-    args: &ServeArgs,
-    paths: &Paths,
-    group: Option<&str>,
-) -> Result<ControlPlan, ServeError> {
+/// Where the control socket goes, unless `--no-control`.
+fn control_socket(args: &ServeArgs, paths: &Paths) -> Result<Option<PathBuf>, ServeError> {
     if args.no_control {
         tracing::warn!("--no-control: no view or CLI twin can attach to this collector");
         return Ok(None);
     }
     let runtime_directory = std::env::var_os("RUNTIME_DIRECTORY");
-    let path = resolve(
+    Ok(Some(resolve(
         args.control_socket.as_deref(),
         runtime_directory.as_deref(),
         paths.runtime_dir.as_deref(),
-    )?;
+    )?))
+}
+
+/// The socket's path with who may write through it (the configured `group`'s members too).
+fn control_plan(socket: Option<PathBuf>, group: Option<&str>) -> Result<ControlPlan, ServeError> {
+    let Some(path) = socket else {
+        return Ok(None);
+    };
     let policy = AccessPolicy::for_this_process(group).map_err(ControlError::from)?;
     Ok(Some((path, policy)))
 }
