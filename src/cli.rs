@@ -417,4 +417,15 @@ pub struct ServeArgs {
     /// unless a scraper elsewhere needs it.
     #[arg(long, value_name = "ADDR|off")]
     pub status_bind: Option<StatusBind>,
+
+    /// Listen for views and CLI twins on this control socket [default:
+    /// $RUNTIME_DIRECTORY/control.sock under systemd, else
+    /// $XDG_RUNTIME_DIR/pilotwatch/control.sock].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_control")]
+    pub control_socket: Option<PathBuf>,
+
+    /// Run without a control socket: nothing can attach (views then start their own
+    /// collector, which the store's lock refuses while this one runs).
+    #[arg(long)]
+    pub no_control: bool,
 }

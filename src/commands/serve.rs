@@ -9,6 +9,14 @@
 //!
 //! Once the collector runs, its status endpoints (`/metrics`, `/diagnosis.json`) start on
 //! `--status-bind` and `DATA_DIR/collector.json` announces them to `pilotwatch check`.
+//!
+//! Then the control socket listens (before READY: a unit ordered after this one can attach at
+//! once): `--control-socket`, else `$RUNTIME_DIRECTORY/control.sock`, else
+//! `$XDG_RUNTIME_DIR/pilotwatch/control.sock`. With none of these, serve refuses to start
+//! unless `--no-control`: a collector nobody can attach to holds the store's lock, so every
+//! `pilotwatch` would fail to start its own; better to say so at once than at 3 a.m. Writes go
+//! to the collector's user, root and the `[control] group` members; every command is audited.
+//! On shutdown the socket stops first, so no command arrives while the collector drains.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,9 +27,12 @@ use crate::cli::ServeArgs;
 use crate::clock::{SharedClock, SystemClock};
 use crate::collector::{Collector, CollectorError, CollectorOptions};
 use crate::config::{Cloud, Config, ConfigError, Paths, Profile, SubscriptionScope, Thresholds};
+use crate::console::embedded::{self, EmbeddedOptions, SimulationTarget};
+use crate::control::socket::resolve;
+use crate::control::{AccessPolicy, ControlError, ControlServer, RunningControl};
 use crate::diagnose::VerdictSource;
 use crate::secret::{SecretError, SecretSource, default_secret_path, store_secret_file};
-use crate::sim::scenario::{Scenario, ScenarioError};
+use crate::sim::scenario::{EMBEDDED, Scenario, ScenarioError};
 use crate::sim::{self, RunningSim, SimError, SimOptions};
 
 /// The profile name `serve --sim` collects under.
@@ -65,15 +76,24 @@ pub enum ServeError {
     /// The status endpoints or their announcement could not be set up.
     #[error(transparent)]
     Status(#[from] super::status_endpoint::StatusEndpointError),
+    /// The control socket could not be set up.
+    #[error(transparent)]
+    Control(#[from] ControlError),
 }
+
+/// Where the control socket goes and who may write through it (`None`: `--no-control`).
+type ControlPlan = Option<(PathBuf, AccessPolicy)>;
 
 /// Runs the collector until SIGTERM or Ctrl-C.
 pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     // Before anything starts: a SIGTERM or hang-up during start-up still stops cleanly.
     let stop = super::stop_signal().map_err(ServeError::Signal)?;
+    // First of all: a collector with no place for its socket would hold the store's lock with
+    // nobody able to attach.
+    let socket = control_socket(&args, paths)?;
     let mut temporary = None;
     let mut simulator = None;
-    let (profiles, clock, data_dir): (Vec<Profile>, SharedClock, PathBuf) = match &args.sim {
+    let (profiles, clock, data_dir, group) = match &args.sim {
         Some(scenario) => {
             let data_dir = match &args.data_dir {
                 Some(dir) => dir.clone(),
@@ -91,7 +111,7 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
             let profile = sim_profile(&running, &data_dir)?;
             let clock: SharedClock = running.state.clock.clone();
             simulator = Some(running);
-            (vec![profile], clock, data_dir)
+            (vec![profile], clock, data_dir, None)
         }
         None => {
             let config = Config::load(&paths.config_file)?;
@@ -100,7 +120,19 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
                 .data_dir
                 .clone()
                 .unwrap_or_else(|| paths.data_dir.clone());
-            (profiles, Arc::new(SystemClock), data_dir)
+            let clock: SharedClock = Arc::new(SystemClock);
+            (profiles, clock, data_dir, config.control.group)
+        }
+    };
+    // Before the collector starts: an unknown group fails fast, not after the subscriptions
+    // were created.
+    let plan = match control_plan(socket, group.as_deref()) {
+        Ok(plan) => plan,
+        Err(error) => {
+            if let Some(running) = simulator {
+                running.stop().await;
+            }
+            return Err(error);
         }
     };
     tracing::info!(data_dir = %data_dir.display(), profiles = profiles.len(), "starting the collector");
@@ -109,7 +141,7 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     let status = match super::status_endpoint::start(
         args.status_bind,
         verdict_source(&collector),
-        clock,
+        clock.clone(),
         &data_dir,
     )
     .await
@@ -120,6 +152,21 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
             return Err(error.into());
         }
     };
+    let mut options = EmbeddedOptions::new(profiles, clock.clone());
+    if let Some(running) = &simulator {
+        options = options.with_simulation(simulation_target(running, args.speed)?);
+    }
+    let control = match start_control(plan, &collector, options, clock).await {
+        Ok(control) => control,
+        Err(error) => {
+            status.stop().await;
+            collector.shutdown().await;
+            if let Some(running) = simulator {
+                running.stop().await;
+            }
+            return Err(error.into());
+        }
+    };
     // Not under systemd: NOTIFY_SOCKET is unset and this does nothing.
     if let Err(error) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
         tracing::warn!(%error, "cannot tell systemd the service is ready");
@@ -127,7 +174,12 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     tracing::info!("collector running; stop with Ctrl-C or SIGTERM");
     stop.await;
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-    tracing::info!("stopping: draining requests in flight and committing");
+    tracing::info!(
+        "stopping: closing the control socket, draining requests in flight and committing"
+    );
+    if let Some(control) = control {
+        control.stop().await;
+    }
     status.stop().await;
     collector.shutdown().await;
     if let Some(running) = simulator {
@@ -135,6 +187,67 @@ pub async fn run(args: ServeArgs, paths: &Paths) -> Result<(), ServeError> {
     }
     drop(temporary);
     Ok(())
+}
+
+/// Where the control socket goes, unless `--no-control`.
+fn control_socket(args: &ServeArgs, paths: &Paths) -> Result<Option<PathBuf>, ServeError> {
+    if args.no_control {
+        tracing::warn!("--no-control: no view or CLI twin can attach to this collector");
+        return Ok(None);
+    }
+    let runtime_directory = std::env::var_os("RUNTIME_DIRECTORY");
+    Ok(Some(resolve(
+        args.control_socket.as_deref(),
+        runtime_directory.as_deref(),
+        paths.runtime_dir.as_deref(),
+    )?))
+}
+
+/// The socket's path with who may write through it (the configured `group`'s members too).
+fn control_plan(socket: Option<PathBuf>, group: Option<&str>) -> Result<ControlPlan, ServeError> {
+    let Some(path) = socket else {
+        return Ok(None);
+    };
+    let policy = AccessPolicy::for_this_process(group).map_err(ControlError::from)?;
+    Ok(Some((path, policy)))
+}
+
+/// The control server over an embedded handle on `collector`, as planned.
+async fn start_control(
+    plan: ControlPlan,
+    collector: &Collector,
+    options: EmbeddedOptions,
+    clock: SharedClock,
+) -> Result<Option<RunningControl>, ControlError> {
+    let Some((path, policy)) = plan else {
+        return Ok(None);
+    };
+    let handle = embedded::serve(collector, options);
+    let audit = collector.store().audit();
+    let running = ControlServer::new(path, handle, policy, audit, clock)
+        .start()
+        .await?;
+    tracing::info!(
+        socket = %running.path().display(),
+        "views attach with `pilotwatch` (or `pilotwatch --readonly`)"
+    );
+    Ok(Some(running))
+}
+
+/// What the console needs to switch the simulator's scenario over the socket.
+fn simulation_target(running: &RunningSim, speed: f64) -> Result<SimulationTarget, ServeError> {
+    Ok(SimulationTarget {
+        base_url: running
+            .base_url()
+            .parse()
+            .map_err(|error: url::ParseError| ServeError::SimUrl(error.to_string()))?,
+        scenario: running.state.scenario().name.clone(),
+        scenarios: EMBEDDED
+            .iter()
+            .map(|(name, _)| (*name).to_owned())
+            .collect(),
+        speed,
+    })
 }
 
 /// What the status endpoints serve: the collector's latest verdicts.

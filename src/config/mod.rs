@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 use crate::private_file::write_private_atomically;
 
 mod cloud;
+mod control;
 mod profile;
 mod scope;
 
 pub use cloud::Cloud;
+pub use control::ControlConfig;
 pub use profile::{Profile, Thresholds, is_dns_name, is_guid, is_profile_name};
 pub use scope::SubscriptionScope;
 
@@ -122,13 +124,17 @@ impl Paths {
     }
 }
 
-/// The whole configuration file: a list of `[[profile]]` tables.
+/// The whole configuration file: a list of `[[profile]]` tables and the optional `[control]`
+/// section.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The profiles, in file order.
     #[serde(rename = "profile", default)]
     pub profiles: Vec<Profile>,
+    /// The control socket's settings.
+    #[serde(default, skip_serializing_if = "ControlConfig::is_default")]
+    pub control: ControlConfig,
 }
 
 impl Config {

@@ -1,6 +1,6 @@
 //! The whole state a view starts from: what the collector is, each profile's verdict (facts
 //! and diagnosis), its subscriptions with their delivery, the findings history, recent
-//! keeper and lifecycle events, and the head of the feed. A view applies [`Update`]s on top
+//! keeper and lifecycle events, the head of the feed, and the recent audit trail. A view applies [`Update`]s on top
 //! and asks for a fresh snapshot when it lags.
 //!
 //! [`Update`]: crate::collector::update::Update
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::collector::TaskDeath;
 use crate::diagnose::ProfileVerdict;
 use crate::store::FindingRecord;
-use crate::store::records::{Event, InteractionRecord};
+use crate::store::records::{AuditRecord, Event, InteractionRecord};
 
 /// How a view reaches the collector it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +66,10 @@ pub struct Snapshot {
     /// Absent from older collectors' snapshots, hence the default.
     #[serde(default)]
     pub dead_tasks: Vec<TaskDeath>,
+    /// The latest operator commands sent over the control socket, newest first: who, when,
+    /// what, and how it went. Empty from collectors that predate the audit trail.
+    #[serde(default)]
+    pub recent_audit: Vec<AuditRecord>,
 }
 
 /// One profile as the tabs show it.

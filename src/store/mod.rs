@@ -7,7 +7,8 @@
 //! counters by reason), `interactions` (the privacy-minimal projection, by id) with
 //! `interactions-by-created` (its time index), `latency` (per-minute HDR histograms),
 //! `subscriptions` (pilotwatch's own registry), `events` (keeper actions, lifecycle events, poll
-//! runs, audit), `findings` (when each profile's findings started and ended) and `meta` (schema version, interaction count, each profile's latest accepted
+//! runs, store recovery), `audit` (operator commands over the control socket: who, when, what,
+//! how it went), `findings` (when each profile's findings started and ended) and `meta` (schema version, interaction count, each profile's latest accepted
 //! notification time). Keys are big-endian so byte order is time order (see `keys`).
 //!
 //! # Durability
@@ -44,6 +45,7 @@
 //! This module depends only on sled, hdrhistogram, `graph::model` (for the records),
 //! `private_file` (the store marker) and the clock. It does no networking.
 
+mod audit;
 mod codec;
 mod commit;
 mod error;
@@ -68,6 +70,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::SharedClock;
 
+pub use audit::{AUDIT_MIN_RETENTION, AuditTrail};
 pub use commit::CommitStats;
 pub use error::StoreError;
 pub use events::EventLog;
@@ -158,6 +161,7 @@ mod tree_names {
     pub(super) const SUBSCRIPTIONS: &str = "subscriptions";
     pub(super) const EVENTS: &str = "events";
     pub(super) const FINDINGS: &str = "findings";
+    pub(super) const AUDIT: &str = "audit";
 }
 
 struct Trees {
@@ -172,6 +176,7 @@ struct Trees {
     subscriptions: sled::Tree,
     events: sled::Tree,
     findings: sled::Tree,
+    audit: sled::Tree,
 }
 
 impl Trees {
@@ -189,6 +194,7 @@ impl Trees {
             subscriptions: db.open_tree(SUBSCRIPTIONS)?,
             events: db.open_tree(EVENTS)?,
             findings: db.open_tree(FINDINGS)?,
+            audit: db.open_tree(AUDIT)?,
         })
     }
 }
@@ -303,6 +309,11 @@ impl Store {
     /// The findings history.
     pub fn findings(&self) -> FindingsHistory {
         FindingsHistory::new(Arc::clone(&self.inner))
+    }
+
+    /// The audit trail of operator commands.
+    pub fn audit(&self) -> AuditTrail {
+        AuditTrail::new(Arc::clone(&self.inner))
     }
 
     /// The store directory.

@@ -1,7 +1,8 @@
 //! Retention: removes what is older than `max_age` from every log tree (notifications and
 //! their rejection counters, events, latency minutes, interactions by `created_at`), the oldest
 //! interactions beyond `max_interactions`, subscriptions that ended before the cutoff, and
-//! findings-history episodes that ended before it (open ones stay).
+//! findings-history episodes that ended before it (open ones stay), and audit records older than
+//! the retention age or [`AUDIT_MIN_RETENTION`], whichever is longer.
 //! The inbox is never touched: it holds work not yet done.
 //!
 //! Each call does bounded work — at most [`RETENTION_BATCH`] removals per tree — so it never
@@ -12,6 +13,7 @@
 
 use serde::Serialize;
 
+use super::AUDIT_MIN_RETENTION;
 use super::Store;
 use super::error::StoreError;
 use super::keys;
@@ -42,6 +44,8 @@ pub struct RetentionReport {
     pub subscriptions: u64,
     /// Findings-history episodes that ended before the cutoff.
     pub findings: u64,
+    /// Audit records older than the audit's own cutoff.
+    pub audit: u64,
     /// False when a limit was reached and more remains to remove.
     pub complete: bool,
 }
@@ -57,6 +61,7 @@ impl RetentionReport {
             + self.interactions_by_count
             + self.subscriptions
             + self.findings
+            + self.audit
     }
 }
 
@@ -119,6 +124,11 @@ impl Store {
             .findings()
             .remove_ended_before(cutoff_time, RETENTION_BATCH)?;
         report.findings = findings;
+        complete &= done;
+        let audit_cutoff =
+            keys::time_bound(inner.clock.now() - retention.max_age.max(AUDIT_MIN_RETENTION));
+        let (audit, done) = remove_before(&trees.audit, &audit_cutoff)?;
+        report.audit = audit;
         complete &= done;
         report.complete = complete;
         Ok(report)

@@ -1,7 +1,7 @@
 //! The snapshot a view starts from: who the collector is, each configured profile's latest
 //! verdict (from memory), its subscription rows, findings history and recent events (from the
-//! store), the head of the feed, and the collector's dead tasks (from its task board). One
-//! blocking store read builds it all.
+//! store), the head of the feed, the recent audit trail, and the collector's dead tasks (from
+//! its task board). One blocking store read builds it all.
 //!
 //! Depends on the collector's verdicts and task board, the store and the console's snapshot
 //! types.
@@ -23,6 +23,9 @@ pub const FINDINGS_HISTORY: usize = 100;
 
 /// Recent events per profile.
 pub const RECENT_EVENTS: usize = 50;
+
+/// Audit records in a snapshot (the trail's newest).
+pub const RECENT_AUDIT: usize = 20;
 
 /// Events read to find each profile's recent ones (events of every profile share one log).
 const EVENTS_READ: usize = 2_000;
@@ -84,5 +87,6 @@ fn build(
         interactions_stored: interactions.count()?,
         feed_head: interactions.recent(FEED_HEAD)?,
         dead_tasks: Vec::new(),
+        recent_audit: store.audit().recent(RECENT_AUDIT)?,
     })
 }

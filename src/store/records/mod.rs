@@ -5,6 +5,7 @@
 //! and shown in `--json`), `Debug`, `Clone`, `PartialEq`. They depend only on `graph::model`
 //! (for [`InteractionRecord::from_graph`]) and on nothing that does I/O.
 
+mod audit;
 mod event;
 mod inbox;
 mod interaction;
@@ -12,6 +13,7 @@ mod latency;
 mod notification;
 mod subscription;
 
+pub use audit::{AuditOutcome, AuditRecord};
 pub use event::{
     AuditAction, Event, EventKind, KeeperAction, KeeperFailure, KeeperFailureKind, Outcome,
     PollTrigger, lifecycle_event_name,

@@ -61,6 +61,7 @@ fn snapshot() -> Snapshot {
         interactions_stored: 0,
         feed_head: Vec::new(),
         dead_tasks: Vec::new(),
+        recent_audit: Vec::new(),
     }
 }
 

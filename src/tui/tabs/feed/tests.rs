@@ -52,6 +52,7 @@ fn snapshot(newest: i64, stored: u64) -> Snapshot {
         interactions_stored: stored,
         feed_head: (newest - 9..=newest).rev().map(record).collect(),
         dead_tasks: Vec::new(),
+        recent_audit: Vec::new(),
     }
 }
 
