@@ -25,8 +25,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pilotwatch::clock::SharedClock;
 use pilotwatch::receiver::{
-    CertificateRef, DecryptFailure, DecryptVerdict, EncryptionKeys, Endpoint, RejectReason,
-    TokenRejection, TokenVerdict,
+    CertificateRef, DecryptFailure, DecryptVerdict, EncryptionKeys, Endpoint, ProcessorStopped,
+    RejectReason, TokenRejection, TokenVerdict,
 };
 use receiver_support::{
     CLIENT_STATE, Harness, MemoryLedger, generate, grace, harness, harness_on, harness_with_keys,
@@ -546,6 +546,19 @@ async fn a_dead_processor_turns_acknowledgements_into_503() {
         tokio::task::yield_now().await;
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // Published for the collector's task board, with the panic's message.
+    let mut stopped = h.receiver.processor_stopped();
+    let published = tokio::time::timeout(Duration::from_secs(2), stopped.wait_for(Option::is_some))
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        published,
+        Some(ProcessorStopped {
+            panic: Some("the processor's commit panics (test)".into())
+        })
+    );
     assert_eq!(
         h.post("/notify", "{\"value\":[]}").await,
         503,

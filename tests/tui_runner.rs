@@ -225,3 +225,39 @@ async fn the_loop_ends_when_the_terminal_goes_away() {
     drop(keys);
     finish(running).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_that_panics_on_a_request_shows_not_answering_and_keeps_drawing() {
+    let (updates, _) = broadcast::channel(16);
+    let (handle, mut served) = CollectorHandle::new(updates, Connection::Embedded);
+    // The embedded backend's request task dying mid-request: the reply is dropped unanswered
+    // as the panic unwinds, and nothing serves requests any more.
+    let backend = tokio::spawn(async move {
+        let request = served.recv().await;
+        assert!(matches!(request, Some(Request::Snapshot(_))));
+        panic!("the backend panics while answering (test)");
+    });
+    let (keys, events) = event_stream();
+    let (running, frames) = start(handle, events);
+    // A panic hook capturing a backtrace can take a while; the reply is gone once it unwound.
+    let died = tokio::time::timeout(Duration::from_secs(5), backend)
+        .await
+        .expect("the backend never got the first request");
+    assert!(died.unwrap_err().is_panic());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let settled = frames.load(Ordering::SeqCst);
+    // Still drawing: the help overlay opens and closes, each a frame.
+    keys.send(press(KeyCode::Char('?'))).unwrap();
+    wait_for("the help overlay's frame", || {
+        frames.load(Ordering::SeqCst) > settled
+    })
+    .await;
+    keys.send(press(KeyCode::Esc)).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    keys.send(press(KeyCode::Char('q'))).unwrap();
+    let terminal = tokio::time::timeout(Duration::from_secs(3), finish(running))
+        .await
+        .expect("the loop hung after the backend died");
+    let screen = screen(&terminal);
+    assert!(screen.contains("collector not answering"), "{screen}");
+}

@@ -8,6 +8,9 @@
 //! Each profile's credentials are probed and every profile diagnosed periodically (`facts`);
 //! the latest verdicts are answered from memory by [`Collector::verdicts`].
 //!
+//! Every long-lived task is spawned supervised (`supervise`): one that dies is on the task
+//! board ([`Collector::dead_tasks`]) and announced, and is not restarted.
+//!
 //! The receiver listens before the keeper creates the subscription, so Graph's validation
 //! handshake finds it. Depends on config, secret, graph, store, receiver, the keeper/poller and
 //! the fact gathering; never on `sim` or `tui`.
@@ -16,7 +19,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, broadcast, mpsc};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -31,6 +33,7 @@ use super::rotation::{CertificateRotation, RotationError, rotate_keys};
 use super::setup::{
     CollectorError, check_binds, key_paths, load_keys, open_store, receiver_config,
 };
+use super::supervise::{Ends, TaskBoard, TaskDeath, TaskSet};
 use super::update::Update;
 use crate::clock::SharedClock;
 use crate::config::Profile;
@@ -98,7 +101,7 @@ pub struct Collector {
     names: UserNames,
     /// Where operator orders go, one per profile (`desk`).
     pub(super) desks: Vec<Arc<ProfileDesk>>,
-    tasks: JoinSet<()>,
+    tasks: TaskSet,
     shutdown: CancellationToken,
 }
 
@@ -128,6 +131,8 @@ impl Collector {
         let started = clock.now();
         let (updates, _) = broadcast::channel(UPDATE_BUFFER);
         let (names, name_queue) = UserNames::new();
+        let shutdown = CancellationToken::new();
+        let board = TaskBoard::new(clock.clone(), updates.clone(), shutdown.clone());
         let mut collector = Collector {
             store,
             updates,
@@ -137,8 +142,8 @@ impl Collector {
             verdicts: VerdictBoard::new(profiles.len()),
             names: names.clone(),
             desks: Vec::new(),
-            tasks: JoinSet::new(),
-            shutdown: CancellationToken::new(),
+            tasks: TaskSet::new(board),
+            shutdown,
         };
         let budgets = RateBudgets::new(EXPORT_REQUESTS_PER_SECOND);
         for profile in profiles {
@@ -171,12 +176,18 @@ impl Collector {
                 graph: sources.graph().clone(),
             })
             .collect();
-        collector.tasks.spawn(names::resolve(
-            names,
-            name_queue,
-            name_sources,
-            collector.shutdown.child_token(),
-        ));
+        // It ends by itself once no profile may read users: that is said on screen, not a death.
+        collector.tasks.spawn(
+            "name resolver",
+            None,
+            Ends::WhenDone,
+            names::resolve(
+                names,
+                name_queue,
+                name_sources,
+                collector.shutdown.child_token(),
+            ),
+        );
         Ok(collector)
     }
 
@@ -199,6 +210,30 @@ impl Collector {
     /// `/metrics` and the TUI read. A profile appears once its first diagnosis round ran.
     pub fn verdicts(&self) -> Arc<dyn VerdictSource> {
         Arc::new(self.verdicts.clone())
+    }
+
+    /// Every collector task that died (panicked, or returned before shutdown), oldest first:
+    /// what snapshots, `check` and the control socket report. Empty while all is well.
+    pub fn dead_tasks(&self) -> Vec<TaskDeath> {
+        self.tasks.board().deaths()
+    }
+
+    /// The task board itself, for consumers that outlive a borrow of the collector (the
+    /// embedded console reads it on every snapshot).
+    pub fn task_board(&self) -> TaskBoard {
+        self.tasks.board().clone()
+    }
+
+    /// Spawns `work` as a collector task named `task` (of `profile`) under the same
+    /// supervision as the collector's own: if it panics, or returns before shutdown, the death
+    /// is recorded, logged and announced. It is aborted at shutdown if still running.
+    pub fn spawn_supervised(
+        &mut self,
+        task: &'static str,
+        profile: Option<&str>,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        self.tasks.spawn(task, profile, Ends::AtShutdown, work);
     }
 
     /// Where each profile's receiver listens, in profile order.
@@ -248,7 +283,7 @@ impl Collector {
         for receiver in self.receivers.drain(..) {
             receiver.shutdown().await;
         }
-        while self.tasks.join_next().await.is_some() {}
+        self.tasks.join_all().await;
         if let Err(error) = self.store.commit().await {
             tracing::error!(%error, "the last commit before exit failed");
         }
@@ -370,14 +405,23 @@ impl Collector {
             source,
         })?;
         let profile = profile.clone();
+        // A keeper with nowhere to subscribe records why and returns; that is not a death.
+        let keeper_ends =
+            if profile.notification_url.is_some() && profile.lifecycle_notification_url.is_some() {
+                Ends::AtShutdown
+            } else {
+                Ends::WhenDone
+            };
         tracing::info!(
             profile = %name,
             listen = %receiver.local_addr,
             notification_url = profile.notification_url.as_ref().map_or("(none)", Url::as_str),
             "receiver listening"
         );
+        background::watch_processor(&mut self.tasks, &name, receiver.processor_stopped());
         background::spawn_forwarding(
             &mut self.tasks,
+            &name,
             receiver.processed(),
             self.updates.clone(),
             Arc::clone(&delivery),
@@ -429,10 +473,18 @@ impl Collector {
             self.updates.clone(),
             options.poll.clone(),
         );
-        self.tasks
-            .spawn(keeper.run(lifecycle_rx, self.shutdown.child_token()));
-        self.tasks
-            .spawn(poller.run(gaps_rx, self.shutdown.child_token()));
+        self.tasks.spawn(
+            "keeper",
+            Some(&name),
+            keeper_ends,
+            keeper.run(lifecycle_rx, self.shutdown.child_token()),
+        );
+        self.tasks.spawn(
+            "poller",
+            Some(&name),
+            Ends::AtShutdown,
+            poller.run(gaps_rx, self.shutdown.child_token()),
+        );
         Ok(())
     }
 }

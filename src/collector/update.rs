@@ -2,11 +2,16 @@
 //! happens, on a `tokio::sync::broadcast` channel. Every variant is also in the store (a diagnosis as its findings history), so a
 //! watcher that lags or joins late rebuilds from there; the channel is only for immediacy.
 //!
-//! Depends on the store's record types, the poller's report and `diagnose`'s verdict only.
+//! A dead task ([`Update::TaskDied`]) is not in the store but on the collector's task board,
+//! which every snapshot carries.
+//!
+//! Depends on the store's record types, the poller's report, the task board's death record and
+//! `diagnose`'s verdict only.
 
 use std::sync::Arc;
 
 use super::poller::PollReport;
+use super::supervise::TaskDeath;
 use crate::diagnose::ProfileVerdict;
 use crate::store::records::{Event, InteractionRecord, NotificationRecord};
 
@@ -28,4 +33,7 @@ pub enum Update {
     /// it is large and every watcher gets the same one. The findings history in the store
     /// says when each started and ended.
     Diagnosis(Arc<ProfileVerdict>),
+    /// A collector task ended before shutdown (a panic or an unexpected return): the
+    /// collector is no longer doing all of its job until it is restarted.
+    TaskDied(Arc<TaskDeath>),
 }

@@ -6,11 +6,12 @@
 //! [`Update`]: crate::collector::update::Update
 //!
 //! Plain data (serde both ways, so the control socket can carry it); depends on the
-//! diagnosis and the store's record types only.
+//! diagnosis, the store's record types and the collector's task-death record only.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::collector::TaskDeath;
 use crate::diagnose::ProfileVerdict;
 use crate::store::FindingRecord;
 use crate::store::records::{Event, InteractionRecord};
@@ -60,6 +61,11 @@ pub struct Snapshot {
     pub interactions_stored: u64,
     /// The newest interactions, newest first (the feed's first screen, before any query).
     pub feed_head: Vec<InteractionRecord>,
+    /// Every collector task that died (panicked or stopped before shutdown), oldest first.
+    /// Not empty means the collector no longer does all of its job until it is restarted.
+    /// Absent from older collectors' snapshots, hence the default.
+    #[serde(default)]
+    pub dead_tasks: Vec<TaskDeath>,
 }
 
 /// One profile as the tabs show it.

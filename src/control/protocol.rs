@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::collector::poller::PollReport;
+use crate::collector::supervise::TaskDeath;
 use crate::collector::update::Update;
 use crate::console::{
     ActivityView, Command, CommandOutcome, ConsoleError, FeedFilter, FeedPage, FeedQuery,
@@ -295,6 +296,8 @@ pub enum WireUpdate {
     Notification(NotificationRecord),
     /// See [`Update::Diagnosis`].
     Diagnosis(Box<ProfileVerdict>),
+    /// See [`Update::TaskDied`].
+    TaskDied(TaskDeath),
 }
 
 impl From<&Update> for WireUpdate {
@@ -306,6 +309,7 @@ impl From<&Update> for WireUpdate {
             Update::Interaction(record) => Self::Interaction(record.clone()),
             Update::Notification(record) => Self::Notification(record.clone()),
             Update::Diagnosis(verdict) => Self::Diagnosis(Box::new(verdict.as_ref().clone())),
+            Update::TaskDied(death) => Self::TaskDied(death.as_ref().clone()),
         }
     }
 }
@@ -319,6 +323,7 @@ impl From<WireUpdate> for Update {
             WireUpdate::Interaction(record) => Self::Interaction(record),
             WireUpdate::Notification(record) => Self::Notification(record),
             WireUpdate::Diagnosis(verdict) => Self::Diagnosis(Arc::new(*verdict)),
+            WireUpdate::TaskDied(death) => Self::TaskDied(Arc::new(death)),
         }
     }
 }

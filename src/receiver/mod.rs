@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -76,6 +76,14 @@ pub struct LifecycleSignal {
     pub subscription_id: String,
     /// What Graph asks for or reports.
     pub event: LifecycleEvent,
+}
+
+/// The processor ended before shutdown (a bug): notifications are answered 503 from then on.
+/// Published by [`RunningReceiver::processor_stopped`] for whoever supervises the receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorStopped {
+    /// The panic's message when it panicked; `None` when it returned unexpectedly.
+    pub panic: Option<String>,
 }
 
 /// The receiver could not start.
@@ -167,9 +175,11 @@ impl Receiver {
             }
             .run(),
         );
+        let (stopped_tx, stopped) = watch::channel(None);
         let processor = tokio::spawn(supervise(
             processor,
             Arc::clone(&processing),
+            stopped_tx,
             shutdown.clone(),
         ));
         let scheme = if config.tls.is_some() {
@@ -182,6 +192,7 @@ impl Receiver {
             local_addr,
             processed,
             processing,
+            stopped,
             shutdown,
             server,
             processor,
@@ -190,11 +201,13 @@ impl Receiver {
 }
 
 /// Waits for the processor; if it ends before shutdown (a panic: a bug), the HTTP side is
-/// told to answer 503 — acknowledging what nothing will process would hide the failure — and
-/// the failure is logged.
+/// told to answer 503 — acknowledging what nothing will process would hide the failure — the
+/// failure is logged, and it is published on `stopped` so the collector's task board (and the
+/// operator's screen) shows it.
 async fn supervise(
     processor: JoinHandle<()>,
     processing: Arc<AtomicBool>,
+    stopped: watch::Sender<Option<ProcessorStopped>>,
     shutdown: CancellationToken,
 ) {
     let ended = processor.await;
@@ -202,14 +215,22 @@ async fn supervise(
         return;
     }
     processing.store(false, Ordering::Release);
-    match ended {
+    let panic = match ended {
         Err(error) if error.is_panic() => {
-            tracing::error!(target: "pilotwatch::receiver", "the notification processor panicked; answering 503 to notifications (Graph retries) until the collector restarts");
+            let message = error.try_into_panic().map_or_else(
+                |_| "no message".to_owned(),
+                |panic| crate::store::panic_text(&panic),
+            );
+            tracing::error!(target: "pilotwatch::receiver", panic = %message, "the notification processor panicked; answering 503 to notifications (Graph retries) until the collector restarts");
+            Some(message)
         }
         _ => {
             tracing::error!(target: "pilotwatch::receiver", "the notification processor stopped unexpectedly; answering 503 to notifications (Graph retries) until the collector restarts");
+            None
         }
-    }
+    };
+    // Nobody watching is not an error: the 503s and the log still tell.
+    let _ = stopped.send(Some(ProcessorStopped { panic }));
 }
 
 fn check(config: &ReceiverConfig) -> Result<(), ReceiverError> {
@@ -238,6 +259,7 @@ pub struct RunningReceiver {
     pub local_addr: SocketAddr,
     processed: broadcast::Sender<ProcessedBatch>,
     processing: Arc<AtomicBool>,
+    stopped: watch::Receiver<Option<ProcessorStopped>>,
     shutdown: CancellationToken,
     server: JoinHandle<()>,
     processor: JoinHandle<()>,
@@ -261,6 +283,12 @@ impl RunningReceiver {
     /// 503 so that Graph keeps them until the collector is restarted.
     pub fn is_processing(&self) -> bool {
         self.processing.load(Ordering::Acquire)
+    }
+
+    /// Becomes `Some` if the processor dies before shutdown (then [`Self::is_processing`] is
+    /// false); the channel closes when the receiver stops normally.
+    pub fn processor_stopped(&self) -> watch::Receiver<Option<ProcessorStopped>> {
+        self.stopped.clone()
     }
 
     /// Stops accepting, drains requests in flight and stops the processor.

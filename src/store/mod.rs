@@ -77,6 +77,7 @@ pub use interactions::{IndexPosition, Interactions, ScanEnd};
 pub use latency::LatencyHistograms;
 pub use lock::{PID_FILE, pid_file};
 pub use notifications::NotificationLog;
+pub(crate) use open::panic_text;
 pub use records::*;
 pub use retention::RetentionReport;
 pub use schema::{MARKER_FILE, SCHEMA_VERSION};

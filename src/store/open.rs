@@ -176,8 +176,8 @@ fn is_lock_error(error: &sled::Error) -> bool {
         if io.kind() == io::ErrorKind::Other && io.to_string().contains("could not acquire lock"))
 }
 
-/// The text of a caught panic.
-pub(super) fn panic_text(panic: &Box<dyn Any + Send>) -> String {
+/// The text of a caught panic (also the collector's and the receiver's, for their tasks).
+pub(crate) fn panic_text(panic: &Box<dyn Any + Send>) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|text| (*text).to_owned())

@@ -35,6 +35,17 @@ pub fn apply(snapshot: &mut Snapshot, update: &Update) -> bool {
             }
         }
         Update::Keeper(event) | Update::Lifecycle(event) => prepend_event(snapshot, event),
+        Update::TaskDied(death) => {
+            // The same death may already be in a snapshot taken after it was recorded.
+            let known = snapshot
+                .dead_tasks
+                .iter()
+                .any(|dead| dead == death.as_ref());
+            if !known {
+                snapshot.dead_tasks.push(death.as_ref().clone());
+            }
+            !known
+        }
         // Per-notification and per-poll counts reach the view through the next snapshot's
         // subscription rows and verdicts; nothing shown is derived from them one by one.
         Update::Notification(_) | Update::Poll(_) => false,
@@ -66,4 +77,5 @@ pub fn differs(old: &Snapshot, new: &Snapshot) -> bool {
         || old.profiles != new.profiles
         || old.interactions_stored != new.interactions_stored
         || old.feed_head != new.feed_head
+        || old.dead_tasks != new.dead_tasks
 }

@@ -226,6 +226,7 @@ pub fn snapshot() -> Snapshot {
         ],
         interactions_stored: 1234,
         feed_head: vec![interaction("m-1")],
+        dead_tasks: Vec::new(),
     }
 }
 

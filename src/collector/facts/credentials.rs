@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
+use crate::collector::supervise::{Ends, TaskSet};
 use crate::config::Profile;
 use crate::creds::probe::{ProbeOptions, probe};
 use crate::creds::{CredentialReport, assess};
@@ -40,7 +40,7 @@ pub(crate) struct Probe {
 }
 
 /// Runs `probe` now and then every `probe.every` until `shutdown`.
-pub(crate) fn spawn_probe(tasks: &mut JoinSet<()>, probe_task: Probe, shutdown: CancellationToken) {
+pub(crate) fn spawn_probe(tasks: &mut TaskSet, probe_task: Probe, shutdown: CancellationToken) {
     let Probe {
         profile,
         clock,
@@ -49,7 +49,8 @@ pub(crate) fn spawn_probe(tasks: &mut JoinSet<()>, probe_task: Probe, shutdown: 
         every,
         wake,
     } = probe_task;
-    tasks.spawn(async move {
+    let name = profile.name.clone();
+    tasks.spawn("credential probe", Some(&name), Ends::AtShutdown, async move {
         let options = ProbeOptions::default();
         loop {
             let facts = tokio::select! {

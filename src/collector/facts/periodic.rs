@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, broadcast};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{ProfileSources, StoreRound, VerdictBoard};
 use crate::clock::SharedClock;
+use crate::collector::supervise::{Ends, TaskSet};
 use crate::collector::update::Update;
 use crate::diagnose::{Diagnosis, ProfileVerdict, diagnose};
 use crate::store::{ObservedFinding, Retention, Store};
@@ -60,12 +60,12 @@ pub(crate) struct DiagnosisRound {
 
 /// Runs the round every `every` until `shutdown`.
 pub(crate) fn spawn_diagnosis(
-    tasks: &mut JoinSet<()>,
+    tasks: &mut TaskSet,
     round: DiagnosisRound,
     every: Duration,
     shutdown: CancellationToken,
 ) {
-    tasks.spawn(async move {
+    tasks.spawn("diagnosis", None, Ends::AtShutdown, async move {
         // Per profile: whether a verdict has been announced yet.
         let mut announced = vec![false; round.sources.len()];
         loop {

@@ -34,8 +34,9 @@ use super::{CollectorHandle, Connection, ConsoleError, Request, SimulationInfo};
 use crate::clock::SharedClock;
 use crate::collector::keeper::KeeperOptions;
 use crate::collector::names::UserNames;
+use crate::collector::supervise::Ends;
 use crate::collector::update::Update;
-use crate::collector::{Collector, OrderDesk};
+use crate::collector::{Collector, OrderDesk, TaskBoard};
 use crate::config::{Paths, Profile};
 use crate::diagnose::VerdictSource;
 use crate::graph::http::build_http_client;
@@ -112,6 +113,8 @@ struct Backend {
     verdicts: Arc<dyn VerdictSource>,
     /// Display names of the users the feed and activity show.
     names: UserNames,
+    /// The collector's dead tasks, carried by every snapshot.
+    tasks: TaskBoard,
     options: EmbeddedOptions,
     /// The scenario now playing, as this backend last switched it.
     scenario: Mutex<Option<String>>,
@@ -161,17 +164,31 @@ pub fn serve(collector: &Collector, options: EmbeddedOptions) -> CollectorHandle
     let (updates, _) = broadcast::channel(UPDATE_BUFFER);
     let (handle, requests) = CollectorHandle::new(updates.clone(), Connection::Embedded);
     let stop = CancellationToken::new();
-    tokio::spawn(forward_updates(collector.updates(), updates, stop.clone()));
+    // Supervised like the collector's own tasks: a panic here is on the task board (and, for
+    // the requests, every pending reply is dropped, which the view shows as "not answering").
+    let board = collector.task_board();
+    tokio::spawn(board.supervised(
+        "console update forwarding",
+        None,
+        Ends::WhenDone,
+        forward_updates(collector.updates(), updates, stop.clone()),
+    ));
     let backend = Arc::new(Backend {
         store: collector.store().clone(),
         orders: collector.orders(),
         verdicts: collector.verdicts(),
         names: collector.user_names(),
+        tasks: board.clone(),
         scenario: Mutex::new(None),
         http: build_http_client(None).map_err(|error| error.to_string()),
         options,
     });
-    tokio::spawn(answer_requests(backend, requests, stop));
+    tokio::spawn(board.supervised(
+        "console requests",
+        None,
+        Ends::WhenDone,
+        answer_requests(backend, requests, stop),
+    ));
     handle
 }
 

@@ -1,8 +1,10 @@
 //! The snapshot a view starts from: who the collector is, each configured profile's latest
 //! verdict (from memory), its subscription rows, findings history and recent events (from the
-//! store), and the head of the feed. One blocking store read builds it all.
+//! store), the head of the feed, and the collector's dead tasks (from its task board). One
+//! blocking store read builds it all.
 //!
-//! Depends on the collector's verdicts, the store and the console's snapshot types.
+//! Depends on the collector's verdicts and task board, the store and the console's snapshot
+//! types.
 
 use std::sync::Arc;
 
@@ -29,7 +31,13 @@ const EVENTS_READ: usize = 2_000;
 pub(super) async fn snapshot(backend: Arc<Backend>) -> Result<Snapshot, ConsoleError> {
     let taken_at = backend.options.clock.now();
     let verdicts = backend.verdicts.verdicts();
-    read_store(&backend, move |backend| build(backend, verdicts, taken_at)).await
+    // Read before the store: a task that dies meanwhile is in the next snapshot, and its
+    // update reaches the view anyway.
+    let dead_tasks = backend.tasks.deaths();
+    let mut snapshot =
+        read_store(&backend, move |backend| build(backend, verdicts, taken_at)).await?;
+    snapshot.dead_tasks = dead_tasks;
+    Ok(snapshot)
 }
 
 fn build(
@@ -75,5 +83,6 @@ fn build(
         profiles,
         interactions_stored: interactions.count()?,
         feed_head: interactions.recent(FEED_HEAD)?,
+        dead_tasks: Vec::new(),
     })
 }

@@ -60,6 +60,7 @@ fn snapshot() -> Snapshot {
         profiles: vec![profile("contoso", &["sub-1"]), profile("fabrikam", &[])],
         interactions_stored: 0,
         feed_head: Vec::new(),
+        dead_tasks: Vec::new(),
     }
 }
 

@@ -51,6 +51,7 @@ fn snapshot(newest: i64, stored: u64) -> Snapshot {
         profiles: Vec::new(),
         interactions_stored: stored,
         feed_head: (newest - 9..=newest).rev().map(record).collect(),
+        dead_tasks: Vec::new(),
     }
 }
 
