@@ -62,7 +62,7 @@ pub async fn status(
             status::run(handle, args.profile.as_deref(), args.json, out).await
         })
         .await
-        .map_err(|error| TwinFailure::status(error))
+        .map_err(TwinFailure::status)
 }
 
 /// `pilotwatch subs`; the exit code is the worst mark shown.
@@ -76,7 +76,7 @@ pub async fn subs(
             subs::run(handle, args.profile.as_deref(), args.json, out).await
         })
         .await
-        .map_err(|error| TwinFailure::subs(error))
+        .map_err(TwinFailure::subs)
 }
 
 /// `pilotwatch export`: bad input is refused before any collector is asked or started.
