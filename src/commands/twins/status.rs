@@ -1,9 +1,10 @@
 //! `pilotwatch status [--profile P] [--json]`: one screen an on-call engineer reads in a
 //! terminal or pastes into a ticket. At the top, how the collector was reached (a collector
 //! that is not running is itself CRITICAL: nothing renews the subscriptions or receives
-//! notifications) and the store; then per profile the verdict headline with its severity word,
-//! the broken ladder rung, the credentials (token, secret expiry countdown) and each
-//! subscription (expiry countdown, last renewal, received, validationTokens share, ack p95).
+//! notifications), any collector task that died (CRITICAL too) and the store; then per
+//! profile the verdict headline with its severity word, the broken ladder rung, the
+//! credentials (token, secret expiry countdown) and each subscription (expiry countdown, last
+//! renewal, received, validationTokens share, ack p95).
 //!
 //! The exit code is the worst severity shown, Nagios style. `--json` prints [`StatusJson`]:
 //! the status word, the exit code, how the collector was reached and the [`Snapshot`] itself
@@ -82,11 +83,19 @@ pub(super) fn only(mut snapshot: Snapshot, profile: Option<&str>) -> Result<Snap
     Ok(snapshot)
 }
 
-/// The worst of: every profile's verdict (UNKNOWN without one yet) and, when no collector
-/// runs, CRITICAL.
+/// The worst of: every profile's verdict (UNKNOWN without one yet) and CRITICAL when no
+/// collector runs or one of its tasks died (it no longer does all of its job).
 pub fn severity(snapshot: &Snapshot, reached: &Reached) -> Severity {
     let absent = matches!(reached, Reached::NoCollector).then_some(Severity::Critical);
-    Severity::worst(snapshot.profiles.iter().map(profile_severity).chain(absent))
+    let dead = (!snapshot.dead_tasks.is_empty()).then_some(Severity::Critical);
+    Severity::worst(
+        snapshot
+            .profiles
+            .iter()
+            .map(profile_severity)
+            .chain(absent)
+            .chain(dead),
+    )
 }
 
 fn profile_severity(profile: &ProfileSnapshot) -> Severity {
@@ -127,6 +136,17 @@ pub fn render(snapshot: &Snapshot, reached: &Reached) -> String {
         printable_line(&snapshot.version),
         minute(now)
     );
+    for death in &snapshot.dead_tasks {
+        let _ = writeln!(
+            text,
+            "task       {}  {} died {} ({}); the collector no longer does all of its job \
+             until it is restarted",
+            badge(Severity::Critical),
+            printable_line(&death.label()),
+            relative(death.ended_at, now),
+            printable_line(&death.reason.to_string())
+        );
+    }
     let newest = snapshot
         .feed_head
         .first()
@@ -260,4 +280,75 @@ fn credentials_line(report: &CredentialReport, now: DateTime<Utc>) -> String {
         None => "expiry unknown".to_owned(),
     };
     format!("{} {token}; secret{hint} {expiry}", badge(report.severity))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::collector::{EndReason, TaskDeath};
+
+    use super::*;
+
+    fn snapshot() -> Snapshot {
+        let now: DateTime<Utc> = "2026-11-22T12:00:00Z".parse().unwrap();
+        Snapshot {
+            taken_at: now,
+            started_at: now - chrono::TimeDelta::hours(3),
+            pid: 4242,
+            version: "0.1.0".into(),
+            simulation: None,
+            profiles: vec![ProfileSnapshot {
+                name: "contoso".into(),
+                tenant: "contoso.example".into(),
+                client_id: "app".into(),
+                verdict: None,
+                subscriptions: Vec::new(),
+                findings_history: Vec::new(),
+                recent_events: Vec::new(),
+            }],
+            interactions_stored: 0,
+            feed_head: Vec::new(),
+            dead_tasks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_profile_without_a_verdict_is_unknown_and_says_why() {
+        let reached = Reached::Attached { pid: 4242 };
+        let screen = render(&snapshot(), &reached);
+        assert_eq!(severity(&snapshot(), &reached), Severity::Unknown);
+        assert!(
+            screen.starts_with("PILOTWATCH UNKNOWN — contoso UNKN\n"),
+            "{screen}"
+        );
+        assert!(screen.contains("started 3h 00m ago"), "{screen}");
+        assert!(screen.contains("newest none yet"), "{screen}");
+        assert!(
+            screen.contains("contoso  ? UNKN  no verdict yet"),
+            "{screen}"
+        );
+        assert!(screen.contains("subscriptions: none"), "{screen}");
+    }
+
+    #[test]
+    fn a_dead_task_is_critical_and_named() {
+        let mut snapshot = snapshot();
+        snapshot.dead_tasks.push(TaskDeath {
+            task: "keeper".into(),
+            profile: Some("contoso".into()),
+            ended_at: snapshot.taken_at - chrono::TimeDelta::minutes(5),
+            reason: EndReason::Panicked {
+                message: "index out of bounds".into(),
+            },
+        });
+        let reached = Reached::Attached { pid: 4242 };
+        assert_eq!(severity(&snapshot, &reached), Severity::Critical);
+        let screen = render(&snapshot, &reached);
+        assert!(screen.starts_with("PILOTWATCH CRITICAL"), "{screen}");
+        assert!(
+            screen.contains("✖ CRIT  keeper (contoso) died 5m ago (panicked: index out of bounds)"),
+            "{screen}"
+        );
+    }
 }
