@@ -5,7 +5,7 @@
 //! [`SubscriptionRow`]s.
 //!
 //! The exit code is the worst mark (a profile with no subscription is CRITICAL: nothing can
-//! deliver), and CRITICAL when no collector runs, Nagios style.
+//! deliver), and CRITICAL when no collector runs or one of its tasks died, Nagios style.
 //!
 //! Depends on the console's snapshot and the twins' marks; the rendering is pure ([`render`]).
 
@@ -19,6 +19,7 @@ use super::TwinError;
 use super::handle::{Reached, settled_snapshot};
 use super::marks::{self, badge};
 use super::status::{SETTLE_PATIENCE, only};
+use crate::collector::TaskDeath;
 use crate::console::{CollectorHandle, SubscriptionRow};
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
@@ -36,6 +37,9 @@ pub struct SubsJson {
     pub taken_at: DateTime<Utc>,
     /// Each profile's subscriptions, in configuration order.
     pub profiles: Vec<ProfileSubscriptions>,
+    /// Collector tasks that died (a dead keeper renews nothing), oldest first.
+    #[serde(default)]
+    pub dead_tasks: Vec<TaskDeath>,
 }
 
 /// One profile's subscriptions.
@@ -65,7 +69,12 @@ pub async fn run(
             subscriptions: p.subscriptions,
         })
         .collect();
-    let severity = severity(&profiles, &reached, snapshot.taken_at);
+    let dead = (!snapshot.dead_tasks.is_empty()).then_some(Severity::Critical);
+    let severity = Severity::worst(
+        [severity(&profiles, &reached, snapshot.taken_at)]
+            .into_iter()
+            .chain(dead),
+    );
     if json {
         let result = SubsJson {
             status: severity.nagios_label().to_owned(),
@@ -73,11 +82,23 @@ pub async fn run(
             collector: reached,
             taken_at: snapshot.taken_at,
             profiles,
+            dead_tasks: snapshot.dead_tasks,
         };
         serde_json::to_writer_pretty(&mut *out, &result).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", render(&profiles, &reached, snapshot.taken_at))?;
+        let now = snapshot.taken_at;
+        for death in &snapshot.dead_tasks {
+            writeln!(
+                out,
+                "{}  {} died {} ({}); restart the collector\n",
+                badge(Severity::Critical),
+                printable_line(&death.label()),
+                crate::tui::format::relative(death.ended_at, now),
+                printable_line(&death.reason.to_string())
+            )?;
+        }
+        write!(out, "{}", render(&profiles, &reached, now))?;
     }
     out.flush()?;
     Ok(severity.exit_code())
