@@ -102,6 +102,15 @@ pub enum Command {
     /// collector when there is one, otherwise straight from Graph. Exit 0 OK, 1 WARNING,
     /// 2 CRITICAL, 3 UNKNOWN.
     Check(CheckArgs),
+    /// One screen of status per profile (verdict, credentials, subscriptions, store) from the
+    /// running collector, or one started for the moment. Exit 0 OK, 1 WARNING, 2 CRITICAL,
+    /// 3 UNKNOWN.
+    Status(StatusArgs),
+    /// The subscriptions table (expiry, renewals, delivery) per profile. Exit 0 OK,
+    /// 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Subs(SubsArgs),
+    /// Write the stored interactions matching a filter to a new file (JSON lines or CSV).
+    Export(ExportArgs),
     /// Open the console (what a bare `pilotwatch` does): attach to a running collector, or
     /// start one embedded for the configured profiles.
     Tui(TuiArgs),
@@ -189,6 +198,72 @@ pub struct CheckArgs {
 
     /// The collector's data directory, where a running collector announces itself (default:
     /// the XDG data directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `pilotwatch status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// This profile only (default: every profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print the status word, exit code and the collector's snapshot as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The collector's data directory, used when no collector runs (default: the XDG data
+    /// directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `pilotwatch subs`.
+#[derive(Debug, Args)]
+pub struct SubsArgs {
+    /// This profile only (default: every profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Print the subscriptions as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The collector's data directory, used when no collector runs (default: the XDG data
+    /// directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Export file formats, as `--format` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ExportFileFormat {
+    /// One JSON object per line.
+    #[default]
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// `pilotwatch export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Which interactions, in the feed's filter syntax: `app:teams user:adele type:prompt
+    /// free text` (quote values with spaces or colons). Default: all.
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
+
+    /// The file format.
+    #[arg(long, value_enum, default_value_t = ExportFileFormat::Jsonl)]
+    pub format: ExportFileFormat,
+
+    /// The file to create; an existing file is never overwritten.
+    #[arg(long, value_name = "PATH")]
+    pub output: PathBuf,
+
+    /// The collector's data directory, used when no collector runs (default: the XDG data
+    /// directory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }

@@ -11,6 +11,8 @@ use pilotwatch::clock::SystemClock;
 use pilotwatch::commands::check::CheckError;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
 use pilotwatch::commands::logging::{self, LogTo};
+use pilotwatch::commands::twins::run::TwinContext;
+use pilotwatch::commands::twins::{NoControlSocket, TwinFailure};
 use pilotwatch::config::Paths;
 use pilotwatch::terminal_text::printable_lines;
 use pilotwatch::tui::TuiOptions;
@@ -55,6 +57,9 @@ fn main() -> ExitCode {
             if let Some(creds) = error.downcast_ref::<CredsError>() {
                 return ExitCode::from(creds.exit_code());
             }
+            if let Some(twin) = error.downcast_ref::<TwinFailure>() {
+                return ExitCode::from(twin.exit_code());
+            }
             match error.downcast_ref::<CheckError>() {
                 Some(check) => ExitCode::from(check.exit_code()),
                 None => ExitCode::FAILURE,
@@ -75,6 +80,15 @@ fn console_options(
         console.mouse,
         console.readonly,
     )
+}
+
+/// What the CLI twins run with: the control client attaches here when a collector runs.
+fn twin_context(paths: &Paths) -> TwinContext<'_> {
+    TwinContext {
+        paths,
+        attach: &NoControlSocket,
+        clock: Arc::new(SystemClock),
+    }
 }
 
 /// Runs the command; `Ok` carries the exit code of a command that finished (a report's
@@ -119,6 +133,24 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
                 let mut stdout = std::io::stdout().lock();
                 let clock = Arc::new(SystemClock);
                 Ok(pilotwatch::commands::check::run(&args, &paths, clock, &mut stdout).await?)
+            }
+            Command::Status(args) => {
+                let paths = paths.map_err(|error| TwinFailure::status(error.into()))?;
+                let context = twin_context(&paths);
+                let mut stdout = std::io::stdout().lock();
+                Ok(pilotwatch::commands::twins::run::status(&args, &context, &mut stdout).await?)
+            }
+            Command::Subs(args) => {
+                let paths = paths.map_err(|error| TwinFailure::subs(error.into()))?;
+                let context = twin_context(&paths);
+                let mut stdout = std::io::stdout().lock();
+                Ok(pilotwatch::commands::twins::run::subs(&args, &context, &mut stdout).await?)
+            }
+            Command::Export(args) => {
+                let paths = paths.map_err(|error| TwinFailure::export(error.into()))?;
+                let context = twin_context(&paths);
+                let mut stdout = std::io::stdout().lock();
+                Ok(pilotwatch::commands::twins::run::export(&args, &context, &mut stdout).await?)
             }
             Command::Keys(args) => {
                 let mut stdout = std::io::stdout().lock();

@@ -10,6 +10,7 @@ pub mod logging;
 pub mod serve;
 pub mod sim;
 pub mod status_endpoint;
+pub mod twins;
 pub mod unit;
 
 /// Waits for Ctrl-C, SIGTERM (systemd's stop) or SIGHUP (the SSH session went away).

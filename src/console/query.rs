@@ -3,7 +3,10 @@
 //! million stored interactions never reach a view at once.
 //!
 //! Plain data (serde both ways, so the control socket can carry it); depends on the store's
-//! record types only.
+//! record types only. [`filter`] is the filter's text syntax, shared by the TUI's prompt and
+//! `pilotwatch export --filter`.
+
+pub mod filter;
 
 use std::collections::BTreeMap;
 

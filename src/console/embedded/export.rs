@@ -4,7 +4,8 @@
 //!
 //! An existing file is never overwritten. The rows go to a temporary file in the target's
 //! directory, synced, then linked into place only if the name is still free: a failure or a
-//! race leaves no partial file under the name asked for.
+//! race leaves no partial file under the name asked for. [`ExportFile`] is that writer, shared
+//! with `pilotwatch export`, which pages the feed through a collector handle instead.
 //!
 //! Depends on the store, `feed`'s matcher, serde_json, csv and tempfile.
 
@@ -65,40 +66,128 @@ pub fn export(
     format: ExportFormat,
     path: &Path,
 ) -> Result<u64, ExportError> {
-    if path.symlink_metadata().is_ok() {
-        return Err(ExportError::Exists(path.to_owned()));
+    let mut file = ExportFile::create(path, format)?;
+    let matcher = Matcher::new(filter);
+    let mut failure = None;
+    interactions.visit_newest_first(None, u64::MAX, |record| {
+        if !matcher.matches(record) {
+            return ControlFlow::Continue(());
+        }
+        match file.write(record) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(error) => {
+                failure = Some(error);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if let Some(error) = failure {
+        return Err(error);
     }
-    if path.file_name().is_none() {
-        return Err(ExportError::NotAFile(path.to_owned()));
+    file.finish()
+}
+
+/// A new export file being written: rows go to a temporary file beside `path`, which
+/// [`Self::finish`] syncs and links into place only if the name is still free. Dropped
+/// unfinished (an error, a cancelled export), it removes the temporary file and leaves
+/// nothing under `path`. The one writer of both the embedded backend's export and
+/// `pilotwatch export`, so the two formats never drift apart.
+pub struct ExportFile {
+    path: PathBuf,
+    temporary: tempfile::NamedTempFile,
+    sink: Sink,
+    rows: u64,
+}
+
+impl std::fmt::Debug for ExportFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportFile")
+            .field("path", &self.path)
+            .field("temporary", &self.temporary.path())
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
     }
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    if !directory.is_dir() {
-        return Err(ExportError::NoDirectory(directory.to_owned()));
+}
+
+impl ExportFile {
+    /// Starts an export to `path`, refusing an existing name, a missing directory or a path
+    /// that names no file before anything is written.
+    pub fn create(path: &Path, format: ExportFormat) -> Result<Self, ExportError> {
+        if path.symlink_metadata().is_ok() {
+            return Err(ExportError::Exists(path.to_owned()));
+        }
+        if path.file_name().is_none() {
+            return Err(ExportError::NotAFile(path.to_owned()));
+        }
+        let directory = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        if !directory.is_dir() {
+            return Err(ExportError::NoDirectory(directory.to_owned()));
+        }
+        let temporary = tempfile::Builder::new()
+            .prefix(TEMPORARY_PREFIX)
+            .tempfile_in(directory)
+            .map_err(|source| write_error(path, source))?;
+        let file = temporary
+            .as_file()
+            .try_clone()
+            .map_err(|source| write_error(path, source))?;
+        Ok(Self {
+            path: path.to_owned(),
+            temporary,
+            sink: Sink::new(format, BufWriter::new(file)),
+            rows: 0,
+        })
     }
-    let write_error = |source: std::io::Error| ExportError::Write {
+
+    /// Appends one row.
+    pub fn write(&mut self, record: &InteractionRecord) -> Result<(), ExportError> {
+        self.sink
+            .write(record)
+            .map_err(|source| write_error(&self.path, source))?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Flushes and syncs the rows and links the file into place; returns how many rows it
+    /// holds. Should the name have been taken meanwhile, nothing is overwritten.
+    pub fn finish(self) -> Result<u64, ExportError> {
+        let Self {
+            path,
+            temporary,
+            sink,
+            rows,
+        } = self;
+        sink.finish().map_err(|source| write_error(&path, source))?;
+        temporary
+            .as_file()
+            .sync_all()
+            .map_err(|source| write_error(&path, source))?;
+        temporary
+            .persist_noclobber(&path)
+            .map_err(|error| match error.error.kind() {
+                std::io::ErrorKind::AlreadyExists => ExportError::Exists(path.clone()),
+                _ => write_error(&path, error.error),
+            })?;
+        Ok(rows)
+    }
+}
+
+/// Temporary export files start with this, in the target's directory.
+pub const TEMPORARY_PREFIX: &str = ".pilotwatch-export-";
+
+fn write_error(path: &Path, source: std::io::Error) -> ExportError {
+    ExportError::Write {
         path: path.to_owned(),
         source,
-    };
-    let temporary = tempfile::Builder::new()
-        .prefix(".pilotwatch-export-")
-        .tempfile_in(directory)
-        .map_err(write_error)?;
-    let file = temporary.as_file().try_clone().map_err(write_error)?;
-    let rows = write_rows(interactions, filter, format, file).map_err(|error| match error {
-        RowsError::Store(error) => ExportError::Store(error),
-        RowsError::Io(source) => write_error(source),
-    })?;
-    temporary.as_file().sync_all().map_err(write_error)?;
-    temporary
-        .persist_noclobber(path)
-        .map_err(|error| match error.error.kind() {
-            std::io::ErrorKind::AlreadyExists => ExportError::Exists(path.to_owned()),
-            _ => write_error(error.error),
-        })?;
-    Ok(rows)
+    }
 }
 
 /// Answers an export command.
@@ -121,45 +210,6 @@ pub(super) async fn run(
         "exported {rows} interaction{} to {shown} ({format})",
         if rows == 1 { "" } else { "s" }
     )))
-}
-
-enum RowsError {
-    Store(StoreError),
-    Io(std::io::Error),
-}
-
-fn write_rows(
-    interactions: &Interactions,
-    filter: &FeedFilter,
-    format: ExportFormat,
-    file: File,
-) -> Result<u64, RowsError> {
-    let matcher = Matcher::new(filter);
-    let mut sink = Sink::new(format, BufWriter::new(file));
-    let mut rows = 0;
-    let mut failure = None;
-    interactions
-        .visit_newest_first(None, u64::MAX, |record| {
-            if !matcher.matches(record) {
-                return ControlFlow::Continue(());
-            }
-            match sink.write(record) {
-                Ok(()) => {
-                    rows += 1;
-                    ControlFlow::Continue(())
-                }
-                Err(error) => {
-                    failure = Some(error);
-                    ControlFlow::Break(())
-                }
-            }
-        })
-        .map_err(RowsError::Store)?;
-    if let Some(error) = failure {
-        return Err(RowsError::Io(error));
-    }
-    sink.finish().map_err(RowsError::Io)?;
-    Ok(rows)
 }
 
 /// Where rows go, in the chosen format.

@@ -14,10 +14,12 @@
 mod activity;
 mod cells;
 mod detail;
-pub mod filter;
 mod prompt;
 mod view;
 pub mod window;
+
+/// The filter syntax lives with the console's query types, so the CLI twins parse it too.
+pub use crate::console::query::filter;
 
 use tui_input::Input;
 

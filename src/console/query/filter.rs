@@ -3,7 +3,8 @@
 //! quoted (`user:"Adele Vance"`, `"19:meeting"`). Bad syntax is an error naming the problem;
 //! the caller keeps its filter.
 //!
-//! Pure; depends on the console's filter type only.
+//! The TUI's filter prompt and `pilotwatch export --filter` read the same syntax, so it lives
+//! with the query types rather than in either. Pure; depends on the console's filter type only.
 
 use crate::console::FeedFilter;
 
