@@ -431,6 +431,7 @@ async fn without_a_collector_a_twin_starts_one_for_the_moment_and_says_so() {
     let profile = sim_profile(&sim.sim, &paths.data_dir).unwrap();
     Config {
         profiles: vec![profile],
+        control: Default::default(),
     }
     .save(&paths.config_file)
     .unwrap();

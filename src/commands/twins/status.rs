@@ -310,6 +310,7 @@ mod tests {
             interactions_stored: 0,
             feed_head: Vec::new(),
             dead_tasks: Vec::new(),
+            recent_audit: Vec::new(),
         }
     }
 
