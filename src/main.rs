@@ -127,7 +127,13 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
             }
             Command::Tui(args) => {
                 let options = console_options(args.profile.clone(), &args.console)?;
-                pilotwatch::commands::console::embedded_console(args, paths?, options).await?;
+                pilotwatch::commands::console::console(
+                    args,
+                    cli.control_socket.as_deref(),
+                    paths?,
+                    options,
+                )
+                .await?;
                 Ok(0)
             }
             Command::Demo(args) => {

@@ -111,6 +111,14 @@ pub const BINDINGS: &[Binding] = &[
         ..bind(Char('c'), Global, Action::Quit, "quit pilotwatch", None, 1)
     },
     bind(
+        Char('A'),
+        Global,
+        Action::AuditTrail,
+        "audit trail: who sent which command to the collector, and how it went",
+        Some(("A", "audit")),
+        6,
+    ),
+    bind(
         Char(':'),
         Global,
         Action::CommandLine,

@@ -1,0 +1,217 @@
+//! The `A` overlay: the collector's recent audit trail, newest first — when, who (user and
+//! uid, from the socket's peer credentials), which command with which arguments, and how it
+//! went, in words as well as colour. What an on-call engineer opens after an incident to see
+//! who renewed, recreated or backfilled what while they were away.
+//!
+//! The records are the collector's (`Snapshot.recent_audit`); [`AuditRecord`] here mirrors the
+//! fields of the store's audit record this view reads, until the server side's snapshot field
+//! lands and replaces it. Pure; depends on the theme, the time formats and ratatui.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use serde::{Deserialize, Serialize};
+
+use crate::terminal_text::printable_line;
+use crate::tui::format;
+use crate::tui::theme::Theme;
+
+/// One audited command, as the collector recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// When the collector finished with it (its clock).
+    pub at: DateTime<Utc>,
+    /// The sender's uid, from the socket's peer credentials.
+    pub uid: u32,
+    /// The sender's user name, or the uid as a number.
+    pub user: String,
+    /// The command's name (`renew`, `backfill`, …).
+    pub command: String,
+    /// The command with its arguments, as it crossed the socket.
+    pub arguments: serde_json::Value,
+    /// What came of it.
+    pub outcome: AuditOutcome,
+    /// The outcome's message.
+    pub message: String,
+}
+
+/// What came of an audited command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditOutcome {
+    /// It ran and did what was asked.
+    Succeeded,
+    /// It ran and failed, or could not run.
+    Failed,
+    /// It was not run (read-only access, bad arguments).
+    Refused,
+}
+
+/// Widest the overlay grows: past this, lines are easier to read than to follow.
+const MAX_WIDTH: u16 = 150;
+
+/// Draws the audit overlay centred in `area`, from line `scroll` of `records`.
+pub fn render(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    records: &[AuditRecord],
+    scroll: usize,
+    theme: &Theme,
+    now: DateTime<Utc>,
+) {
+    let width = area.width.saturating_sub(4).min(MAX_WIDTH);
+    let height = area.height.saturating_sub(2);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(popup);
+    frame.render_widget(Clear, popup);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focused)
+        .title(Span::styled(" Audit trail — newest first ", theme.title))
+        .title_bottom(Span::styled(
+            " A or Esc close · j/k scroll ",
+            theme.key_hint,
+        ));
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let wide = inner.width >= 110;
+    let lines: Vec<Line<'static>> = if records.is_empty() {
+        vec![
+            Line::styled(" No command recorded yet.", theme.muted),
+            Line::styled(
+                " Commands sent to the collector over its control socket (renew, recreate,",
+                theme.muted,
+            ),
+            Line::styled(
+                " backfill, …) appear here with who sent them, when, and how they went.",
+                theme.muted,
+            ),
+        ]
+    } else {
+        records
+            .iter()
+            .skip(scroll)
+            .map(|record| row(record, theme, now, wide, usize::from(inner.width)))
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// One record on one line: when, who, what, how it went, and (wide) the arguments and the
+/// message, cut to `width`.
+fn row(
+    record: &AuditRecord,
+    theme: &Theme,
+    now: DateTime<Utc>,
+    wide: bool,
+    width: usize,
+) -> Line<'static> {
+    let (mark, word, style) = match record.outcome {
+        AuditOutcome::Succeeded => ("✔", "done", theme.ok),
+        AuditOutcome::Failed => ("✖", "failed", theme.critical),
+        AuditOutcome::Refused => ("⊘", "refused", theme.warning),
+    };
+    let who = printable_line(&format!("{} ({})", record.user, record.uid)).into_owned();
+    let mut spans = vec![
+        Span::styled(
+            format!(" {} ", record.at.format("%m-%d %H:%M:%S")),
+            theme.muted,
+        ),
+        Span::styled(
+            format!("{:<9}", format::relative(record.at, now)),
+            theme.muted,
+        ),
+        Span::styled(format!(" {who:<16} "), theme.text),
+        Span::styled(
+            format!("{:<16}", printable_line(&record.command)),
+            theme.text,
+        ),
+        Span::styled(format!(" {mark} {word:<8}"), style),
+    ];
+    let used: usize = spans.iter().map(Span::width).sum();
+    let mut rest = String::new();
+    if wide {
+        let arguments = arguments(&record.arguments);
+        if !arguments.is_empty() {
+            rest.push_str(&arguments);
+            rest.push_str(" — ");
+        }
+    }
+    rest.push_str(&printable_line(&record.message));
+    spans.push(Span::styled(
+        cut(&rest, width.saturating_sub(used)),
+        theme.text,
+    ));
+    Line::from(spans)
+}
+
+/// The arguments other than the command's name, as `key=value` pairs.
+fn arguments(value: &serde_json::Value) -> String {
+    let Some(object) = value.as_object() else {
+        return String::new();
+    };
+    object
+        .iter()
+        .filter(|(key, _)| key.as_str() != "command")
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => format!("{key}={}", printable_line(text)),
+            other => format!("{key}={other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `text` cut to `width` characters, ending in `…` when cut.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn arguments_leave_out_the_command_and_strip_control_characters() {
+        let value = serde_json::json!({
+            "command": "renew", "profile": "contoso", "subscription": "s\u{1b}[31m1"
+        });
+        assert_eq!(arguments(&value), "profile=contoso subscription=s[31m1");
+        assert_eq!(arguments(&serde_json::json!("renew")), "");
+    }
+
+    #[test]
+    fn a_row_says_how_it_went_in_words_and_fits_its_width() {
+        let record = AuditRecord {
+            at: "2026-03-01T09:57:00Z".parse().unwrap(),
+            uid: 1001,
+            user: "alice".into(),
+            command: "renew".into(),
+            arguments: serde_json::json!({"command": "renew", "profile": "contoso"}),
+            outcome: AuditOutcome::Refused,
+            message: "read-only: you asked for read-only access ".repeat(4),
+        };
+        let now = "2026-03-01T10:00:00Z".parse().unwrap();
+        let line = row(&record, &Theme::plain(), now, false, 76);
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(text.contains("⊘ refused"), "{text}");
+        assert!(text.contains("alice (1001)"), "{text}");
+        assert!(text.contains("3m ago"), "{text}");
+        assert_eq!(text.chars().count(), 76, "{text}");
+        assert!(text.ends_with('…'), "{text}");
+    }
+}
