@@ -272,7 +272,7 @@ async fn a_restarted_collector_fails_pending_requests_then_is_reattached() {
             read_write: true
         })
     );
-    assert_eq!(handle.connection().clone(), up.connection().clone());
+    assert_eq!(&handle.connection(), up.connection());
     assert_eq!(handle.snapshot().await.unwrap().pid, 4242);
 }
 

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use super::session::{self, Ended};
 use super::{AttachOptions, Backoff, connect};
 use crate::collector::update::Update;
-use crate::console::{LinkState, Request};
+use crate::console::{Connection, LinkState, Request};
 use crate::control::codec::FrameReader;
 
 /// The backend's ends of the handle, and how to reach the collector again.
@@ -97,12 +97,7 @@ async fn reconnect(backend: &mut Backend) -> Option<(FrameReader<OwnedReadHalf>,
 
 /// Until `retry_at`, answers every request with "disconnected" and publishes the countdown;
 /// `false` when every handle was dropped meanwhile.
-async fn wait(
-    backend: &mut Backend,
-    last: &crate::console::Connection,
-    since: Instant,
-    retry_at: Instant,
-) -> bool {
+async fn wait(backend: &mut Backend, last: &Connection, since: Instant, retry_at: Instant) -> bool {
     loop {
         let now = Instant::now();
         if now >= retry_at {

@@ -17,9 +17,13 @@ use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::collector::update::Update;
-use crate::console::{ConsoleError, LinkState, Request};
+use crate::console::{
+    ActivityView, CommandOutcome, ConsoleError, FeedPage, LatencyView, LinkState, Request, Snapshot,
+};
 use crate::control::codec::{FrameReader, write_frame};
-use crate::control::protocol::{ClientFrame, ServerFrame, WireAnswer, WireCommand, WireRequest};
+use crate::control::protocol::{
+    ClientFrame, FrameError, ServerFrame, WireAnswer, WireCommand, WireRequest,
+};
 
 /// Frames queued for the writer task before the session waits for it.
 const OUTGOING: usize = 64;
@@ -35,11 +39,11 @@ pub enum Ended {
 
 /// A request's reply channel, by what it expects.
 enum Pending {
-    Snapshot(oneshot::Sender<Result<crate::console::Snapshot, ConsoleError>>),
-    Feed(oneshot::Sender<Result<crate::console::FeedPage, ConsoleError>>),
-    Activity(oneshot::Sender<Result<crate::console::ActivityView, ConsoleError>>),
-    Latency(oneshot::Sender<Result<crate::console::LatencyView, ConsoleError>>),
-    Command(oneshot::Sender<Result<crate::console::CommandOutcome, ConsoleError>>),
+    Snapshot(oneshot::Sender<Result<Snapshot, ConsoleError>>),
+    Feed(oneshot::Sender<Result<FeedPage, ConsoleError>>),
+    Activity(oneshot::Sender<Result<ActivityView, ConsoleError>>),
+    Latency(oneshot::Sender<Result<LatencyView, ConsoleError>>),
+    Command(oneshot::Sender<Result<CommandOutcome, ConsoleError>>),
 }
 
 /// The answer does not fit the question: a collector bug, told to the asker rather than
@@ -211,7 +215,7 @@ fn take(
 async fn write_all(
     mut writer: OwnedWriteHalf,
     mut queued: mpsc::Receiver<ClientFrame>,
-) -> Result<(), crate::control::protocol::FrameError> {
+) -> Result<(), FrameError> {
     while let Some(frame) = queued.recv().await {
         write_frame(&mut writer, &frame).await?;
     }

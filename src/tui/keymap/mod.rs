@@ -114,9 +114,10 @@ pub const BINDINGS: &[Binding] = &[
         Char('A'),
         Global,
         Action::AuditTrail,
-        "audit trail: who sent which command to the collector, and how it went",
-        Some(("A", "audit")),
-        6,
+        "audit trail: who sent which command, when",
+        // Listed in the help; the footer's room goes to the shown tab's keys.
+        None,
+        8,
     ),
     bind(
         Char(':'),

@@ -80,6 +80,7 @@ pub fn render(
         ));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
+    // Room for the arguments after the fixed columns (about 60) and a subscription id.
     let wide = inner.width >= 110;
     let lines: Vec<Line<'static>> = if records.is_empty() {
         vec![
@@ -97,21 +98,21 @@ pub fn render(
         records
             .iter()
             .skip(scroll)
-            .map(|record| row(record, theme, now, wide, usize::from(inner.width)))
+            .flat_map(|record| row(record, theme, now, wide, usize::from(inner.width)))
             .collect()
     };
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-/// One record on one line: when, who, what, how it went, and (wide) the arguments and the
-/// message, cut to `width`.
+/// One record on two lines, each cut to `width`: when, who, what and how it went (and, wide,
+/// the arguments), then the outcome's message indented beneath.
 fn row(
     record: &AuditRecord,
     theme: &Theme,
     now: DateTime<Utc>,
     wide: bool,
     width: usize,
-) -> Line<'static> {
+) -> [Line<'static>; 2] {
     let (mark, word, style) = match record.outcome {
         AuditOutcome::Succeeded => ("✔", "done", theme.ok),
         AuditOutcome::Failed => ("✖", "failed", theme.critical),
@@ -120,7 +121,7 @@ fn row(
     let who = printable_line(&format!("{} ({})", record.user, record.uid)).into_owned();
     let mut spans = vec![
         Span::styled(
-            format!(" {} ", record.at.format("%m-%d %H:%M:%S")),
+            format!(" {} ", record.at.format("%m-%d %H:%M:%SZ")),
             theme.muted,
         ),
         Span::styled(
@@ -129,26 +130,26 @@ fn row(
         ),
         Span::styled(format!(" {who:<16} "), theme.text),
         Span::styled(
-            format!("{:<16}", printable_line(&record.command)),
+            format!("{:<12}", printable_line(&record.command)),
             theme.text,
         ),
         Span::styled(format!(" {mark} {word:<8}"), style),
     ];
-    let used: usize = spans.iter().map(Span::width).sum();
-    let mut rest = String::new();
     if wide {
-        let arguments = arguments(&record.arguments);
-        if !arguments.is_empty() {
-            rest.push_str(&arguments);
-            rest.push_str(" — ");
-        }
+        let used: usize = spans.iter().map(Span::width).sum();
+        spans.push(Span::styled(
+            cut(&arguments(&record.arguments), width.saturating_sub(used)),
+            theme.muted,
+        ));
     }
-    rest.push_str(&printable_line(&record.message));
-    spans.push(Span::styled(
-        cut(&rest, width.saturating_sub(used)),
-        theme.text,
-    ));
-    Line::from(spans)
+    let message = Line::from(vec![
+        Span::raw("   "),
+        Span::styled(
+            cut(&printable_line(&record.message), width.saturating_sub(3)),
+            theme.text,
+        ),
+    ]);
+    [Line::from(spans), message]
 }
 
 /// The arguments other than the command's name, as `key=value` pairs.
@@ -206,11 +207,13 @@ mod tests {
             message: "read-only: you asked for read-only access ".repeat(4),
         };
         let now = "2026-03-01T10:00:00Z".parse().unwrap();
-        let line = row(&record, &Theme::plain(), now, false, 76);
-        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let [first, second] = row(&record, &Theme::plain(), now, false, 76);
+        let text: String = first.spans.iter().map(|s| s.content.as_ref()).collect();
         assert!(text.contains("⊘ refused"), "{text}");
         assert!(text.contains("alice (1001)"), "{text}");
         assert!(text.contains("3m ago"), "{text}");
+        let text: String = second.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(text.starts_with("   read-only: you asked"), "{text}");
         assert_eq!(text.chars().count(), 76, "{text}");
         assert!(text.ends_with('…'), "{text}");
     }
