@@ -346,3 +346,69 @@ async fn the_console_says_disconnected_retrying_then_attached_again() {
         .unwrap()
         .unwrap();
 }
+
+/// Runs the real binary with `args`, its XDG directories (runtime included) under `home`.
+async fn pilotwatch(home: &Path, args: &[&str]) -> std::process::Output {
+    let home = home.to_path_buf();
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
+            .args(&args)
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env_remove("RUNTIME_DIRECTORY")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    });
+    tokio::time::timeout(Duration::from_secs(8), run)
+        .await
+        .expect("pilotwatch did not exit")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bare_pilotwatch_finds_the_users_socket_and_a_refusal_stops_it_before_the_store() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run").join("pilotwatch");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let mut refusing = behaviour(4242);
+    refusing.bye = Some("this collector speaks control protocol v2".into());
+    let mut fake = FakeCollector::start(&runtime.join("control.sock"), refusing);
+
+    let output = pilotwatch(home.path(), &["--readonly"]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("refused this client") && stderr.contains("protocol v2"),
+        "{stderr}"
+    );
+    // It found the socket by itself, asked read-only, and never fell back to an embedded
+    // collector (which would have complained about the missing profiles instead).
+    let hello = fake.hellos.recv().await.unwrap();
+    assert!(
+        hello.readonly && hello.client.ends_with(" tui"),
+        "{hello:?}"
+    );
+    assert!(!stderr.contains("no profiles are configured"), "{stderr}");
+    fake.stop().await;
+
+    // Nothing listening any more: the console falls back to its own collector, which here has
+    // no profiles to run.
+    let output = pilotwatch(home.path(), &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no profiles are configured"), "{stderr}");
+
+    // An explicit socket that nobody serves is an error, not a fallback.
+    let missing = home.path().join("elsewhere.sock");
+    let output = pilotwatch(
+        home.path(),
+        &["--control-socket", missing.to_str().unwrap()],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("no collector answers at"), "{stderr}");
+}
