@@ -20,7 +20,7 @@ use pilotwatch::console::{
     LinkState,
 };
 use pilotwatch::control::client::{self, AttachOptions};
-use pilotwatch::control::protocol::{Access, WireCommand};
+use pilotwatch::control::protocol::{Access, ServerFrame, WireCommand};
 use pilotwatch::tui::{Theme, TuiOptions, drive};
 use ratatui::Terminal;
 use tokio::sync::watch;
@@ -111,6 +111,14 @@ async fn snapshot_feed_commands_and_updates_round_trip() {
         Err(ConsoleError::Refused(why)) if why.contains("exports by reading the feed")
     ));
     assert!(fake.commands.try_recv().is_err());
+
+    // A reply nobody waits for is ignored; the connection and later requests are unharmed.
+    fake.send(ServerFrame::Reply {
+        id: u64::MAX,
+        result: Err(ConsoleError::Failed("stray".into())),
+    });
+    assert_eq!(handle.snapshot().await.unwrap().pid, 4242);
+    assert!(handle.link().borrow().is_connected());
 
     let mut updates = handle.updates();
     let record = tui_support::snapshot().feed_head[0].clone();

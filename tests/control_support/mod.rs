@@ -89,6 +89,11 @@ impl FakeCollector {
             .send(ServerFrame::Update(WireUpdate::from(update)));
     }
 
+    /// Sends `frame` as it is to every welcomed client (a stray reply, say).
+    pub fn send(&self, frame: ServerFrame) {
+        let _ = self.frames.send(frame);
+    }
+
     /// Tells every welcomed client it missed updates.
     pub fn lag(&self, missed: u64) {
         let _ = self.frames.send(ServerFrame::Lagged { missed });
