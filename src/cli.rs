@@ -23,6 +23,12 @@ struct CliArgs {
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
 
+    /// The running collector's control socket, instead of looking at
+    /// /run/pilotwatch/control.sock then $XDG_RUNTIME_DIR/pilotwatch/control.sock. Views
+    /// given one attach there or fail; they never start their own collector.
+    #[arg(long, global = true, value_name = "PATH")]
+    control_socket: Option<PathBuf>,
+
     /// The console's options, when no command is given.
     #[command(flatten)]
     tui: TuiArgs,
@@ -40,6 +46,8 @@ pub struct Cli {
     pub log: String,
     /// Configuration file to use instead of the XDG one.
     pub config: Option<PathBuf>,
+    /// The control socket to attach to instead of the usual places (`--control-socket`).
+    pub control_socket: Option<PathBuf>,
     /// What to run.
     pub command: Command,
 }
@@ -49,6 +57,7 @@ impl From<CliArgs> for Cli {
         Self {
             log: args.log,
             config: args.config,
+            control_socket: args.control_socket,
             command: args.command.unwrap_or(Command::Tui(args.tui)),
         }
     }

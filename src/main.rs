@@ -12,7 +12,7 @@ use pilotwatch::commands::check::CheckError;
 use pilotwatch::commands::creds::{CredsContext, CredsError, TerminalInput};
 use pilotwatch::commands::logging::{self, LogTo};
 use pilotwatch::commands::twins::run::TwinContext;
-use pilotwatch::commands::twins::{NoControlSocket, TwinFailure};
+use pilotwatch::commands::twins::{ControlSocket, TwinFailure};
 use pilotwatch::config::Paths;
 use pilotwatch::terminal_text::printable_lines;
 use pilotwatch::tui::TuiOptions;
@@ -82,12 +82,26 @@ fn console_options(
     )
 }
 
-/// What the CLI twins run with: the control client attaches here when a collector runs.
-fn twin_context(paths: &Paths) -> TwinContext<'_> {
+/// What the CLI twins run with: they attach to a running collector through the control
+/// socket, and start one of their own only when none runs.
+fn twin_context<'a>(paths: &'a Paths, socket: &'a ControlSocket) -> TwinContext<'a> {
     TwinContext {
         paths,
-        attach: &NoControlSocket,
+        attach: socket,
         clock: Arc::new(SystemClock),
+    }
+}
+
+/// The control socket a twin of `kind` looks for.
+fn control_socket(
+    flag: Option<&std::path::Path>,
+    paths: &Paths,
+    kind: &'static str,
+) -> ControlSocket {
+    ControlSocket {
+        flag: flag.map(std::path::Path::to_path_buf),
+        candidates: pilotwatch::control::client::default_candidates(paths.runtime_dir.as_deref()),
+        kind,
     }
 }
 
@@ -136,19 +150,22 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
             }
             Command::Status(args) => {
                 let paths = paths.map_err(|error| TwinFailure::status(error.into()))?;
-                let context = twin_context(&paths);
+                let socket = control_socket(cli.control_socket.as_deref(), &paths, "status");
+                let context = twin_context(&paths, &socket);
                 let mut stdout = std::io::stdout().lock();
                 Ok(pilotwatch::commands::twins::run::status(&args, &context, &mut stdout).await?)
             }
             Command::Subs(args) => {
                 let paths = paths.map_err(|error| TwinFailure::subs(error.into()))?;
-                let context = twin_context(&paths);
+                let socket = control_socket(cli.control_socket.as_deref(), &paths, "subs");
+                let context = twin_context(&paths, &socket);
                 let mut stdout = std::io::stdout().lock();
                 Ok(pilotwatch::commands::twins::run::subs(&args, &context, &mut stdout).await?)
             }
             Command::Export(args) => {
                 let paths = paths.map_err(|error| TwinFailure::export(error.into()))?;
-                let context = twin_context(&paths);
+                let socket = control_socket(cli.control_socket.as_deref(), &paths, "export");
+                let context = twin_context(&paths, &socket);
                 let mut stdout = std::io::stdout().lock();
                 Ok(pilotwatch::commands::twins::run::export(&args, &context, &mut stdout).await?)
             }
@@ -159,7 +176,13 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
             }
             Command::Tui(args) => {
                 let options = console_options(args.profile.clone(), &args.console)?;
-                pilotwatch::commands::console::embedded_console(args, paths?, options).await?;
+                pilotwatch::commands::console::console(
+                    args,
+                    cli.control_socket.as_deref(),
+                    paths?,
+                    options,
+                )
+                .await?;
                 Ok(0)
             }
             Command::Demo(args) => {

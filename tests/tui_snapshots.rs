@@ -135,7 +135,7 @@ fn demo_header_shows_the_simulated_clock_and_scenario_attached_read_only() {
     let terminal = draw(&app, &default_theme(), 160, 48);
     let screen = terminal.backend().to_string();
     assert!(
-        screen.contains("attached to pid 4242 (read-only)"),
+        screen.contains("attached to pid 4242 as read-only"),
         "{screen}"
     );
     assert!(

@@ -84,7 +84,7 @@ pub async fn every_tab(handle: &CollectorHandle, frames: usize) -> Vec<TabFrames
     let backend = BenchBackend::counting();
     let bytes = backend.bytes();
     let mut terminal = Terminal::new(backend).unwrap();
-    let mut app = App::new(handle.connection().clone(), AppOptions::default());
+    let mut app = App::new(handle.connection(), AppOptions::default());
     let start = app.start();
     settle(&mut app, handle, start).await;
     let mut now: DateTime<Utc> = app.snapshot().expect("a snapshot").taken_at;

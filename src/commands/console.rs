@@ -5,13 +5,19 @@
 //! collector on the simulator's clock, and the console over an embedded backend that may switch
 //! scenarios. Nothing is configured and everything is gone when it exits.
 //!
-//! The bare command runs the configured profiles' collector embedded, on the XDG data
-//! directory, and the console over it; profile edits write the operator's configuration.
-//! (Attaching to a running `pilotwatch serve` is the control socket's job.)
+//! The bare command first looks for a running `pilotwatch serve` on its control socket
+//! (`--control-socket`, else `/run/pilotwatch/control.sock`, else
+//! `$XDG_RUNTIME_DIR/pilotwatch/control.sock`) and attaches the console to it. Only when
+//! nothing answers there (no socket, or a stale one) does it run the configured profiles'
+//! collector embedded, on the XDG data directory; a collector that answers but refuses this
+//! client (another protocol version) is an error, so the store is never opened behind a
+//! running collector's back.
 //!
-//! Depends on the collector, the console's embedded backend, the TUI and, for the demo, the
-//! simulator; the simulator and the collector meet only here and in `serve`.
+//! Depends on the collector, the console's embedded backend, the control socket's client, the
+//! TUI and, for the demo, the simulator; the simulator and the collector meet only here and
+//! in `serve`.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::{DemoArgs, TuiArgs};
@@ -19,6 +25,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::collector::{Collector, CollectorError, CollectorOptions};
 use crate::config::{Config, ConfigError, Paths};
 use crate::console::embedded::{self, EmbeddedOptions, SimulationTarget};
+use crate::control::client::{self, AttachError, AttachOptions};
 use crate::sim::scenario::EMBEDDED;
 use crate::tui::{self, TuiError, TuiOptions};
 
@@ -42,6 +49,9 @@ pub enum ConsoleCommandError {
     /// The collector could not start.
     #[error(transparent)]
     Collector(#[from] CollectorError),
+    /// A collector runs but this console could not attach to it.
+    #[error(transparent)]
+    Attach(#[from] AttachError),
     /// The terminal failed.
     #[error(transparent)]
     Tui(#[from] TuiError),
@@ -105,7 +115,23 @@ pub async fn demo(args: DemoArgs, options: TuiOptions) -> Result<(), ConsoleComm
     Ok(result?)
 }
 
-/// `pilotwatch`: the configured profiles' collector, embedded, and the console over it.
+/// `pilotwatch`: the console attached to the running collector (at `control_socket` when
+/// given), or over an embedded one when none runs.
+pub async fn console(
+    args: TuiArgs,
+    control_socket: Option<&Path>,
+    paths: Paths,
+    options: TuiOptions,
+) -> Result<(), ConsoleCommandError> {
+    let candidates = client::default_candidates(paths.runtime_dir.as_deref());
+    let attach = AttachOptions::new("tui", options.readonly);
+    match client::attach_running(control_socket, &candidates, attach).await? {
+        Some(handle) => Ok(tui::run(handle, options).await?),
+        None => embedded_console(args, paths, options).await,
+    }
+}
+
+/// The configured profiles' collector, embedded, and the console over it.
 pub async fn embedded_console(
     args: TuiArgs,
     paths: Paths,

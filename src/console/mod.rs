@@ -6,6 +6,11 @@
 //! forwards the collector's [`Update`]s. The handle is transport-agnostic on purpose: the
 //! TUI never knows which it talks to, and the control socket carries exactly these types.
 //!
+//! The handle also carries the state of its link ([`LinkState`], a `watch`): an embedded
+//! backend is always connected; a socket client goes disconnected when the collector does and
+//! connected again when it is back, and views resynchronise (fetch a fresh snapshot) on every
+//! change to a connected state.
+//!
 //! Depends on the collector's update and the store's record types only; never on the
 //! receiver, the Graph client or the terminal.
 
@@ -14,7 +19,10 @@ pub mod embedded;
 pub mod query;
 pub mod snapshot;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 pub use command::{Command, CommandOutcome, ExportFormat, ProfileDraft};
 pub use query::{
@@ -67,34 +75,91 @@ pub enum Request {
 /// How many requests may wait for the backend before senders wait too.
 const REQUEST_BUFFER: usize = 64;
 
-/// A view's grip on a collector: ask with the async methods, watch with [`Self::updates`].
-/// Cheap to clone; every clone talks to the same backend.
+/// Whether a handle reaches its collector right now.
+///
+/// Every change of the link's `watch` to [`LinkState::Connected`] (a reconnection, or the same
+/// state published again because the collector dropped updates for this client) means the
+/// updates a view applied have a gap: it must fetch a fresh snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// Requests are answered and updates flow.
+    Connected(Connection),
+    /// The collector went away; requests fail with [`ConsoleError::Disconnected`] until the
+    /// backend reaches it again.
+    Disconnected {
+        /// How the collector was reached before it went away.
+        last: Connection,
+        /// When it went away (monotonic, this process).
+        since: Instant,
+        /// How long until the next attempt to reach it.
+        retry_in: Duration,
+    },
+}
+
+impl LinkState {
+    /// How the collector is (or was last) reached.
+    pub fn connection(&self) -> &Connection {
+        match self {
+            Self::Connected(connection)
+            | Self::Disconnected {
+                last: connection, ..
+            } => connection,
+        }
+    }
+
+    /// Whether requests are answered now.
+    pub fn is_connected(&self) -> bool {
+        matches!(self, Self::Connected(_))
+    }
+}
+
+/// A view's grip on a collector: ask with the async methods, watch with [`Self::updates`] and
+/// [`Self::link`]. Cheap to clone; every clone talks to the same backend.
 #[derive(Debug, Clone)]
 pub struct CollectorHandle {
     requests: mpsc::Sender<Request>,
     updates: broadcast::Sender<Update>,
-    connection: Connection,
+    link: watch::Receiver<LinkState>,
 }
 
 impl CollectorHandle {
-    /// A handle and the receiving end its backend serves. `updates` is the collector's
-    /// broadcast sender (views subscribe to it); `connection` says how views reach it.
+    /// A handle whose link never changes (an embedded backend) and the receiving end its
+    /// backend serves. `updates` is the collector's broadcast sender (views subscribe to it);
+    /// `connection` says how views reach it.
     pub fn new(
         updates: broadcast::Sender<Update>,
         connection: Connection,
+    ) -> (Self, mpsc::Receiver<Request>) {
+        // The sender goes at once: the state is final, and a view's `changed()` ends at once.
+        let (_, link) = watch::channel(LinkState::Connected(connection));
+        Self::with_link(updates, link)
+    }
+
+    /// A handle whose backend reports its link through `link` (a socket client), and the
+    /// receiving end that backend serves.
+    pub fn with_link(
+        updates: broadcast::Sender<Update>,
+        link: watch::Receiver<LinkState>,
     ) -> (Self, mpsc::Receiver<Request>) {
         let (requests, served) = mpsc::channel(REQUEST_BUFFER);
         let handle = Self {
             requests,
             updates,
-            connection,
+            link,
         };
         (handle, served)
     }
 
-    /// How this handle reaches its collector (shown in the status bar).
-    pub fn connection(&self) -> &Connection {
-        &self.connection
+    /// How this handle reaches (or last reached) its collector, for the status bar.
+    pub fn connection(&self) -> Connection {
+        self.link.borrow().connection().clone()
+    }
+
+    /// The link's state now and its changes from here on.
+    pub fn link(&self) -> watch::Receiver<LinkState> {
+        let mut link = self.link.clone();
+        link.mark_unchanged();
+        link
     }
 
     /// A new subscription to the collector's updates, from now on. A lagging receiver loses
@@ -171,5 +236,16 @@ mod tests {
         let (handle, served) = CollectorHandle::new(updates, Connection::Embedded);
         drop(served);
         assert_eq!(handle.snapshot().await, Err(ConsoleError::Disconnected));
+    }
+
+    #[tokio::test]
+    async fn an_embedded_link_is_connected_for_good() {
+        let (updates, _) = broadcast::channel(4);
+        let (handle, _served) = CollectorHandle::new(updates, Connection::Embedded);
+        let mut link = handle.link();
+        assert_eq!(*link.borrow(), LinkState::Connected(Connection::Embedded));
+        // No backend will ever change it: waiting for a change ends at once.
+        assert!(link.changed().await.is_err());
+        assert_eq!(handle.connection(), Connection::Embedded);
     }
 }

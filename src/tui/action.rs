@@ -18,6 +18,8 @@ pub enum Action {
     CommandLine,
     /// Leave pilotwatch.
     Quit,
+    /// Open or close the collector's audit trail (who sent which command, and how it went).
+    AuditTrail,
     /// Close the topmost overlay or prompt.
     Back,
     /// The next tab.

@@ -8,7 +8,9 @@
 //! something visible changed: an update, a key, a reply, or a shown clock moving on. A bursty
 //! collector is drained up to [`UPDATE_DRAIN_CAP`] updates before the next frame, so a storm
 //! costs one draw. A lagged update receiver asks for a fresh snapshot; a closed one, or a
-//! request the backend drops, shows "collector not answering" and keeps retrying.
+//! request the backend drops, shows "collector not answering" and keeps retrying. The
+//! handle's link (a control-socket client's) going down shows "disconnected — retrying in
+//! Ns" over the last state; every change back to connected asks for a fresh snapshot.
 //!
 //! "Now" is the collector's clock: the latest snapshot's `taken_at` plus the real time since,
 //! times the simulation's speed (1 outside the demo). The loop ends when the user quits, on
@@ -135,7 +137,7 @@ where
     F: Future<Output = ()>,
 {
     let mut app = App::new(
-        handle.connection().clone(),
+        handle.connection(),
         AppOptions {
             profile: options.profile.clone(),
             readonly: options.readonly,
@@ -143,6 +145,10 @@ where
     );
     let mut updates = handle.updates();
     let mut updates_open = true;
+    let mut link = handle.link();
+    // An embedded handle's link never changes: its first `changed()` says so and the arm
+    // is switched off.
+    let mut link_open = true;
     let mut requests: JoinSet<Msg> = JoinSet::new();
     let mut fetching = false;
     let mut clock = CollectorClock::default();
@@ -206,6 +212,10 @@ where
                 } else {
                     fetching = false;
                 }
+            },
+            changed = link.changed(), if link_open => match changed {
+                Ok(()) => messages.push(Msg::Link(link.borrow_and_update().clone())),
+                Err(_) => link_open = false,
             },
             received = updates.recv(), if updates_open => {
                 updates_open = drain(received, &mut updates, &mut messages);

@@ -11,7 +11,7 @@
 //! the control socket's internals.
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use crate::collector::{Collector, CollectorError, CollectorOptions};
 use crate::config::{Config, Paths};
 use crate::console::embedded::{self, EmbeddedOptions};
 use crate::console::{CollectorHandle, Connection, ConsoleError, Snapshot};
+use crate::control::client;
 use crate::store::StoreError;
 
 use super::TwinError;
@@ -53,6 +54,33 @@ pub struct NoControlSocket;
 impl Attach for NoControlSocket {
     fn attach(&self) -> AttachFuture<'_> {
         Box::pin(std::future::ready(Attached::NotRunning))
+    }
+}
+
+/// The control socket, through the control client: `flag` (`--control-socket`) when given —
+/// then a socket that does not answer is an error, not a reason to start a collector — else the
+/// first of `candidates` that exists. Twins attach read-only: they never change anything.
+#[derive(Debug, Clone)]
+pub struct ControlSocket {
+    /// `--control-socket`, if given.
+    pub flag: Option<PathBuf>,
+    /// Where to look otherwise ([`client::default_candidates`]).
+    pub candidates: Vec<PathBuf>,
+    /// Which twin asks (`status`, `subs`, `export`), for the collector's audit trail.
+    pub kind: &'static str,
+}
+
+impl Attach for ControlSocket {
+    fn attach(&self) -> AttachFuture<'_> {
+        Box::pin(async move {
+            let options = client::AttachOptions::new(self.kind, true);
+            match client::attach_running(self.flag.as_deref(), &self.candidates, options).await {
+                Ok(Some(handle)) => Attached::Handle(handle),
+                Ok(None) => Attached::NotRunning,
+                Err(error) if error.is_absent() && self.flag.is_none() => Attached::NotRunning,
+                Err(error) => Attached::Refused(error.to_string()),
+            }
+        })
     }
 }
 

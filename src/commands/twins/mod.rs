@@ -29,7 +29,7 @@ use crate::console::embedded::export::ExportError;
 use crate::console::query::filter::FilterError;
 use crate::severity::Severity;
 
-pub use handle::{Attach, Keepalive, NoControlSocket, collector_handle};
+pub use handle::{Attach, ControlSocket, Keepalive, NoControlSocket, collector_handle};
 
 /// Why a twin could not do its work. Nothing was written.
 #[derive(Debug, thiserror::Error)]

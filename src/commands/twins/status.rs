@@ -54,7 +54,7 @@ pub async fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<u8, TwinError> {
-    let reached = Reached::of(handle.connection());
+    let reached = Reached::of(&handle.connection());
     let snapshot = settled_snapshot(handle, SETTLE_PATIENCE).await?;
     let snapshot = only(snapshot, profile)?;
     let severity = severity(&snapshot, &reached);

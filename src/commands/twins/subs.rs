@@ -59,7 +59,7 @@ pub async fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<u8, TwinError> {
-    let reached = Reached::of(handle.connection());
+    let reached = Reached::of(&handle.connection());
     let snapshot = only(settled_snapshot(handle, SETTLE_PATIENCE).await?, profile)?;
     let profiles: Vec<ProfileSubscriptions> = snapshot
         .profiles

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::collector::update::Update;
-use crate::console::{Command, CommandOutcome, ConsoleError, Snapshot};
+use crate::console::{Command, CommandOutcome, ConsoleError, LinkState, Snapshot};
 use crate::tui::action::Action;
 use crate::tui::tabs::{Answer, Query, TabId};
 
@@ -20,6 +20,9 @@ pub enum Msg {
     Update(Update),
     /// Updates were lost (the receiver lagged): the view must be rebuilt from a snapshot.
     Lagged,
+    /// The handle's link changed: the collector went away, or is back (or dropped updates
+    /// for us), so the view must be rebuilt from a snapshot.
+    Link(LinkState),
     /// The update stream ended: the collector is gone.
     UpdatesClosed,
     /// The answer to [`Effect::FetchSnapshot`].

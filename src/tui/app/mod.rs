@@ -32,6 +32,7 @@ use super::keymap::{self, Context};
 use super::model;
 use super::tabs::{Query, TabContext, TabId, TabReply, Tabs};
 use super::theme::Theme;
+use super::view::audit::AuditRecord;
 use crate::collector::update::Update;
 use crate::console::{Command, Connection, ProfileSnapshot, Snapshot};
 
@@ -44,12 +45,18 @@ const OUTCOMES_KEPT: usize = 8;
 /// Whether the collector answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
-    /// Waiting for the first snapshot.
+    /// Waiting for the first snapshot (or the first after reconnecting).
     Connecting,
     /// Answering.
     Live,
     /// Not answering: the screen keeps the last state, marked stale.
     NotAnswering(String),
+    /// The socket to the collector is down and the handle dials again in this many whole
+    /// seconds (rounded up); the screen keeps the last state, marked stale.
+    Reconnecting {
+        /// Seconds until the next attempt.
+        retry_in_secs: u64,
+    },
 }
 
 /// Options that shape the app (from the command line).
@@ -67,6 +74,8 @@ pub struct App {
     pub(super) snapshot: Option<Snapshot>,
     pub(super) connection: Connection,
     pub(super) readonly: bool,
+    /// Read-only was asked for (`--readonly`), whatever the collector grants.
+    asked_readonly: bool,
     pub(super) tab: TabId,
     pub(super) tabs: Tabs,
     pub(super) profile: usize,
@@ -95,6 +104,7 @@ impl App {
         Self {
             snapshot: None,
             readonly: options.readonly || read_only_link,
+            asked_readonly: options.readonly,
             connection,
             tab: TabId::default(),
             tabs: Tabs::default(),
@@ -137,6 +147,13 @@ impl App {
         self.tab
     }
 
+    /// The collector's recent audit trail, newest first (empty before the first snapshot).
+    pub fn audit_trail(&self) -> &[AuditRecord] {
+        self.snapshot
+            .as_ref()
+            .map_or(&[], |snapshot| snapshot.recent_audit.as_slice())
+    }
+
     /// Whether the collector answers.
     pub fn link(&self) -> &Link {
         &self.link
@@ -154,6 +171,8 @@ impl App {
             (None, Overlay::None) if self.tabs.form_open(self.tab) => Context::Form,
             (None, Overlay::None) if self.tabs.input(self.tab).is_some() => Context::Prompt,
             (None, Overlay::Help { .. }) => Context::Help,
+            // The trail is read-only: only global keys (scrolling, closing) reach it.
+            (None, Overlay::Audit { .. }) => Context::Global,
             (None, Overlay::None) => Context::Tab(self.tab),
         }
     }
@@ -182,6 +201,7 @@ impl App {
                 }
             }
             Msg::Lagged => vec![Effect::FetchSnapshot],
+            Msg::Link(state) => self.on_link(state),
             Msg::UpdatesClosed => {
                 self.lose_link("the collector's update stream ended".into());
                 Vec::new()
@@ -249,6 +269,7 @@ impl App {
                     Some(filter)
                 }
                 (None, Overlay::None) => self.tabs.input_mut(self.tab),
+                (None, Overlay::Audit { .. }) => None,
             };
             if let Some(input) = input
                 && input.handle_event(&event).is_some()
@@ -267,17 +288,22 @@ impl App {
             _ => {}
         }
         let help_open = matches!(self.overlay, Overlay::Help { .. });
+        let audit_open = matches!(self.overlay, Overlay::Audit { .. });
         let effects = match action {
             Action::Quit => vec![Effect::Quit],
             Action::Help => {
                 self.overlay.toggle_help();
                 Vec::new()
             }
+            Action::AuditTrail => {
+                self.overlay.toggle_audit();
+                Vec::new()
+            }
             Action::CommandLine => {
                 self.prompt = Some(Input::default());
                 Vec::new()
             }
-            Action::Back if help_open => {
+            Action::Back if help_open || audit_open => {
                 self.overlay = Overlay::None;
                 Vec::new()
             }
@@ -304,6 +330,11 @@ impl App {
             }
             movement if help_open && movement.is_movement() => {
                 self.overlay.scroll(movement);
+                Vec::new()
+            }
+            movement if audit_open && movement.is_movement() => {
+                let rows = self.audit_trail().len();
+                self.overlay.scroll_audit(movement, rows);
                 Vec::new()
             }
             other => return self.route_to_tab(other),

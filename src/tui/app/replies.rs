@@ -1,11 +1,12 @@
 //! How the app takes the collector's answers: a snapshot (which also says the collector is
 //! answering again), a command's outcome (and the step the credentials form takes on it), and
-//! the loss of the link. Pure; part of [`App`].
+//! the loss of the link and the socket's link going down and coming back. Pure; part of
+//! [`App`].
 
 use super::{
     App, Effect, Link, OUTCOMES_KEPT, OutcomeLine, REFRESHING, describe, model, profile_of,
 };
-use crate::console::{Command, CommandOutcome, ConsoleError, Snapshot};
+use crate::console::{Command, CommandOutcome, Connection, ConsoleError, LinkState, Snapshot};
 
 impl App {
     pub(super) fn on_snapshot(&mut self, result: Result<Snapshot, ConsoleError>) {
@@ -89,7 +90,55 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The handle's link changed. Connected again (or a gap in the updates): fetch a fresh
+    /// snapshot, which makes the link live. Disconnected: keep the last state, say when the
+    /// next attempt is.
+    pub(super) fn on_link(&mut self, state: LinkState) -> Vec<Effect> {
+        match state {
+            LinkState::Connected(connection) => {
+                self.set_connection(connection);
+                if matches!(self.link, Link::Reconnecting { .. }) {
+                    self.link = Link::Connecting;
+                    self.dirty = true;
+                }
+                vec![Effect::FetchSnapshot]
+            }
+            LinkState::Disconnected { last, retry_in, .. } => {
+                self.set_connection(last);
+                let secs = retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
+                let link = Link::Reconnecting {
+                    retry_in_secs: secs,
+                };
+                if self.link != link {
+                    self.link = link;
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// A (re)attached collector may grant other access than before.
+    fn set_connection(&mut self, connection: Connection) {
+        if self.connection != connection {
+            let read_only_link = matches!(
+                connection,
+                Connection::Attached {
+                    read_write: false,
+                    ..
+                }
+            );
+            self.readonly = self.asked_readonly || read_only_link;
+            self.connection = connection;
+            self.dirty = true;
+        }
+    }
+
     pub(super) fn lose_link(&mut self, why: String) {
+        // While the socket is down the link's own state says more (and when it retries).
+        if matches!(self.link, Link::Reconnecting { .. }) {
+            return;
+        }
         if self.link != Link::NotAnswering(why.clone()) {
             self.link = Link::NotAnswering(why);
             self.dirty = true;

@@ -111,6 +111,15 @@ pub const BINDINGS: &[Binding] = &[
         ..bind(Char('c'), Global, Action::Quit, "quit pilotwatch", None, 1)
     },
     bind(
+        Char('A'),
+        Global,
+        Action::AuditTrail,
+        "audit trail: who sent which command, when",
+        // Listed in the help; the footer's room goes to the shown tab's keys.
+        None,
+        8,
+    ),
+    bind(
         Char(':'),
         Global,
         Action::CommandLine,

@@ -1,5 +1,8 @@
 //! The header: which profile and tenant, the overall badge with the headline finding, how the
-//! collector is reached, and in the demo the simulated clock and the scenario. Two lines; pure.
+//! collector is reached ("embedded", "attached to pid N as read-write", or while the control
+//! socket is down "disconnected from pid N" over "disconnected — retrying in Ns: showing the
+//! last state" — in words, never by colour alone), and in the demo the simulated clock and the
+//! scenario. Two lines; pure.
 //!
 //! The first line is fitted to the width by dropping or shortening its least important parts
 //! first (the profile's position, the "tenant" label, the stored count, the tenant, the pid),
@@ -29,8 +32,8 @@ pub fn connection_label(connection: &Connection, readonly: bool) -> String {
     let mode = match connection {
         Connection::Embedded => "embedded".to_owned(),
         Connection::Attached { pid, read_write } => format!(
-            "attached to pid {pid} ({})",
-            if *read_write {
+            "attached to pid {pid} as {}",
+            if *read_write && !readonly {
                 "read-write"
             } else {
                 "read-only"
@@ -70,8 +73,16 @@ impl Identity {
             name: profile.map(|p| printable_line(&p.name).into_owned()),
             tenant: profile.map(|p| printable_line(&p.tenant).into_owned()),
             position: (profile.is_some() && count > 1).then_some((app.profile + 1, count)),
-            connection: connection_label(&app.connection, app.readonly),
-            short_connection: short_connection_label(&app.connection, app.readonly),
+            connection: match (app.link(), &app.connection) {
+                (Link::Reconnecting { .. }, Connection::Attached { pid, .. }) => {
+                    format!("disconnected from pid {pid}")
+                }
+                _ => connection_label(&app.connection, app.readonly),
+            },
+            short_connection: match app.link() {
+                Link::Reconnecting { .. } => "disconnected".to_owned(),
+                _ => short_connection_label(&app.connection, app.readonly),
+            },
             stored: app.snapshot().map(|s| s.interactions_stored),
         }
     }
@@ -160,7 +171,7 @@ fn ellipsize(text: &str, width: usize) -> String {
 fn short_connection_label(connection: &Connection, readonly: bool) -> String {
     match connection {
         Connection::Attached { read_write, .. } => format!(
-            "attached ({})",
+            "attached as {}",
             if *read_write && !readonly {
                 "read-write"
             } else {
@@ -248,6 +259,13 @@ fn status_line(app: &App, theme: &Theme, now: DateTime<Utc>) -> Vec<Span<'static
             second.push(badge::badge(theme, Severity::Unknown));
             second.push(Span::styled(
                 " collector not answering: showing the last state",
+                theme.notice,
+            ));
+        }
+        Link::Reconnecting { retry_in_secs } => {
+            second.push(badge::badge(theme, Severity::Unknown));
+            second.push(Span::styled(
+                format!(" disconnected — retrying in {retry_in_secs}s: showing the last state"),
                 theme.notice,
             ));
         }

@@ -1,10 +1,11 @@
 //! Drawing: `render(frame, &App, &Theme, now)` lays out the frame — header, tab bar, body,
-//! status line, key hints — and draws the overlays on top. Below 80×24 it draws only a notice
+//! status line, key hints — and draws the overlays (help, audit trail) on top. Below 80×24 it draws only a notice
 //! saying so; at 80×24 the tabs use their compact layout.
 //!
 //! Pure: reads the app, never changes it; "now" is an argument (the collector's clock). Depends
 //! on the app's read accessors, the tabs, the theme and ratatui; never on the terminal.
 
+pub mod audit;
 pub mod badge;
 pub mod finding;
 mod footer;
@@ -59,8 +60,12 @@ pub fn render(frame: &mut Frame<'_>, app: &App, theme: &Theme, now: DateTime<Utc
     }
     footer::render_status(frame, status, app, theme);
     footer::render_hints(frame, hints, app, theme);
-    if matches!(app.overlay, Overlay::Help { .. }) {
-        help::render(frame, body, &app.overlay, theme);
+    match app.overlay {
+        Overlay::Help { .. } => help::render(frame, body, &app.overlay, theme),
+        Overlay::Audit { scroll } => {
+            audit::render(frame, body, app.audit_trail(), scroll, theme, now)
+        }
+        Overlay::None => {}
     }
 }
 

@@ -1,0 +1,125 @@
+//! The attached handle's backend over time: pump the connection while it lasts ([`session`]);
+//! when it ends, publish the link as disconnected, answer every request at once with
+//! [`ConsoleError::Disconnected`](crate::console::ConsoleError::Disconnected) (the last data
+//! stays on the view's screen; nothing hangs), and dial again after each [`Backoff`] delay —
+//! counting the wait down on the link a second at a time, so a status bar can say "retrying
+//! in 3s" truthfully — until the collector welcomes us back, then publish it connected. Ends
+//! when every handle is dropped.
+//!
+//! A collector that answers but refuses (a new version after an upgrade) is logged and tried
+//! again like an absent one: the view keeps its last data and says it is disconnected.
+//!
+//! Depends on the session, the backoff and the handshake in [`super`]; never on a view.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::Instant;
+
+use super::session::{self, Ended};
+use super::{AttachOptions, Backoff, connect};
+use crate::collector::update::Update;
+use crate::console::{Connection, LinkState, Request};
+use crate::control::codec::FrameReader;
+
+/// The backend's ends of the handle, and how to reach the collector again.
+pub struct Backend {
+    /// The socket.
+    pub path: PathBuf,
+    /// How to say hello again.
+    pub options: AttachOptions,
+    /// The handle's requests.
+    pub requests: mpsc::Receiver<Request>,
+    /// The handle's updates.
+    pub updates: broadcast::Sender<Update>,
+    /// The handle's link.
+    pub link: watch::Sender<LinkState>,
+}
+
+/// The granularity of the countdown published while waiting to retry.
+const COUNTDOWN_STEP: Duration = Duration::from_secs(1);
+
+/// Serves the handle until every clone of it is dropped, starting on a welcomed connection.
+pub async fn run(
+    mut backend: Backend,
+    mut reader: FrameReader<OwnedReadHalf>,
+    mut writer: OwnedWriteHalf,
+) {
+    loop {
+        let ended = session::run(
+            &mut backend.requests,
+            &backend.updates,
+            &backend.link,
+            reader,
+            writer,
+        )
+        .await;
+        match ended {
+            Ended::HandlesGone => return,
+            Ended::Lost(why) => {
+                tracing::warn!(path = %backend.path.display(), %why, "lost the collector; reconnecting");
+            }
+        }
+        match reconnect(&mut backend).await {
+            Some((next_reader, next_writer)) => {
+                reader = next_reader;
+                writer = next_writer;
+            }
+            None => return,
+        }
+    }
+}
+
+/// Dials with backoff until welcomed (`Some`) or every handle is dropped (`None`).
+async fn reconnect(backend: &mut Backend) -> Option<(FrameReader<OwnedReadHalf>, OwnedWriteHalf)> {
+    let last = backend.link.borrow().connection().clone();
+    let since = Instant::now();
+    let mut backoff = Backoff::new();
+    loop {
+        let retry_at = Instant::now() + backoff.next_delay();
+        if !wait(backend, &last, since, retry_at).await {
+            return None;
+        }
+        match connect(&backend.path, &backend.options).await {
+            Ok((connection, reader, writer)) => {
+                backend.link.send_replace(LinkState::Connected(connection));
+                return Some((reader, writer));
+            }
+            Err(error) if error.is_absent() => {
+                tracing::debug!(%error, "the collector is not back yet");
+            }
+            Err(error) => tracing::warn!(%error, "the collector answered but would not take us"),
+        }
+    }
+}
+
+/// Until `retry_at`, answers every request with "disconnected" and publishes the countdown;
+/// `false` when every handle was dropped meanwhile.
+async fn wait(backend: &mut Backend, last: &Connection, since: Instant, retry_at: Instant) -> bool {
+    loop {
+        let now = Instant::now();
+        if now >= retry_at {
+            return true;
+        }
+        let retry_in = retry_at - now;
+        backend.link.send_replace(LinkState::Disconnected {
+            last: last.clone(),
+            since,
+            retry_in,
+        });
+        let tick = (now + COUNTDOWN_STEP).min(retry_at);
+        let sleep = tokio::time::sleep_until(tick);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                request = backend.requests.recv() => match request {
+                    Some(request) => session::refuse_disconnected(request),
+                    None => return false,
+                },
+            }
+        }
+    }
+}
