@@ -65,7 +65,9 @@ fn serve(config: &Path, data: &Path, home: &Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
         .args(["--config"])
         .arg(config)
-        .args(["serve", "--data-dir"])
+        // No control socket: these runs are about the store, and a second serve must meet the
+        // store's lock, not the first one's socket.
+        .args(["serve", "--no-control", "--data-dir"])
         .arg(data)
         .env("XDG_STATE_HOME", home.join("state"))
         .env("PILOTWATCH_LOG", "warn")
@@ -227,7 +229,7 @@ async fn a_second_serve_on_the_same_store_is_told_who_owns_it() {
     let second = Command::new(env!("CARGO_BIN_EXE_pilotwatch"))
         .args(["--config"])
         .arg(&config)
-        .args(["serve", "--data-dir"])
+        .args(["serve", "--no-control", "--data-dir"])
         .arg(&data)
         .env("XDG_STATE_HOME", home.path().join("state"))
         .env("NO_COLOR", "1")

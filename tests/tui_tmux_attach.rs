@@ -1,0 +1,122 @@
+//! Many engineers, one collector, in real terminals: `pilotwatch serve --sim healthy` runs with
+//! its control socket in a private directory, and two `pilotwatch` consoles in tmux attach to
+//! it. Both say whom they are attached to, both show the same live feed, and when the collector
+//! stops both say they are disconnected and retrying instead of freezing.
+//!
+//! tmux is required (`.ci/run` installs it); without it the test fails saying so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod tmux_support;
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tmux_support::{Tmux, WAIT, env, stored};
+
+/// `pilotwatch serve` as a child process, killed when dropped.
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A feed row of `screen` (below the header, tab bar and the feed's status line) as its time
+/// and session: the columns that read the same on every console (a user's display name may
+/// be resolved on one a moment before the other).
+fn feed_row(screen: &str) -> Option<(String, String)> {
+    screen.lines().skip(6).find_map(|line| {
+        let line = line.trim_start_matches(['›', '▶', ' ']);
+        let time = line.get(..14)?.to_owned();
+        let session = line
+            .split_whitespace()
+            .find(|word| word.starts_with("19:"))?
+            .to_owned();
+        Some((time, session))
+    })
+}
+
+#[test]
+fn two_consoles_attach_to_one_collector_see_the_same_feed_and_survive_its_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let socket = run.join("control.sock");
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_pilotwatch"));
+    serve
+        .args(["serve", "--sim", "healthy", "--speed", "20"])
+        .arg("--control-socket")
+        .arg(&socket)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["--status-bind", "127.0.0.1:0"])
+        .env("XDG_STATE_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut serve = Serve(serve.spawn().unwrap());
+    let pid = serve.0.id();
+    let deadline = Instant::now() + WAIT;
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "serve never opened its socket");
+        assert!(serve.0.try_wait().unwrap().is_none(), "serve exited early");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let tmux = Tmux::new("attach");
+    let environment = [
+        env("XDG_STATE_HOME", dir.path()),
+        env("XDG_CONFIG_HOME", dir.path()),
+        env("XDG_DATA_HOME", dir.path()),
+        "NO_COLOR=".to_owned(),
+    ];
+    let console = ["--control-socket", socket.to_str().unwrap()];
+    for name in ["alice", "bob"] {
+        tmux.start(name, &console, &environment);
+    }
+    let attached = format!("attached to pid {pid} as read-write");
+    for name in ["alice", "bob"] {
+        tmux.wait_for(name, &attached, |screen| {
+            screen
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .contains(&attached)
+                && stored(screen) > 0
+        });
+        tmux.keys(name, &["4"]);
+    }
+
+    // What one console shows of the feed, the other shows too.
+    let row = {
+        let screen = tmux.wait_for("alice", "feed rows", |screen| feed_row(screen).is_some());
+        feed_row(&screen).unwrap()
+    };
+    let (time, session) = row;
+    tmux.wait_for("bob", &format!("alice's row {time} {session}"), |screen| {
+        screen
+            .lines()
+            .any(|line| line.contains(&time) && line.contains(&session))
+    });
+
+    // The collector goes away: both say so and keep their last screen.
+    serve.0.kill().unwrap();
+    serve.0.wait().unwrap();
+    for name in ["alice", "bob"] {
+        let screen = tmux.wait_for(name, "disconnected — retrying", |screen| {
+            screen.lines().take(2).any(|line| line.contains("retrying"))
+        });
+        assert!(screen.contains("disconnected"), "{screen}");
+    }
+    // The last data stays: the feed rows and the stored count, not a blank screen.
+    let bob = tmux.screen("bob");
+    assert!(
+        feed_row(&bob).is_some() && stored(&bob) > 0,
+        "the last data stays browsable:\n{bob}"
+    );
+}
