@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use common::TestSim;
 use pilotwatch::cli::{StatusArgs, SubsArgs};
-use pilotwatch::clock::SharedClock;
+use pilotwatch::clock::{Clock as _, SharedClock};
 use pilotwatch::collector::{Collector, CollectorOptions};
 use pilotwatch::commands::serve::sim_profile;
 use pilotwatch::commands::twins::handle::{Attach, AttachFuture, Attached};
@@ -453,6 +453,9 @@ async fn without_a_collector_a_twin_starts_one_for_the_moment_and_says_so() {
     assert!(screen.starts_with("PILOTWATCH CRITICAL"), "{screen}");
     assert!(screen.contains("no collector running"), "{screen}");
     assert!(screen.contains("token granted"), "{screen}");
+    // It only looked: no subscription was created at Graph for a receiver about to stop.
+    let now = sim.sim.state.clock.now();
+    assert_eq!(sim.sim.state.registry().live(now).count(), 0);
     // The collector it started is gone again: the store opens.
     let clock: SharedClock = sim.sim.state.clock.clone();
     drop(

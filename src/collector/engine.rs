@@ -66,6 +66,12 @@ pub struct CollectorOptions {
     pub poll: PollOptions,
     /// How often profiles are diagnosed and their credentials probed.
     pub diagnosis: DiagnosisOptions,
+    /// Look, never touch Graph's subscriptions: no keeper runs, so nothing is created,
+    /// renewed or deleted, and lifecycle events are logged and left to the next full
+    /// collector. For a short-lived collector that only answers a question (`pilotwatch
+    /// status` with no collector running), which must not leave a subscription behind that
+    /// points at a receiver about to stop. Operator orders are refused.
+    pub observe_only: bool,
 }
 
 impl CollectorOptions {
@@ -77,6 +83,7 @@ impl CollectorOptions {
             keeper: KeeperOptions::default(),
             poll: PollOptions::default(),
             diagnosis: DiagnosisOptions::default(),
+            observe_only: false,
         }
     }
 }
@@ -474,12 +481,22 @@ impl Collector {
             self.updates.clone(),
             options.poll.clone(),
         );
-        self.tasks.spawn(
-            "keeper",
-            Some(&name),
-            keeper_ends,
-            keeper.run(lifecycle_rx, self.shutdown.child_token()),
-        );
+        if options.observe_only {
+            // The keeper is not run: its order desk then answers that it is not running.
+            self.tasks.spawn(
+                "lifecycle log",
+                Some(&name),
+                Ends::AtShutdown,
+                log_lifecycle(name.clone(), lifecycle_rx, self.shutdown.child_token()),
+            );
+        } else {
+            self.tasks.spawn(
+                "keeper",
+                Some(&name),
+                keeper_ends,
+                keeper.run(lifecycle_rx, self.shutdown.child_token()),
+            );
+        }
         self.tasks.spawn(
             "poller",
             Some(&name),
@@ -487,5 +504,23 @@ impl Collector {
             poller.run(gaps_rx, self.shutdown.child_token()),
         );
         Ok(())
+    }
+}
+
+/// An observe-only collector's stand-in for the keeper: lifecycle events are logged, not acted
+/// on (the next full collector reconciles the subscription), until `shutdown`.
+async fn log_lifecycle<T: std::fmt::Debug>(
+    profile: String,
+    mut events: mpsc::Receiver<T>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            event = events.recv() => match event {
+                Some(event) => tracing::warn!(%profile, ?event, "observe-only collector: a lifecycle event is left to the next full collector"),
+                None => shutdown.cancelled().await,
+            },
+        }
     }
 }

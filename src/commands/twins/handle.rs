@@ -130,19 +130,21 @@ pub async fn collector_handle(
     if config.profiles.is_empty() {
         return Err(TwinError::NoProfiles(paths.config_file.clone()));
     }
-    let collector = Collector::start(
-        &config.profiles,
-        clock.clone(),
-        CollectorOptions::new(data_dir),
-    )
-    .await
-    .map_err(|error| match error {
-        CollectorError::Store(StoreError::Locked { pid, .. }) => TwinError::StoreHeld {
-            pid,
-            data_dir: data_dir.to_owned(),
-        },
-        other => TwinError::Collector(other),
-    })?;
+    // Observe only: answering a question must not create a subscription that points at a
+    // receiver about to stop.
+    let options = CollectorOptions {
+        observe_only: true,
+        ..CollectorOptions::new(data_dir)
+    };
+    let collector = Collector::start(&config.profiles, clock.clone(), options)
+        .await
+        .map_err(|error| match error {
+            CollectorError::Store(StoreError::Locked { pid, .. }) => TwinError::StoreHeld {
+                pid,
+                data_dir: data_dir.to_owned(),
+            },
+            other => TwinError::Collector(other),
+        })?;
     let handle = embedded::serve(&collector, EmbeddedOptions::new(config.profiles, clock));
     Ok((handle, Keepalive::embedded(collector)))
 }
