@@ -12,7 +12,6 @@ mod tui_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use control_support::screen::{Screen, ScreenBackend};
 use control_support::{Behaviour, FakeCollector, NEVER_ANSWERED};
 use pilotwatch::collector::update::Update;
 use pilotwatch::console::{
@@ -24,6 +23,7 @@ use pilotwatch::control::protocol::{Access, ServerFrame, WireCommand};
 use pilotwatch::tui::{Theme, TuiOptions, drive};
 use ratatui::Terminal;
 use tokio::sync::watch;
+use tui_support::{CountingBackend, Screen};
 
 /// Long enough for any step here, short enough that a hang fails fast.
 const PATIENCE: Duration = Duration::from_secs(4);
@@ -310,7 +310,7 @@ async fn the_console_says_disconnected_retrying_then_attached_again() {
     let path = socket(&dir);
     let fake = FakeCollector::start(&path, behaviour(4242));
     let handle = attach(&path, false).await;
-    let (backend, screen) = ScreenBackend::new(120, 30);
+    let (backend, screen) = CountingBackend::watched(120, 30);
     let (quit, quitting) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(async move {
         let mut terminal = Terminal::new(backend).unwrap();

@@ -193,5 +193,3 @@ async fn serve(
         }
     }
 }
-
-pub mod screen;

@@ -312,16 +312,37 @@ pub fn press(code: KeyCode) -> std::io::Result<TermEvent> {
 pub struct CountingBackend {
     pub inner: TestBackend,
     pub frames: Arc<AtomicUsize>,
+    shown: Screen,
+}
+
+/// The text on a [`CountingBackend`]'s screen at its last flush, readable while the console
+/// still runs (to watch the status bar change as the collector goes and comes back).
+#[derive(Debug, Clone, Default)]
+pub struct Screen(Arc<std::sync::Mutex<String>>);
+
+impl Screen {
+    /// What was on screen at the last flush.
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
 }
 
 impl CountingBackend {
     pub fn new(width: u16, height: u16) -> (Self, Arc<AtomicUsize>) {
-        let frames = Arc::new(AtomicUsize::new(0));
+        let (backend, _) = Self::watched(width, height);
+        let frames = Arc::clone(&backend.frames);
+        (backend, frames)
+    }
+
+    /// A backend and the test's view of what it shows.
+    pub fn watched(width: u16, height: u16) -> (Self, Screen) {
+        let shown = Screen::default();
         let backend = Self {
             inner: TestBackend::new(width, height),
-            frames: Arc::clone(&frames),
+            frames: Arc::new(AtomicUsize::new(0)),
+            shown: shown.clone(),
         };
-        (backend, frames)
+        (backend, shown)
     }
 
     pub fn frames(&self) -> usize {
@@ -364,6 +385,7 @@ impl Backend for CountingBackend {
     }
     fn flush(&mut self) -> Result<(), Self::Error> {
         self.frames.fetch_add(1, Ordering::SeqCst);
+        *self.shown.0.lock().unwrap() = self.inner.to_string();
         self.inner.flush()
     }
 }
