@@ -18,7 +18,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use pilotwatch::console::CollectorHandle;
 use pilotwatch::tui::action::Action;
 use pilotwatch::tui::app::{App, AppOptions, Effect, Msg};
-use pilotwatch::tui::tabs::{Answer, Query, TabId};
+use pilotwatch::tui::runner::ask;
+use pilotwatch::tui::tabs::TabId;
 use pilotwatch::tui::{Theme, view};
 use ratatui::Terminal;
 use serde::{Deserialize, Serialize};
@@ -57,24 +58,6 @@ async fn settle(app: &mut App, handle: &CollectorHandle, effects: Vec<Effect>) {
             Effect::Query(tab, query) => Msg::Answer(tab, ask(handle, query).await),
         };
         queue.extend(app.update(message));
-    }
-}
-
-/// What `tui::runner` asks the handle for a tab's query.
-async fn ask(handle: &CollectorHandle, query: Query) -> Answer {
-    match query {
-        Query::Feed(query) => {
-            let page = handle.feed(query.clone()).await;
-            Answer::Feed(query, page)
-        }
-        Query::Activity(filter) => {
-            let view = handle.activity(filter.clone()).await;
-            Answer::Activity(filter, view)
-        }
-        Query::Latency(query) => {
-            let view = handle.latency(query.clone()).await;
-            Answer::Latency(query, view)
-        }
     }
 }
 

@@ -281,8 +281,8 @@ fn drain(
     true
 }
 
-/// Asks the collector what a tab's query wants.
-async fn ask(handle: &CollectorHandle, query: Query) -> Answer {
+/// Asks the collector what a tab's query wants (also what the console bench drives).
+pub async fn ask(handle: &CollectorHandle, query: Query) -> Answer {
     match query {
         Query::Feed(query) => {
             let page = handle.feed(query.clone()).await;
