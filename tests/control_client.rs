@@ -255,7 +255,13 @@ async fn a_restarted_collector_fails_pending_requests_then_is_reattached() {
     assert_eq!(result, Err(ConsoleError::Disconnected));
     let down = link_becomes(&mut link, |state| !state.is_connected()).await;
     match down {
-        LinkState::Disconnected { last, retry_in, .. } => {
+        LinkState::Disconnected {
+            last,
+            retry_in,
+            refused,
+            ..
+        } => {
+            assert_eq!(refused, None, "nothing answers, so nothing refused");
             assert_eq!(
                 last,
                 Connection::Attached {
@@ -270,6 +276,27 @@ async fn a_restarted_collector_fails_pending_requests_then_is_reattached() {
     // While it is down, requests are answered at once, not queued.
     let quick = tokio::time::timeout(Duration::from_secs(1), handle.snapshot()).await;
     assert_eq!(quick.unwrap(), Err(ConsoleError::Disconnected));
+
+    // A collector that answers but refuses is no reconnection: the link stays down and says
+    // why; nothing answering at all is said as no reason.
+    let mut refusing = behaviour(5151);
+    refusing.bye = Some("too many clients (64)".into());
+    let refusing = FakeCollector::start(&path, refusing);
+    let refused = link_becomes(&mut link, |state| {
+        matches!(
+            state,
+            LinkState::Disconnected {
+                refused: Some(_),
+                ..
+            }
+        )
+    })
+    .await;
+    let LinkState::Disconnected { refused, .. } = refused else {
+        unreachable!()
+    };
+    assert_eq!(refused.as_deref(), Some("too many clients (64)"));
+    refusing.stop().await;
 
     let _fake = FakeCollector::start(&path, behaviour(5151));
     let up = link_becomes(&mut link, LinkState::is_connected).await;
@@ -341,6 +368,21 @@ async fn the_console_says_disconnected_retrying_then_attached_again() {
     assert!(stale.contains("disconnected from pid 4242"), "{stale}");
     // The last data stays browsable.
     assert!(stale.contains("contoso"), "{stale}");
+
+    // Something answers but will not take us (an upgraded collector): the console says why,
+    // keeps the last data and keeps trying, so fixing it needs no restart of the console.
+    let mut upgraded = behaviour(4343);
+    upgraded.bye = Some("this collector speaks control protocol v2".into());
+    let refusing = FakeCollector::start(&path, upgraded);
+    shows(
+        &screen,
+        "; the collector refused us: this collector speaks control protocol v2",
+    )
+    .await;
+    let refused = screen.text();
+    assert!(refused.contains("disconnected — retrying in"), "{refused}");
+    assert!(refused.contains("contoso"), "{refused}");
+    refusing.stop().await;
 
     let _fake = FakeCollector::start(&path, behaviour(4343));
     shows(&screen, "attached to pid 4343 as read-write").await;

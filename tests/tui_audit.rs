@@ -141,10 +141,15 @@ fn a_opens_the_trail_from_any_tab_and_esc_closes_it() {
 }
 
 fn disconnected(app: &mut App, retry_in: Duration) {
+    refused(app, retry_in, None);
+}
+
+fn refused(app: &mut App, retry_in: Duration, reason: Option<&str>) {
     let effects = app.update(Msg::Link(LinkState::Disconnected {
         last: ATTACHED,
         since: tokio::time::Instant::now(),
         retry_in,
+        refused: reason.map(str::to_owned),
     }));
     assert!(effects.is_empty(), "{effects:?}");
 }
@@ -181,6 +186,29 @@ fn disconnected_160x48() {
     );
     // The last state stays on screen.
     assert!(screen.contains("contoso"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn refused_80x24_says_why_before_the_retry_runs_out_of_room() {
+    let mut app = attached_app();
+    refused(
+        &mut app,
+        Duration::from_secs(5),
+        Some("this collector speaks control protocol v2"),
+    );
+    let screen = draw(&app, 80, 24);
+    assert!(
+        screen.contains("UNKN disconnected — retrying in 5s; the collector refused us: this"),
+        "{screen}"
+    );
+    assert!(screen.contains("contoso"), "{screen}");
+    // At 160 columns the whole reason fits.
+    let wide = draw(&app, 160, 48);
+    assert!(
+        wide.contains("refused us: this collector speaks control protocol v2"),
+        "{wide}"
+    );
     insta::assert_snapshot!(screen);
 }
 

@@ -93,6 +93,10 @@ pub enum LinkState {
         since: Instant,
         /// How long until the next attempt to reach it.
         retry_in: Duration,
+        /// Why the collector, reached on the last attempt, would not take this client (another
+        /// protocol version after an upgrade, too many clients, no permission); `None` while
+        /// nothing answers at all.
+        refused: Option<String>,
     },
 }
 

@@ -132,6 +132,26 @@ impl AttachError {
     pub fn is_absent(&self) -> bool {
         matches!(self, Self::Absent { .. })
     }
+
+    /// Why a collector that is there would not take this client, in words for a status bar
+    /// (the socket's path left out: the bar already says whom it was attached to); `None`
+    /// when nothing answers at all.
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            Self::Absent { .. } => None,
+            Self::Dial { source, .. } => Some(format!("cannot connect: {source}")),
+            Self::Refused { reason, .. } => Some(reason.clone()),
+            Self::Version { theirs, ours, .. } => Some(format!(
+                "it speaks control protocol v{theirs}, this pilotwatch v{ours}; \
+                 run the same pilotwatch version on both sides"
+            )),
+            Self::Timeout { .. } => Some(format!(
+                "it did not answer within {}s",
+                HANDSHAKE_TIMEOUT.as_secs()
+            )),
+            Self::Handshake { source, .. } => Some(format!("it broke the handshake: {source}")),
+        }
+    }
 }
 
 /// Where a client looks for the socket, in order: the system service's, then the user's
@@ -261,7 +281,8 @@ async fn connect(path: &Path, options: &AttachOptions) -> Result<Connected, Atta
         }
     };
     let connection = welcomed(path, &welcome)?;
-    tracing::info!(
+    // Every view says whom it is attached to in its own output; the log line is for debugging.
+    tracing::debug!(
         path = %path.display(),
         pid = welcome.pid,
         access = ?welcome.access,

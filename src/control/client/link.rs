@@ -6,8 +6,10 @@
 //! in 3s" truthfully — until the collector welcomes us back, then publish it connected. Ends
 //! when every handle is dropped.
 //!
-//! A collector that answers but refuses (a new version after an upgrade) is logged and tried
-//! again like an absent one: the view keeps its last data and says it is disconnected.
+//! A collector that answers but refuses (a new version after an upgrade, no permission) is
+//! tried again like an absent one — an operator may fix it without restarting the view — and
+//! its reason is published on the link, so the view says why it is not back rather than only
+//! that it is not.
 //!
 //! Depends on the session, the backoff and the handshake in [`super`]; never on a view.
 
@@ -77,9 +79,15 @@ async fn reconnect(backend: &mut Backend) -> Option<(FrameReader<OwnedReadHalf>,
     let last = backend.link.borrow().connection().clone();
     let since = Instant::now();
     let mut backoff = Backoff::new();
+    let mut refused = None;
     loop {
         let retry_at = Instant::now() + backoff.next_delay();
-        if !wait(backend, &last, since, retry_at).await {
+        let down = Down {
+            last: &last,
+            since,
+            refused: refused.as_deref(),
+        };
+        if !wait(backend, &down, retry_at).await {
             return None;
         }
         match connect(&backend.path, &backend.options).await {
@@ -87,17 +95,30 @@ async fn reconnect(backend: &mut Backend) -> Option<(FrameReader<OwnedReadHalf>,
                 backend.link.send_replace(LinkState::Connected(connection));
                 return Some((reader, writer));
             }
-            Err(error) if error.is_absent() => {
-                tracing::debug!(%error, "the collector is not back yet");
-            }
-            Err(error) => tracing::warn!(%error, "the collector answered but would not take us"),
+            Err(error) => match error.refusal() {
+                None => {
+                    tracing::debug!(%error, "the collector is not back yet");
+                    refused = None;
+                }
+                Some(reason) => {
+                    tracing::warn!(%error, "the collector answered but would not take us");
+                    refused = Some(reason);
+                }
+            },
         }
     }
 }
 
+/// What the link says while the collector is away.
+struct Down<'a> {
+    last: &'a Connection,
+    since: Instant,
+    refused: Option<&'a str>,
+}
+
 /// Until `retry_at`, answers every request with "disconnected" and publishes the countdown;
 /// `false` when every handle was dropped meanwhile.
-async fn wait(backend: &mut Backend, last: &Connection, since: Instant, retry_at: Instant) -> bool {
+async fn wait(backend: &mut Backend, down: &Down<'_>, retry_at: Instant) -> bool {
     loop {
         let now = Instant::now();
         if now >= retry_at {
@@ -105,9 +126,10 @@ async fn wait(backend: &mut Backend, last: &Connection, since: Instant, retry_at
         }
         let retry_in = retry_at - now;
         backend.link.send_replace(LinkState::Disconnected {
-            last: last.clone(),
-            since,
+            last: down.last.clone(),
+            since: down.since,
             retry_in,
+            refused: down.refused.map(str::to_owned),
         });
         let tick = (now + COUNTDOWN_STEP).min(retry_at);
         let sleep = tokio::time::sleep_until(tick);

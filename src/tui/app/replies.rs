@@ -103,11 +103,17 @@ impl App {
                 }
                 vec![Effect::FetchSnapshot]
             }
-            LinkState::Disconnected { last, retry_in, .. } => {
+            LinkState::Disconnected {
+                last,
+                retry_in,
+                refused,
+                ..
+            } => {
                 self.set_connection(last);
                 let secs = retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
                 let link = Link::Reconnecting {
                     retry_in_secs: secs,
+                    refused,
                 };
                 if self.link != link {
                     self.link = link;

@@ -262,10 +262,26 @@ fn status_line(app: &App, theme: &Theme, now: DateTime<Utc>) -> Vec<Span<'static
                 theme.notice,
             ));
         }
-        Link::Reconnecting { retry_in_secs } => {
+        Link::Reconnecting {
+            retry_in_secs,
+            refused: None,
+        } => {
             second.push(badge::badge(theme, Severity::Unknown));
             second.push(Span::styled(
                 format!(" disconnected — retrying in {retry_in_secs}s: showing the last state"),
+                theme.notice,
+            ));
+        }
+        Link::Reconnecting {
+            retry_in_secs,
+            refused: Some(reason),
+        } => {
+            second.push(badge::badge(theme, Severity::Unknown));
+            second.push(Span::styled(
+                format!(
+                    " disconnected — retrying in {retry_in_secs}s; the collector refused us: {}",
+                    printable_line(reason)
+                ),
                 theme.notice,
             ));
         }
