@@ -144,9 +144,13 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
             Command::Check(args) => {
                 // A check that cannot even find its files is UNKNOWN, not a generic failure.
                 let paths = paths.map_err(CheckError::from)?;
+                let socket = control_socket(cli.control_socket.as_deref(), &paths, "check");
                 let mut stdout = std::io::stdout().lock();
                 let clock = Arc::new(SystemClock);
-                Ok(pilotwatch::commands::check::run(&args, &paths, clock, &mut stdout).await?)
+                Ok(
+                    pilotwatch::commands::check::run(&args, &paths, clock, &socket, &mut stdout)
+                        .await?,
+                )
             }
             Command::Status(args) => {
                 let paths = paths.map_err(|error| TwinFailure::status(error.into()))?;

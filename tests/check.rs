@@ -1,10 +1,13 @@
 //! `pilotwatch check` as monitoring runs it: the real binary, its status line, exit code and
 //! JSON — in direct mode against the simulator (no collector runs), and in collector mode
-//! against a fake status endpoint announced in `collector.json`.
+//! against a fake collector on a control socket and a fake status endpoint announced in
+//! `collector.json`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod control_support;
 mod status_support;
+mod tui_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -12,7 +15,9 @@ use std::sync::Arc;
 
 use common::TestSim;
 use common::workspace::{Workspace, add, held};
+use control_support::{Behaviour, FakeCollector};
 use pilotwatch::clock::SystemClock;
+use pilotwatch::control::protocol::Access;
 use pilotwatch::diagnose::FindingCode;
 use pilotwatch::severity::Severity;
 use pilotwatch::status::announcement::Announcement;
@@ -189,6 +194,90 @@ async fn an_unknown_profile_is_unknown_with_a_clear_message() {
     .await;
     assert_eq!(bad.code, 64, "usage errors stay EX_USAGE: {}", bad.stderr);
     sim.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_collector_is_asked_through_its_control_socket_first() {
+    let mut snapshot = tui_support::snapshot();
+    snapshot.profiles[0].verdict = Some(verdict(
+        "contoso",
+        FindingCode::ValidationTokensNull,
+        Severity::Critical,
+    ));
+    snapshot.profiles[1].verdict = Some(verdict(
+        "fabrikam",
+        FindingCode::SecretExpiring,
+        Severity::Warning,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("control.sock");
+    let socket_arg = socket.to_str().unwrap().to_owned();
+    let behaviour = Behaviour {
+        pid: 4242,
+        access: Access::ReadWrite,
+        bye: None,
+        snapshot: snapshot.clone(),
+    };
+    let mut fake = FakeCollector::start(&socket, behaviour.clone());
+    // No configuration and no announcement: the socket's answer needs neither.
+    let no_config = dir.path().join("absent.toml");
+    let data = dir.path().join("data");
+
+    let run = check(&no_config, &data, &["--control-socket", &socket_arg]).await;
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("contoso: validation-tokens-null for the test")
+            && run.stdout.contains("fabrikam: secret-expiring"),
+        "{}",
+        run.stdout
+    );
+    // It asked read-only, as a check, so the collector's audit trail can tell it apart.
+    let hello = fake.hellos.recv().await.unwrap();
+    assert!(
+        hello.readonly && hello.client.ends_with(" check"),
+        "{hello:?}"
+    );
+    let one = check(
+        &no_config,
+        &data,
+        &["--control-socket", &socket_arg, "--profile", "fabrikam"],
+    )
+    .await;
+    assert_eq!(one.code, 1, "{}{}", one.stdout, one.stderr);
+    assert!(!one.stdout.contains("contoso"), "{}", one.stdout);
+    fake.stop().await;
+
+    // Just started, nothing judged yet: UNKNOWN and why, not "no profile is configured".
+    let mut unjudged = behaviour.clone();
+    for profile in &mut unjudged.snapshot.profiles {
+        profile.verdict = None;
+    }
+    let fake = FakeCollector::start(&socket, unjudged);
+    let early = check(&no_config, &data, &["--control-socket", &socket_arg]).await;
+    assert_eq!(early.code, 3, "{}{}", early.stdout, early.stderr);
+    assert!(
+        early.stdout.starts_with(
+            "PILOTWATCH UNKNOWN - the collector (pid 4242) has not judged any profile yet"
+        ),
+        "{}",
+        early.stdout
+    );
+    fake.stop().await;
+
+    // A collector that will not take the check is UNKNOWN with its reason; the check never
+    // goes around it.
+    let mut refusing = behaviour;
+    refusing.bye = Some("this collector speaks control protocol v2".into());
+    let fake = FakeCollector::start(&socket, refusing);
+    let refused = check(&no_config, &data, &["--control-socket", &socket_arg]).await;
+    assert_eq!(refused.code, 3, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("refused this client") && refused.stderr.contains("protocol v2"),
+        "{}",
+        refused.stderr
+    );
+    fake.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

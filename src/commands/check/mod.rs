@@ -2,17 +2,21 @@
 //! and the exit code of the worst profile (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 //!
 //! Where the verdicts come from, in order:
-//! 1. a running collector: `DATA_DIR/collector.json` names a live pid and a status address, and
-//!    its `/diagnosis.json` answers within a few seconds — its verdicts are used as they are;
-//! 2. a collector that cannot be asked (it announced itself but does not answer, or it holds
-//!    the store's lock without announcing a status address): each profile is checked directly,
-//!    its facts labelled [`FactSource::Unreachable`], so the store-locked finding leads;
-//! 3. no collector: each profile is checked directly against Graph ([`direct`]).
+//! 1. a running collector's control socket, as every other view reaches it (read-only, the
+//!    snapshot's verdicts as they are);
+//! 2. a running collector without one (`serve --no-control`): `DATA_DIR/collector.json` names a
+//!    live pid and a status address, and its `/diagnosis.json` answers within a few seconds;
+//! 3. a collector that cannot be asked (it does not answer either way, or it holds the store's
+//!    lock without announcing a status address): each profile is checked directly, its facts
+//!    labelled [`FactSource::Unreachable`], so the store-locked finding leads;
+//! 4. no collector: each profile is checked directly against Graph ([`direct`]).
 //!
-//! Bad input (an unknown profile, an unreadable configuration or announcement) is a
-//! [`CheckError`], which `main` prints and exits 3 with: a check that cannot run is UNKNOWN.
+//! Bad input (an unknown profile, an unreadable configuration or announcement, a control socket
+//! that refuses) is a [`CheckError`], which `main` prints and exits 3 with: a check that cannot
+//! run is UNKNOWN.
 //!
-//! Depends on `config`, `status` (the announcement and paths), `diagnose` and `graph::http`.
+//! Depends on `config`, `status` (the announcement and paths), `diagnose`, `graph::http` and
+//! the twins' [`Attach`] (never on the control socket's internals).
 
 pub mod direct;
 mod source;
@@ -24,6 +28,7 @@ use serde::Serialize;
 
 use crate::cli::CheckArgs;
 use crate::clock::SharedClock;
+use crate::commands::twins::handle::Attach;
 use crate::config::{Config, ConfigError, Paths};
 use crate::diagnose::nagios::{Checked, status_line};
 use crate::diagnose::{ProfileVerdict, render};
@@ -48,6 +53,10 @@ pub enum CheckError {
     /// The collector's announcement could not be read.
     #[error(transparent)]
     Announcement(#[from] crate::status::announcement::ReadError),
+    /// A collector answers on the control socket but will not serve this check (another
+    /// protocol version, no permission), or `--control-socket` names one nobody serves.
+    #[error("{0}")]
+    Attach(String),
     /// Writing the result failed.
     #[error("cannot write the result: {0}")]
     Output(#[from] std::io::Error),
@@ -76,19 +85,36 @@ struct JsonResult<'a> {
     verdicts: &'a [ProfileVerdict],
 }
 
-/// Runs the check, writes its result to `out`, and returns the exit code.
+/// Runs the check, reaching a running collector through `attach` first, writes its result to
+/// `out`, and returns the exit code.
 pub async fn run(
     args: &CheckArgs,
     paths: &Paths,
     clock: SharedClock,
+    attach: &dyn Attach,
     out: &mut dyn Write,
 ) -> Result<u8, CheckError> {
     let data_dir: PathBuf = args
         .data_dir
         .clone()
         .unwrap_or_else(|| paths.data_dir.clone());
-    let verdicts = match source::from_collector(&data_dir).await? {
-        source::Collector::Answered(verdicts) => select(verdicts, args.profile.as_deref())?,
+    let found = match source::from_socket(attach).await? {
+        source::Collector::None => source::from_collector(&data_dir).await?,
+        asked => asked,
+    };
+    let verdicts = match found {
+        source::Collector::Answered { pid, verdicts } if verdicts.is_empty() => {
+            // Its first diagnosis comes seconds after it starts; "no profile is configured"
+            // would be a wrong answer.
+            let line = format!(
+                "PILOTWATCH UNKNOWN - the collector (pid {pid}) has not judged any profile yet; \
+                 ask again in a minute"
+            );
+            writeln!(out, "{line}")?;
+            out.flush()?;
+            return Ok(EXIT_UNKNOWN);
+        }
+        source::Collector::Answered { verdicts, .. } => select(verdicts, args.profile.as_deref())?,
         source::Collector::Unreachable(source) => {
             let config = Config::load(&paths.config_file)?;
             source::direct(config, args.profile.as_deref(), source, clock.clone()).await?

@@ -1,13 +1,15 @@
-//! Where `check`'s verdicts come from: a running collector's `/diagnosis.json` when
-//! `collector.json` names a live one that answers; a collector that cannot be asked (announced
-//! but silent, or holding the store's lock with no status address); or none at all, in which
-//! case each configured profile is checked directly.
+//! Where `check`'s verdicts come from: a running collector's control socket; else its
+//! `/diagnosis.json` when `collector.json` names a live one that answers; a collector that
+//! cannot be asked (silent on its socket, announced but silent, or holding the store's lock
+//! with no status address); or none at all, in which case each configured profile is checked
+//! directly.
 //!
 //! The store's lock is probed with a shared `flock` taken and dropped at once on its pid file,
 //! so a live collector is told from a pid file left behind by a killed one without trusting a
 //! pid that may have been reused.
 //!
-//! Depends on `status::announcement`, the store's pid-file name, `config` and `direct`.
+//! Depends on `status::announcement`, the store's pid-file name, `config`, `direct` and the
+//! twins' [`Attach`].
 
 use std::fs::{File, TryLockError};
 use std::io::Read as _;
@@ -17,7 +19,9 @@ use std::time::Duration;
 use super::CheckError;
 use super::direct;
 use crate::clock::SharedClock;
+use crate::commands::twins::handle::{Attach, Attached};
 use crate::config::{Config, Profile};
+use crate::console::Connection;
 use crate::diagnose::facts::FactSource;
 use crate::diagnose::{ProfileVerdict, diagnose};
 use crate::graph::http::{EXPORT_REQUESTS_PER_SECOND, RateBudgets};
@@ -32,12 +36,54 @@ const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 /// What was found of a collector.
 #[derive(Debug)]
 pub enum Collector {
-    /// One runs and answered with its verdicts.
-    Answered(Vec<ProfileVerdict>),
+    /// One runs and answered with its verdicts (of the profiles it has judged so far).
+    Answered {
+        /// Its process.
+        pid: u32,
+        /// Its verdicts.
+        verdicts: Vec<ProfileVerdict>,
+    },
     /// One runs but could not be asked.
     Unreachable(FactSource),
     /// None runs.
     None,
+}
+
+/// Asks the collector behind the control socket, if one answers there, for the verdicts in its
+/// snapshot. A socket that refuses is an error; one that welcomes but then does not answer
+/// makes the collector unreachable.
+pub async fn from_socket(attach: &dyn Attach) -> Result<Collector, CheckError> {
+    let handle = match attach.attach().await {
+        Attached::NotRunning => return Ok(Collector::None),
+        Attached::Refused(reason) => return Err(CheckError::Attach(reason)),
+        Attached::Handle(handle) => handle,
+    };
+    let pid = match handle.connection() {
+        Connection::Attached { pid, .. } => Some(pid),
+        Connection::Embedded => None,
+    };
+    let reason = match tokio::time::timeout(ASK_TIMEOUT, handle.snapshot()).await {
+        Ok(Ok(snapshot)) => {
+            let verdicts = snapshot
+                .profiles
+                .into_iter()
+                .filter_map(|profile| profile.verdict)
+                .collect();
+            return Ok(Collector::Answered {
+                pid: snapshot.pid,
+                verdicts,
+            });
+        }
+        Ok(Err(error)) => format!("its control socket answered: {error}"),
+        Err(_) => format!(
+            "its control socket gave no snapshot within {} s",
+            ASK_TIMEOUT.as_secs()
+        ),
+    };
+    Ok(Collector::Unreachable(FactSource::Unreachable {
+        pid,
+        reason,
+    }))
 }
 
 /// Looks for a collector owning `data_dir` and asks it for its verdicts.
@@ -64,7 +110,10 @@ pub async fn from_collector(data_dir: &Path) -> Result<Collector, CheckError> {
         }));
     };
     match ask(&format!("http://{addr}{DIAGNOSIS_PATH}")).await {
-        Ok(verdicts) => Ok(Collector::Answered(verdicts)),
+        Ok(verdicts) => Ok(Collector::Answered {
+            pid: announced.pid,
+            verdicts,
+        }),
         Err(reason) => Ok(Collector::Unreachable(FactSource::Unreachable {
             pid: Some(announced.pid),
             reason: format!("http://{addr}{DIAGNOSIS_PATH}: {reason}"),
