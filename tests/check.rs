@@ -325,6 +325,28 @@ async fn a_running_collector_is_asked_through_its_announcement() {
         run.stdout
     );
 
+    // A socket that will not take the check (a monitoring agent outside the collector's
+    // group) does not stop it: the status endpoint, made for monitoring, answers instead.
+    let socket = data.path().join("control.sock");
+    let fake = FakeCollector::start(
+        &socket,
+        Behaviour {
+            pid: 4242,
+            access: Access::ReadOnly,
+            bye: Some("not in the pilotwatch group".into()),
+            snapshot: tui_support::snapshot(),
+        },
+    );
+    let around = check(
+        &no_config,
+        data.path(),
+        &["--control-socket", socket.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(around.code, 2, "{}{}", around.stdout, around.stderr);
+    assert!(around.stdout.contains("contoso: validation-tokens-null"));
+    fake.stop().await;
+
     let one = check(
         &no_config,
         data.path(),

@@ -4,8 +4,9 @@
 //! Where the verdicts come from, in order:
 //! 1. a running collector's control socket, as every other view reaches it (read-only, the
 //!    snapshot's verdicts as they are);
-//! 2. a running collector without one (`serve --no-control`): `DATA_DIR/collector.json` names a
-//!    live pid and a status address, and its `/diagnosis.json` answers within a few seconds;
+//! 2. a running collector without one (`serve --no-control`), or whose socket will not take
+//!    this user (a monitoring agent outside its group): `DATA_DIR/collector.json` names a live
+//!    pid and a status address, and its `/diagnosis.json` answers within a few seconds;
 //! 3. a collector that cannot be asked (it does not answer either way, or it holds the store's
 //!    lock without announcing a status address): each profile is checked directly, its facts
 //!    labelled [`FactSource::Unreachable`], so the store-locked finding leads;
@@ -98,9 +99,15 @@ pub async fn run(
         .data_dir
         .clone()
         .unwrap_or_else(|| paths.data_dir.clone());
-    let found = match source::from_socket(attach).await? {
-        source::Collector::None => source::from_collector(&data_dir).await?,
-        asked => asked,
+    let found = match source::from_socket(attach).await {
+        Ok(source::Collector::None) => source::from_collector(&data_dir).await?,
+        Ok(asked) => asked,
+        // A monitoring agent's user is often outside the socket's group: its status endpoint,
+        // made for monitoring, may still answer. Only if it does not is the refusal the answer.
+        Err(refused) => match source::from_collector(&data_dir).await? {
+            answered @ source::Collector::Answered { .. } => answered,
+            _ => return Err(refused),
+        },
     };
     let verdicts = match found {
         source::Collector::Answered { pid, verdicts } if verdicts.is_empty() => {
