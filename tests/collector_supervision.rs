@@ -14,61 +14,28 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestSim;
-use pilotwatch::clock::SharedClock;
+use common::collected::{Collected as Run, Setup};
 use pilotwatch::collector::update::Update;
-use pilotwatch::collector::{Collector, CollectorOptions, EndReason, TaskDeath};
-use pilotwatch::commands::serve::sim_profile;
+use pilotwatch::collector::{EndReason, TaskDeath};
 use pilotwatch::console::CollectorHandle;
-use pilotwatch::console::embedded::{EmbeddedOptions, serve};
 use tokio::sync::broadcast;
 
 /// How soon a death must be visible.
 const VISIBLE_WITHIN: Duration = Duration::from_secs(2);
 
-struct Run {
-    sim: TestSim,
-    collector: Collector,
-    handle: CollectorHandle,
-    profile: String,
-    clock: SharedClock,
-    _data: tempfile::TempDir,
-}
-
 async fn run() -> Run {
-    let sim = TestSim::start("healthy").await;
-    let data = tempfile::tempdir().unwrap();
-    let profile = sim_profile(&sim.sim, data.path()).unwrap();
-    let clock: SharedClock = sim.sim.state.clock.clone();
-    let mut options = CollectorOptions::new(data.path());
-    options.poll.initial_backfill = chrono::Duration::minutes(5);
-    options.diagnosis.every = Duration::from_millis(100);
-    let collector = Collector::start(std::slice::from_ref(&profile), clock.clone(), options)
-        .await
-        .unwrap();
-    let handle = serve(
-        &collector,
-        EmbeddedOptions::new(vec![profile.clone()], clock.clone()),
-    );
-    Run {
-        sim,
-        collector,
-        handle,
-        profile: profile.name,
-        clock,
-        _data: data,
-    }
+    Setup::healthy().start().await
 }
 
-impl Run {
-    async fn stop(self) {
-        let board = self.collector.task_board();
-        let before = board.deaths();
-        self.collector.shutdown().await;
-        // Every task returned at shutdown; none of that is a death.
-        assert_eq!(board.deaths(), before, "shutdown recorded deaths");
-        self.sim.stop().await;
-    }
+/// Stops the collector and the simulator, checking that none of the shutdown's own task
+/// endings was recorded as a death.
+async fn stop(run: Run) {
+    let board = run.collector.task_board();
+    let before = board.deaths();
+    run.collector.shutdown().await;
+    // Every task returned at shutdown; none of that is a death.
+    assert_eq!(board.deaths(), before, "shutdown recorded deaths");
+    run.sim.stop().await;
 }
 
 /// The next `TaskDied` on `updates`, within [`VISIBLE_WITHIN`].
@@ -111,7 +78,7 @@ async fn a_panicking_task_is_in_the_served_snapshot_and_announced() {
     assert!(run.collector.dead_tasks().is_empty());
 
     let before = run.clock.now();
-    let profile = run.profile.clone();
+    let profile = run.profile.name.clone();
     run.collector
         .spawn_supervised("test probe", Some(&profile), async {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -159,7 +126,7 @@ async fn a_panicking_task_is_in_the_served_snapshot_and_announced() {
     };
     assert_eq!(finding.severity, Severity::Critical);
     assert!(finding.title.contains("test probe"), "{}", finding.title);
-    run.stop().await;
+    stop(run).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,5 +150,5 @@ async fn a_task_that_returns_before_shutdown_is_a_death_too() {
     let json = serde_json::to_string(&snapshot).unwrap();
     let back: pilotwatch::console::Snapshot = serde_json::from_str(&json).unwrap();
     assert_eq!(back.dead_tasks, snapshot.dead_tasks);
-    run.stop().await;
+    stop(run).await;
 }

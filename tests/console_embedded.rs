@@ -12,73 +12,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use common::TestSim;
+use common::collected::{Collected as Run, Setup};
 use pilotwatch::clock::{ManualClock, SharedClock};
-use pilotwatch::collector::{Collector, CollectorOptions};
-use pilotwatch::commands::serve::sim_profile;
 use pilotwatch::console::embedded::feed::{MAX_EXAMINED_PER_PAGE, read_page};
-use pilotwatch::console::embedded::{EmbeddedOptions, SimulationTarget, serve};
 use pilotwatch::console::{
-    CollectorHandle, Command, ConsoleError, ExportFormat, FeedFilter, FeedQuery, LatencyQuery,
-    LatencyWindow,
+    Command, ConsoleError, ExportFormat, FeedFilter, FeedQuery, LatencyQuery, LatencyWindow,
 };
-use pilotwatch::sim::SimOptions;
-use pilotwatch::sim::scenario::{EMBEDDED, Scenario};
 use pilotwatch::store::records::{InteractionRecord, InteractionSource};
 use pilotwatch::store::{Durability, Store, StoreOptions};
 
 /// Longest real wait for any one condition.
 const WAIT: Duration = Duration::from_secs(8);
 
-struct Run {
-    sim: TestSim,
-    collector: Collector,
-    handle: CollectorHandle,
-    data: tempfile::TempDir,
-}
-
-/// The simulator on the healthy scenario at a gentle speed with brisk Copilot use, a collector
-/// against it, and the embedded backend on top.
+/// The healthy simulator at a gentle speed with brisk Copilot use, a collector against it,
+/// and the embedded backend on top, with the scenario switch.
 async fn run() -> Run {
-    let mut scenario = Scenario::load("healthy").unwrap();
-    scenario.activity.pairs_per_hour = 3600.0;
-    scenario.activity.day_night = false;
-    // History costs the simulator's cryptography and the poller's time; live traffic is enough.
-    scenario.activity.history_days = 0;
-    let speed = 4.0;
-    let sim = TestSim::start_with(SimOptions {
-        speed,
-        ..SimOptions::loopback(scenario)
-    })
-    .await;
-    let data = tempfile::tempdir().unwrap();
-    let profile = sim_profile(&sim.sim, data.path()).unwrap();
-    let clock: SharedClock = sim.sim.state.clock.clone();
-    let mut options = CollectorOptions::new(data.path());
-    options.poll.initial_backfill = chrono::Duration::minutes(5);
-    options.diagnosis.every = Duration::from_millis(100);
-    let collector = Collector::start(std::slice::from_ref(&profile), clock.clone(), options)
-        .await
-        .unwrap();
-    let target = SimulationTarget {
-        base_url: sim.base.parse().unwrap(),
-        scenario: "healthy".into(),
-        scenarios: EMBEDDED
-            .iter()
-            .map(|(name, _)| (*name).to_owned())
-            .collect(),
-        speed,
-    };
-    let handle = serve(
-        &collector,
-        EmbeddedOptions::new(vec![profile], clock).with_simulation(target),
-    );
-    Run {
-        sim,
-        collector,
-        handle,
-        data,
-    }
+    Setup::healthy().used(3600.0).switchable().start().await
 }
 
 impl Run {
@@ -118,11 +67,6 @@ impl Run {
             .await
             .unwrap();
         body["name"].as_str().unwrap().to_owned()
-    }
-
-    async fn stop(self) {
-        self.collector.shutdown().await;
-        self.sim.stop().await;
     }
 }
 

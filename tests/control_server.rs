@@ -639,48 +639,17 @@ async fn modes_stale_and_live_sockets_and_a_clean_stop() {
 /// trail, and still gets the collector's updates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_collector_on_the_simulator_switches_scenario_over_the_socket_and_audits_it() {
-    use pilotwatch::collector::{Collector, CollectorOptions};
-    use pilotwatch::commands::serve::sim_profile;
-    use pilotwatch::console::embedded::{EmbeddedOptions, SimulationTarget, serve};
-    use pilotwatch::sim::SimOptions;
-    use pilotwatch::sim::scenario::{EMBEDDED, Scenario};
-
-    let mut scenario = Scenario::load("healthy").unwrap();
-    scenario.activity.history_days = 0;
-    let sim = common::TestSim::start_with(SimOptions {
-        speed: 4.0,
-        ..SimOptions::loopback(scenario)
-    })
-    .await;
-    let data = tempfile::tempdir().unwrap();
-    let profile = sim_profile(&sim.sim, data.path()).unwrap();
-    let clock: SharedClock = sim.sim.state.clock.clone();
-    let mut options = CollectorOptions::new(data.path());
-    options.poll.initial_backfill = chrono::Duration::minutes(5);
-    options.diagnosis.every = Duration::from_millis(100);
-    let collector = Collector::start(std::slice::from_ref(&profile), clock.clone(), options)
-        .await
-        .unwrap();
-    let target = SimulationTarget {
-        base_url: sim.base.parse().unwrap(),
-        scenario: "healthy".into(),
-        scenarios: EMBEDDED
-            .iter()
-            .map(|(name, _)| (*name).to_owned())
-            .collect(),
-        speed: 4.0,
-    };
-    let handle = serve(
-        &collector,
-        EmbeddedOptions::new(vec![profile], clock.clone()).with_simulation(target),
-    );
-    let socket = data.path().join("run").join("control.sock");
+    let run = common::collected::Setup::healthy()
+        .switchable()
+        .start()
+        .await;
+    let socket = run.data.path().join("run").join("control.sock");
     let server = ControlServer::new(
         &socket,
-        handle,
+        run.handle.clone(),
         owner_policy(),
-        collector.store().audit(),
-        clock,
+        run.collector.store().audit(),
+        run.clock.clone(),
     )
     .start()
     .await
@@ -721,6 +690,5 @@ async fn a_collector_on_the_simulator_switches_scenario_over_the_socket_and_audi
     assert!(update.is_ok(), "the collector's updates reach the client");
 
     server.stop().await;
-    collector.shutdown().await;
-    sim.stop().await;
+    run.stop().await;
 }

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::TestSim;
+use common::collected::{Collected as Run, Setup};
 use pilotwatch::cli::{StatusArgs, SubsArgs};
 use pilotwatch::clock::{Clock as _, SharedClock};
-use pilotwatch::collector::{Collector, CollectorOptions};
 use pilotwatch::commands::serve::sim_profile;
 use pilotwatch::commands::twins::handle::{Attach, AttachFuture, Attached};
 use pilotwatch::commands::twins::run::{self as twins, TwinContext};
@@ -28,7 +28,6 @@ use pilotwatch::commands::twins::subs::SubsJson;
 use pilotwatch::commands::twins::{NoControlSocket, TwinError, TwinFailure, export, status, subs};
 use pilotwatch::config::{Config, Paths};
 use pilotwatch::console::embedded::feed::Matcher;
-use pilotwatch::console::embedded::{EmbeddedOptions, serve};
 use pilotwatch::console::query::filter;
 use pilotwatch::console::{CollectorHandle, Connection, ExportFormat, Request, Snapshot};
 use pilotwatch::sim::SimOptions;
@@ -39,40 +38,10 @@ use pilotwatch::store::{Durability, Store, StoreOptions};
 /// Longest real wait for any one condition.
 const WAIT: Duration = Duration::from_secs(8);
 
-struct Run {
-    sim: TestSim,
-    collector: Collector,
-    handle: CollectorHandle,
-    _data: tempfile::TempDir,
-}
-
 /// The simulator at a gentle speed with `pairs_per_hour` of Copilot use, a collector against
 /// it on `data` (which may hold a store already), and the embedded backend on top.
 async fn run_on(data: tempfile::TempDir, pairs_per_hour: f64) -> Run {
-    let mut scenario = Scenario::load("healthy").unwrap();
-    scenario.activity.pairs_per_hour = pairs_per_hour;
-    scenario.activity.day_night = false;
-    scenario.activity.history_days = 0;
-    let sim = TestSim::start_with(SimOptions {
-        speed: 4.0,
-        ..SimOptions::loopback(scenario)
-    })
-    .await;
-    let profile = sim_profile(&sim.sim, data.path()).unwrap();
-    let clock: SharedClock = sim.sim.state.clock.clone();
-    let mut options = CollectorOptions::new(data.path());
-    options.poll.initial_backfill = chrono::Duration::minutes(5);
-    options.diagnosis.every = Duration::from_millis(100);
-    let collector = Collector::start(std::slice::from_ref(&profile), clock.clone(), options)
-        .await
-        .unwrap();
-    let handle = serve(&collector, EmbeddedOptions::new(vec![profile], clock));
-    Run {
-        sim,
-        collector,
-        handle,
-        _data: data,
-    }
+    Setup::healthy().used(pairs_per_hour).on(data).start().await
 }
 
 impl Run {
@@ -95,11 +64,6 @@ impl Run {
             assert!(Instant::now() < deadline, "never settled: {snapshot:#?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-
-    async fn stop(self) {
-        self.collector.shutdown().await;
-        self.sim.stop().await;
     }
 }
 

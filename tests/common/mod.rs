@@ -1,6 +1,7 @@
 //! Shared test harness: a simulator on 127.0.0.1:0 and ways to call it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod collected;
 pub mod receiver;
 pub mod workspace;
 
