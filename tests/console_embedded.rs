@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::collected::{Collected as Run, Setup};
+use common::records;
 use pilotwatch::clock::{ManualClock, SharedClock};
 use pilotwatch::console::embedded::feed::{MAX_EXAMINED_PER_PAGE, read_page};
 use pilotwatch::console::{
     Command, ConsoleError, ExportFormat, FeedFilter, FeedQuery, LatencyQuery, LatencyWindow,
 };
-use pilotwatch::store::records::{InteractionRecord, InteractionSource};
+use pilotwatch::store::records::InteractionRecord;
 use pilotwatch::store::{Durability, Store, StoreOptions};
 
 /// Longest real wait for any one condition.
@@ -394,32 +395,7 @@ fn at(text: &str) -> DateTime<Utc> {
 /// Interaction `n`: five share each creation time (ties), every 10 000th is from a rare app.
 fn interaction(n: u32) -> InteractionRecord {
     let created_at = at("2026-11-01T00:00:00Z") + chrono::Duration::seconds(i64::from(n / 5));
-    InteractionRecord {
-        id: format!("{n:08}"),
-        user_id: Some(format!("user-{}", n % 40)),
-        session_id: None,
-        request_id: None,
-        app_class: if n % 10_000 == 7 {
-            "IPM.SkypeTeams.Message.Copilot.Rare".into()
-        } else {
-            "IPM.SkypeTeams.Message.Copilot.BizChat".into()
-        },
-        interaction_type: if n.is_multiple_of(2) {
-            "userPrompt"
-        } else {
-            "aiResponse"
-        }
-        .into(),
-        conversation_type: None,
-        created_at,
-        from_display_name: None,
-        attachments: 0,
-        links: 0,
-        contexts: 0,
-        body: None,
-        source: InteractionSource::Poll,
-        first_seen_at: created_at,
-    }
+    records::seeded(format!("{n:08}"), n, created_at, n % 10_000 == 7)
 }
 
 fn store_of(dir: &Path, count: u32) -> Store {

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use common::TestSim;
 use common::collected::{Collected as Run, Setup};
+use common::records;
 use pilotwatch::cli::{StatusArgs, SubsArgs};
 use pilotwatch::clock::{Clock as _, SharedClock};
 use pilotwatch::commands::serve::sim_profile;
@@ -32,7 +33,7 @@ use pilotwatch::console::query::filter;
 use pilotwatch::console::{CollectorHandle, Connection, ExportFormat, Request, Snapshot};
 use pilotwatch::sim::SimOptions;
 use pilotwatch::sim::scenario::Scenario;
-use pilotwatch::store::records::{InteractionRecord, InteractionSource};
+use pilotwatch::store::records::InteractionRecord;
 use pilotwatch::store::{Durability, Store, StoreOptions};
 
 /// Longest real wait for any one condition.
@@ -196,32 +197,7 @@ fn interactions(count: u32, now: DateTime<Utc>) -> Vec<InteractionRecord> {
     (0..count)
         .map(|n| {
             let created_at = now - chrono::Duration::seconds(i64::from(n) + 60);
-            InteractionRecord {
-                id: format!("seeded-{n:06}"),
-                user_id: Some(format!("user-{}", n % 40)),
-                session_id: None,
-                request_id: None,
-                app_class: if n % 5_000 == 4 {
-                    "IPM.SkypeTeams.Message.Copilot.Rare".into()
-                } else {
-                    "IPM.SkypeTeams.Message.Copilot.BizChat".into()
-                },
-                interaction_type: if n.is_multiple_of(2) {
-                    "userPrompt"
-                } else {
-                    "aiResponse"
-                }
-                .into(),
-                conversation_type: None,
-                created_at,
-                from_display_name: None,
-                attachments: 0,
-                links: 0,
-                contexts: 0,
-                body: None,
-                source: InteractionSource::Poll,
-                first_seen_at: created_at,
-            }
+            records::seeded(format!("seeded-{n:06}"), n, created_at, n % 5_000 == 4)
         })
         .collect()
 }

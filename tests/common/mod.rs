@@ -3,6 +3,7 @@
 
 pub mod collected;
 pub mod receiver;
+pub mod records;
 pub mod workspace;
 
 use chrono::Duration;
