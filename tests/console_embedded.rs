@@ -15,10 +15,12 @@ use chrono::{DateTime, Utc};
 use common::collected::{Collected as Run, Setup};
 use common::records;
 use pilotwatch::clock::{ManualClock, SharedClock};
+use pilotwatch::console::audit::Operator;
 use pilotwatch::console::embedded::feed::{MAX_EXAMINED_PER_PAGE, read_page};
 use pilotwatch::console::{
     Command, ConsoleError, ExportFormat, FeedFilter, FeedQuery, LatencyQuery, LatencyWindow,
 };
+use pilotwatch::store::records::AuditOutcome;
 use pilotwatch::store::records::InteractionRecord;
 use pilotwatch::store::{Durability, Store, StoreOptions};
 
@@ -385,6 +387,87 @@ async fn scenarios_switch_and_bad_commands_change_nothing() {
         })
         .await;
     assert!(matches!(edit, Err(ConsoleError::Refused(_))), "{edit:?}");
+    // Nobody was named to record these as: the control socket in front records its own.
+    let snapshot = run.handle.snapshot().await.unwrap();
+    assert!(
+        snapshot.recent_audit.is_empty(),
+        "{:?}",
+        snapshot.recent_audit
+    );
+    run.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_console_records_every_command_as_its_operator() {
+    let operator = Operator {
+        uid: 4321,
+        user: "oncall".into(),
+        pid: Some(777),
+        client: "pilotwatch 0.1.0 tui (embedded)".into(),
+    };
+    let run = Setup::healthy()
+        .switchable()
+        .audited_as(operator.clone())
+        .start()
+        .await;
+    let refused = run
+        .handle
+        .command(Command::SwitchScenario {
+            name: "no-such-scenario".into(),
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(ConsoleError::Refused(_))),
+        "{refused:?}"
+    );
+    let switched = run
+        .handle
+        .command(Command::SwitchScenario {
+            name: "throttled".into(),
+        })
+        .await
+        .unwrap();
+    assert!(switched.succeeded, "{switched:?}");
+
+    let trail = run.handle.snapshot().await.unwrap().recent_audit;
+    let seen: Vec<(&str, &serde_json::Value, AuditOutcome)> = trail
+        .iter()
+        .map(|entry| {
+            (
+                entry.command.as_str(),
+                &entry.arguments["name"],
+                entry.outcome,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "switch-scenario",
+                &serde_json::json!("throttled"),
+                AuditOutcome::Succeeded
+            ),
+            (
+                "switch-scenario",
+                &serde_json::json!("no-such-scenario"),
+                AuditOutcome::Refused
+            ),
+        ],
+        "newest first: {trail:?}"
+    );
+    for entry in &trail {
+        assert_eq!(
+            (
+                entry.uid,
+                entry.user.as_str(),
+                entry.pid,
+                entry.client.as_str()
+            ),
+            (4321, "oncall", Some(777), operator.client.as_str())
+        );
+    }
+    assert!(trail[1].message.contains("unknown scenario"), "{trail:?}");
     run.stop().await;
 }
 

@@ -679,6 +679,13 @@ async fn a_collector_on_the_simulator_switches_scenario_over_the_socket_and_audi
     assert_eq!(audited.arguments["name"], "throttled");
     assert_eq!(audited.outcome, AuditOutcome::Succeeded);
     assert_eq!(audited.uid, my_uid());
+    // Recorded once: the socket records it, the handle behind it does not again.
+    assert_eq!(
+        snapshot.recent_audit.len(),
+        1,
+        "{:?}",
+        snapshot.recent_audit
+    );
     let update = tokio::time::timeout(WAIT, async {
         loop {
             if let ServerFrame::Update(update) = client.next().await {

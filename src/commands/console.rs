@@ -13,9 +13,13 @@
 //! client (another protocol version) is an error, so the store is never opened behind a
 //! running collector's back.
 //!
-//! Depends on the collector, the console's embedded backend, the control socket's client, the
-//! TUI and, for the demo, the simulator; the simulator and the collector meet only here and
-//! in `serve`.
+//! An embedded console records every command in the store's audit trail as sent by the local
+//! user, as `serve` records what arrives over its socket: the trail is complete whichever way
+//! the collector ran.
+//!
+//! Depends on the collector, the console's embedded backend, the control socket's client (and
+//! its user lookup), the TUI and, for the demo, the simulator; the simulator and the collector
+//! meet only here and in `serve`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,7 +28,9 @@ use crate::cli::{DemoArgs, TuiArgs};
 use crate::clock::{SharedClock, SystemClock};
 use crate::collector::{Collector, CollectorError, CollectorOptions};
 use crate::config::{Config, ConfigError, Paths};
+use crate::console::audit::Operator;
 use crate::console::embedded::{self, EmbeddedOptions, SimulationTarget};
+use crate::control::access::Peer;
 use crate::control::client::{self, AttachError, AttachOptions};
 use crate::sim::scenario::EMBEDDED;
 use crate::tui::{self, TuiError, TuiOptions};
@@ -97,7 +103,8 @@ pub async fn demo(args: DemoArgs, options: TuiOptions) -> Result<(), ConsoleComm
             return Err(error.into());
         }
     };
-    let mut backend = EmbeddedOptions::new(vec![profile], clock);
+    let mut backend =
+        EmbeddedOptions::new(vec![profile], clock).audited_as(local_operator("demo").await);
     backend.simulation = Some(SimulationTarget {
         base_url,
         scenario: running.state.scenario().name.clone(),
@@ -152,10 +159,29 @@ pub async fn embedded_console(
         CollectorOptions::new(&data_dir),
     )
     .await?;
-    let mut backend = EmbeddedOptions::new(config.profiles, clock);
+    let mut backend =
+        EmbeddedOptions::new(config.profiles, clock).audited_as(local_operator("tui").await);
     backend.paths = Some(paths);
     let handle = embedded::serve(&collector, backend);
     let result = tui::run(handle, options).await;
     collector.shutdown().await;
     Ok(result?)
+}
+
+/// This process's user, as the audit trail names whoever types commands into an embedded
+/// console of `kind` (the same words an attached client would say of itself).
+async fn local_operator(kind: &'static str) -> Operator {
+    let uid = nix::unistd::getuid().as_raw();
+    let gid = nix::unistd::getgid().as_raw();
+    let pid = i32::try_from(std::process::id()).ok();
+    // The user database may be NSS over the network: off the runtime's threads.
+    let user = tokio::task::spawn_blocking(move || Peer::lookup(uid, gid, pid).user)
+        .await
+        .unwrap_or_else(|_| uid.to_string());
+    Operator {
+        uid,
+        user,
+        pid,
+        client: format!("{} (embedded)", AttachOptions::new(kind, false).client),
+    }
 }

@@ -14,6 +14,7 @@
 //! Depends on the collector's update and the store's record types only; never on the
 //! receiver, the Graph client or the terminal.
 
+pub mod audit;
 pub mod command;
 pub mod embedded;
 pub mod query;

@@ -1,15 +1,15 @@
 //! A command that arrived over the socket: refused when it writes and the client may only
 //! read, otherwise run through the collector handle; either way recorded in the store's audit
-//! trail (who by peer credentials, when by the collector's clock, the command with its
-//! arguments, what came of it) before the client hears the answer.
+//! trail ([`crate::console::audit`]: who by peer credentials, when by the collector's clock,
+//! the command with its arguments, what came of it) before the client hears the answer.
 //!
 //! Depends on the console handle, the access decision's result and the store's audit trail;
 //! never on the socket itself.
 
 use crate::clock::SharedClock;
-use crate::console::{CollectorHandle, CommandOutcome, ConsoleError};
+use crate::console::audit::{self, Operator};
+use crate::console::{CollectorHandle, Command, CommandOutcome, ConsoleError};
 use crate::store::AuditTrail;
-use crate::store::records::{AuditOutcome, AuditRecord};
 
 use super::access::Peer;
 use super::protocol::{Access, WireCommand};
@@ -35,6 +35,18 @@ pub(super) struct Desk {
     pub clock: SharedClock,
 }
 
+impl Caller {
+    /// The operator the audit trail names.
+    fn operator(&self) -> Operator {
+        Operator {
+            uid: self.peer.uid,
+            user: self.peer.user.clone(),
+            pid: self.peer.pid,
+            client: self.client.clone(),
+        }
+    }
+}
+
 impl Desk {
     /// Runs (or refuses) `command` for `caller` and audits it.
     pub async fn run(
@@ -42,79 +54,67 @@ impl Desk {
         caller: &Caller,
         command: WireCommand,
     ) -> Result<CommandOutcome, ConsoleError> {
-        let arguments = serde_json::to_value(&command).unwrap_or(serde_json::Value::Null);
-        let name = arguments
-            .get("command")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("unknown")
-            .to_owned();
+        let command: Command = command.into();
         let result = if command.writes() && caller.access == Access::ReadOnly {
+            let (name, _) = audit::describe(&command);
             Err(ConsoleError::Refused(format!(
                 "{} ({name} changes the collector and needs read-write access)",
                 caller.reason
             )))
         } else {
-            self.handle.command(command.into()).await
+            self.handle.command(command.clone()).await
         };
-        let (outcome, message) = judge(&result);
-        tracing::info!(
-            uid = caller.peer.uid,
-            user = %caller.peer.user,
-            command = %name,
-            outcome = outcome.label(),
-            "control command"
-        );
-        let record = AuditRecord {
-            at: self.clock.now(),
-            uid: caller.peer.uid,
-            user: caller.peer.user.clone(),
-            pid: caller.peer.pid,
-            client: caller.client.clone(),
-            command: name,
-            arguments,
-            outcome,
-            message,
-        };
-        // The command has happened (or was refused) either way: a store that cannot record it
-        // is reported loudly, and the client still hears the truth.
-        if let Err(error) = self.audit.record(&record).await {
-            tracing::error!(%error, command = %record.command, "cannot record a command in the audit trail");
-        }
+        audit::record(
+            &self.audit,
+            self.clock.now(),
+            &caller.operator(),
+            &command,
+            &result,
+        )
+        .await;
         result
-    }
-}
-
-/// The audit outcome and message of a command's result.
-fn judge(result: &Result<CommandOutcome, ConsoleError>) -> (AuditOutcome, String) {
-    match result {
-        Ok(outcome) if outcome.succeeded => (AuditOutcome::Succeeded, outcome.message.clone()),
-        Ok(outcome) => (AuditOutcome::Failed, outcome.message.clone()),
-        Err(ConsoleError::Refused(reason)) => (AuditOutcome::Refused, reason.clone()),
-        Err(error) => (AuditOutcome::Failed, error.to_string()),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
 
     #[test]
-    fn results_map_to_audit_outcomes() {
-        assert_eq!(
-            judge(&Ok(CommandOutcome::done("renewed"))),
-            (AuditOutcome::Succeeded, "renewed".into())
-        );
-        assert_eq!(
-            judge(&Ok(CommandOutcome::failed("403"))).0,
-            AuditOutcome::Failed
-        );
-        assert_eq!(
-            judge(&Err(ConsoleError::Refused("read-only: x".into()))),
-            (AuditOutcome::Refused, "read-only: x".into())
-        );
-        assert_eq!(
-            judge(&Err(ConsoleError::Disconnected)).0,
-            AuditOutcome::Failed
-        );
+    fn the_trail_describes_a_command_as_the_socket_encodes_it() {
+        let from = "2026-11-20T08:00:00Z".parse().unwrap();
+        let to = "2026-11-20T09:00:00Z".parse().unwrap();
+        let commands = [
+            WireCommand::TestCredentials {
+                profile: "contoso".into(),
+            },
+            WireCommand::Renew {
+                profile: "contoso".into(),
+                subscription: "sub-1".into(),
+            },
+            WireCommand::Reauthorize {
+                profile: "contoso".into(),
+                subscription: "sub-1".into(),
+            },
+            WireCommand::Recreate {
+                profile: "contoso".into(),
+                subscription: "sub-1".into(),
+            },
+            WireCommand::Backfill {
+                profile: "contoso".into(),
+                from,
+                to,
+            },
+            WireCommand::SwitchScenario {
+                name: "throttled".into(),
+            },
+        ];
+        for wire in commands {
+            let encoded = serde_json::to_value(&wire).unwrap();
+            let (name, described) = audit::describe(&wire.into());
+            assert_eq!(described, encoded);
+            assert_eq!(encoded["command"], name);
+        }
     }
 }

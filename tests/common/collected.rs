@@ -12,6 +12,7 @@ use pilotwatch::collector::{Collector, CollectorOptions};
 use pilotwatch::commands::serve::sim_profile;
 use pilotwatch::config::Profile;
 use pilotwatch::console::CollectorHandle;
+use pilotwatch::console::audit::Operator;
 use pilotwatch::console::embedded::{EmbeddedOptions, SimulationTarget, serve};
 use pilotwatch::sim::SimOptions;
 use pilotwatch::sim::scenario::{EMBEDDED, Scenario};
@@ -30,6 +31,8 @@ pub struct Setup {
     pub switchable: bool,
     /// The store's directory (one that may hold a store already); a fresh one when `None`.
     pub data: Option<tempfile::TempDir>,
+    /// Who the handle records its commands as, as an embedded console does.
+    pub audited_as: Option<Operator>,
 }
 
 impl Setup {
@@ -44,6 +47,7 @@ impl Setup {
             speed: 4.0,
             switchable: false,
             data: None,
+            audited_as: None,
         }
     }
 
@@ -57,6 +61,12 @@ impl Setup {
     /// With the scenario switch offered.
     pub fn switchable(mut self) -> Self {
         self.switchable = true;
+        self
+    }
+
+    /// Recording its commands in the audit trail as sent by `operator`.
+    pub fn audited_as(mut self, operator: Operator) -> Self {
+        self.audited_as = Some(operator);
         self
     }
 
@@ -96,6 +106,9 @@ impl Setup {
                     .collect(),
                 speed: self.speed,
             });
+        }
+        if let Some(operator) = self.audited_as {
+            embedded = embedded.audited_as(operator);
         }
         let handle = serve(&collector, embedded);
         Collected {

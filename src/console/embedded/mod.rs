@@ -7,7 +7,8 @@
 //! It owns what the collector does not know ([`EmbeddedOptions`]: the profiles as configured,
 //! the simulator it may be pointed at, where the configuration lives, the clock) and the
 //! answers built from the store: [`snapshot`], [`feed`], [`activity`], [`latency`], [`export`],
-//! and the [`commands`]. Depends on the collector's public surface, the store, the credential
+//! and the [`commands`] — recorded in the audit trail when the options name the operator (a
+//! console running its collector embedded has no socket in front to do it). Depends on the collector's public surface, the store, the credential
 //! probe and `commands::creds`; never on the terminal, the receiver's internals or `sim`
 //! (the simulator is reached over HTTP, like any other client would).
 
@@ -30,7 +31,10 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use super::{CollectorHandle, Connection, ConsoleError, Request, SimulationInfo};
+use super::audit::{self, Operator};
+use super::{
+    CollectorHandle, Command, CommandOutcome, Connection, ConsoleError, Request, SimulationInfo,
+};
 use crate::clock::SharedClock;
 use crate::collector::keeper::KeeperOptions;
 use crate::collector::names::UserNames;
@@ -76,6 +80,10 @@ pub struct EmbeddedOptions {
     pub keeper: KeeperOptions,
     /// When the collector started, by its clock.
     pub started_at: DateTime<Utc>,
+    /// Who sends this handle's commands, when the handle records them in the audit trail
+    /// itself: a console running its collector embedded. `None` when something in front of
+    /// it records them (the control socket names each client by its peer credentials).
+    pub audited_as: Option<Operator>,
 }
 
 impl EmbeddedOptions {
@@ -89,6 +97,7 @@ impl EmbeddedOptions {
             started_at: clock.now(),
             clock,
             keeper: KeeperOptions::default(),
+            audited_as: None,
         }
     }
 
@@ -101,6 +110,12 @@ impl EmbeddedOptions {
     /// Profile edits go to these files.
     pub fn with_paths(mut self, paths: Paths) -> Self {
         self.paths = Some(paths);
+        self
+    }
+
+    /// Every command is recorded in the audit trail as sent by `operator`.
+    pub fn audited_as(mut self, operator: Operator) -> Self {
+        self.audited_as = Some(operator);
         self
     }
 }
@@ -240,9 +255,21 @@ async fn answer_requests(
             Request::Feed(query, reply) => answer(reply, feed::page(backend, query)),
             Request::Activity(filter, reply) => answer(reply, activity::activity(backend, filter)),
             Request::Latency(query, reply) => answer(reply, latency::latency(backend, query)),
-            Request::Command(command, reply) => answer(reply, commands::run(backend, command)),
+            Request::Command(command, reply) => answer(reply, audited(backend, command)),
         }
     }
+}
+
+/// Runs `command`, recording it in the audit trail when this handle is its own recorder.
+async fn audited(backend: Arc<Backend>, command: Command) -> Result<CommandOutcome, ConsoleError> {
+    let Some(operator) = backend.options.audited_as.clone() else {
+        return commands::run(backend, command).await;
+    };
+    let trail = backend.store.audit();
+    let clock = backend.options.clock.clone();
+    let result = commands::run(backend, command.clone()).await;
+    audit::record(&trail, clock.now(), &operator, &command, &result).await;
+    result
 }
 
 /// Runs `work` in a task of its own and sends its answer (a view that stopped waiting is not

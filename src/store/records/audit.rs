@@ -1,5 +1,5 @@
-//! Entries of the audit trail: one per operator command that reached the collector over its
-//! control socket, with who sent it (uid, user name, pid, the client's own description), when
+//! Entries of the audit trail: one per operator command that reached the collector, over its
+//! control socket or typed into a console running it embedded, with who sent it (uid, user name, pid, the client's own description), when
 //! (the collector's clock), what exactly (the command and its arguments as JSON) and what came
 //! of it. Refusals are recorded too: a read-only client trying to renew is exactly what an
 //! incident review wants to see.
@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 pub struct AuditRecord {
     /// When the collector finished with it (its clock).
     pub at: DateTime<Utc>,
-    /// The sender's uid, from the socket's peer credentials (not from anything it said).
+    /// The sender's uid, from the socket's peer credentials (not from anything it said), or
+    /// the embedded console's own.
     pub uid: u32,
     /// The sender's user name, or the uid as a number when the system does not know it.
     pub user: String,
@@ -25,7 +26,8 @@ pub struct AuditRecord {
     pub client: String,
     /// The command's name (`renew`, `backfill`, `switch-scenario`, …).
     pub command: String,
-    /// The command with its arguments, exactly as it crossed the socket.
+    /// The command with its arguments, as the socket encodes it (a profile's secret only as
+    /// `"new"` or `"kept"`).
     pub arguments: serde_json::Value,
     /// What came of it.
     pub outcome: AuditOutcome,
