@@ -11,7 +11,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration as StdDuration, Instant};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 /// A source of "now", plus the conversion from this clock's durations to real ones.
 pub trait Clock: Send + Sync + Debug {
@@ -146,12 +146,26 @@ impl Clock for ScaledClock {
     }
 }
 
+/// A moment as operators read it, in reports, messages and events: RFC 3339 in UTC to the
+/// second (`2026-11-22T07:16:32Z`); the sub-second digits the clocks carry are noise there.
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_stamp_is_rfc3339_utc_to_the_second() {
+        assert_eq!(
+            stamp(at("2026-11-25T18:05:41.884979Z")),
+            "2026-11-25T18:05:41Z"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 
 use super::poller::{PollError, PollReport};
+use crate::clock::stamp;
 use crate::store::records::{KeeperFailure, SubscriptionState};
 
 /// The longest window one backfill order may read: seven days, what the store keeps.
@@ -75,7 +76,9 @@ impl fmt::Display for ActionReport {
                 ..
             } => write!(
                 f,
-                "renewed subscription {subscription} until {expires_at}; next renewal due {next_renewal}"
+                "renewed subscription {subscription} until {}; next renewal due {}",
+                stamp(*expires_at),
+                stamp(*next_renewal)
             ),
             Self::Reauthorized {
                 subscription,
@@ -83,7 +86,8 @@ impl fmt::Display for ActionReport {
                 ..
             } => write!(
                 f,
-                "reauthorized subscription {subscription}; it still expires {expires_at}"
+                "reauthorized subscription {subscription}; it still expires {}",
+                stamp(*expires_at)
             ),
             Self::Recreated {
                 replaced,
@@ -92,13 +96,17 @@ impl fmt::Display for ActionReport {
                 ..
             } => write!(
                 f,
-                "replaced subscription {replaced} by {subscription} (expiring {expires_at}); the gap between them is being backfilled"
+                "replaced subscription {replaced} by {subscription} (expiring {}); the gap between them is being backfilled",
+                stamp(*expires_at)
             ),
             Self::Backfilled(report) => {
                 write!(
                     f,
                     "read {} to {}: {} interactions, {} new",
-                    report.from, report.to, report.fetched, report.new
+                    stamp(report.from),
+                    stamp(report.to),
+                    report.fetched,
+                    report.new
                 )?;
                 if !report.failed_users.is_empty() {
                     write!(f, "; {} users could not be read", report.failed_users.len())?;

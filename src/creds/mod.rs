@@ -24,5 +24,5 @@ pub use render::{render, render_check, tag};
 pub use report::{
     Availability, Check, CheckId, ClockSkewSection, CredentialReport, ExpirySource,
     LicencesSection, PlanStatus, RolesSection, SampledUser, SecretSection, ServicePrincipalSection,
-    TokenSection, TokenStatus, stamp,
+    TokenSection, TokenStatus,
 };

@@ -8,7 +8,8 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::creds::report::{Check, CredentialReport, stamp};
+use crate::clock::stamp;
+use crate::creds::report::{Check, CredentialReport};
 use crate::severity::Severity;
 use crate::terminal_text::printable_lines;
 

@@ -7,7 +7,7 @@
 //! stable JSON contract. Pure data: this module depends only on [`Severity`] and chrono, and it
 //! never holds a secret — at most the secret's three-character hint.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::severity::Severity;
@@ -314,12 +314,6 @@ pub struct ClockSkewSection {
     pub server: Option<DateTime<Utc>>,
     /// The local clock at that moment.
     pub local: Option<DateTime<Utc>>,
-}
-
-/// A moment as operators read it: RFC 3339 to the second, UTC (`2026-11-22T07:16:32Z`); the
-/// sub-second digits the clocks carry are noise on a report.
-pub fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 use std::fmt::{self, Write as _};
 
 use super::{Diagnosis, Finding, RungState};
-use crate::creds::{stamp, tag};
+use crate::clock::stamp;
+use crate::creds::tag;
 use crate::severity::Severity;
 use crate::terminal_text::printable_lines;
 

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use super::plan::{self, Desired};
 use super::{CHANGE_TYPE, Keeper, Tracker};
 use super::{api, failure};
+use crate::clock::stamp;
 use crate::collector::poller::GapReason;
 use crate::graph::model::{Subscription, SubscriptionCreate};
 use crate::store::records::{
@@ -75,7 +76,9 @@ impl Keeper {
                     Outcome::Succeeded,
                     format!(
                         "resumed subscription {} from the registry; Graph has it expiring {}; renewal due {}",
-                        record.id, record.expires_at, due
+                        record.id,
+                        stamp(record.expires_at),
+                        stamp(due)
                     ),
                 );
                 tracker.next_at = due;
@@ -137,7 +140,10 @@ impl Keeper {
                     Outcome::Succeeded,
                     format!(
                         "created subscription {} on {}, expiring {}; renewal due {}",
-                        record.id, record.resource, record.expires_at, due
+                        record.id,
+                        record.resource,
+                        stamp(record.expires_at),
+                        stamp(due)
                     ),
                 );
                 tracker.failures = 0;
@@ -232,7 +238,9 @@ impl Keeper {
                 Outcome::Succeeded,
                 format!(
                     "resumed subscription {}: pilotwatch created it and knows its clientState; expiring {}, renewal due {}",
-                    known.id, known.expires_at, due
+                    known.id,
+                    stamp(known.expires_at),
+                    stamp(due)
                 ),
             );
             tracker.failures = 0;

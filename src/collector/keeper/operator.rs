@@ -20,6 +20,7 @@ use super::units::Units;
 use super::upkeep::Renewal;
 use super::{Endpoints, Keeper, Tracker};
 use super::{api, failure, spacing};
+use crate::clock::stamp;
 use crate::collector::command::{ActionReport, CollectorCommandError};
 use crate::collector::poller::GapReason;
 use crate::store::records::{
@@ -160,8 +161,8 @@ impl Keeper {
                         "{}reauthorized subscription {} (POST /reauthorize); it still expires {}; next renewal due {}",
                         Origin::Operator.prefix(),
                         record.id,
-                        record.expires_at,
-                        tracker.next_at
+                        stamp(record.expires_at),
+                        stamp(tracker.next_at)
                     ),
                 );
                 let report = ActionReport::Reauthorized {

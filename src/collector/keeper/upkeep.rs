@@ -13,6 +13,7 @@ use super::plan::{self, ChallengeResponse};
 use super::units::Units;
 use super::{Keeper, Tracker, span};
 use super::{api, failure, spacing};
+use crate::clock::stamp;
 use crate::collector::poller::{Gap, GapReason};
 use crate::graph::model::LifecycleEvent;
 use crate::receiver::LifecycleSignal;
@@ -64,8 +65,8 @@ impl Keeper {
                         "{}renewed subscription {} (which also reauthorizes it) until {}; next renewal due {}",
                         origin.prefix(),
                         record.id,
-                        record.expires_at,
-                        due
+                        stamp(record.expires_at),
+                        stamp(due)
                     ),
                 );
                 tracker.failures = 0;
@@ -88,7 +89,7 @@ impl Keeper {
                     "{}cannot renew subscription {} (expiring {}): {error}",
                     origin.prefix(),
                     record.id,
-                    record.expires_at
+                    stamp(record.expires_at)
                 );
                 match origin {
                     Origin::Plan => self.fail(tracker, action, Some(failure.clone()), why.clone()),

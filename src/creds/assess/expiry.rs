@@ -12,8 +12,9 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use crate::clock::stamp;
 use crate::creds::facts::{CredentialFacts, Readable, TokenFacts};
-use crate::creds::report::{Check, CheckId, ExpirySource, stamp};
+use crate::creds::report::{Check, CheckId, ExpirySource};
 use crate::graph::model::PasswordCredential;
 use crate::graph::model::well_known::APPLICATION_READ_ROLE;
 use crate::severity::Severity;

@@ -4,8 +4,9 @@
 //!
 //! Depends on the facts and the report types.
 
+use crate::clock::stamp;
 use crate::creds::facts::CredentialFacts;
-use crate::creds::report::{Check, CheckId, ClockSkewSection, stamp};
+use crate::creds::report::{Check, CheckId, ClockSkewSection};
 use crate::severity::Severity;
 
 use super::check;

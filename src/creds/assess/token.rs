@@ -4,8 +4,9 @@
 //!
 //! Depends on the facts, the report types and `graph::auth`'s error types.
 
+use crate::clock::stamp;
 use crate::creds::facts::{CredentialFacts, TokenFacts};
-use crate::creds::report::{Check, CheckId, TokenSection, TokenStatus, stamp};
+use crate::creds::report::{Check, CheckId, TokenSection, TokenStatus};
 use crate::graph::auth::{AadstsKind, AuthError};
 use crate::graph::model::well_known::GRAPH_DEFAULT_SCOPE;
 use crate::severity::Severity;

@@ -7,12 +7,12 @@
 //! Graph cannot sign for the app at all. Graph rules are from graph-facts §4, §4.1 and §5.
 //!
 //! Depends on the facts and finding types, the credential report's service principal section
-//! and `creds::stamp`; pure.
+//! and `clock::stamp`; pure.
 
 use chrono::{DateTime, Utc};
 
 use super::text::{count, percent, share};
-use crate::creds::stamp;
+use crate::clock::stamp;
 use crate::diagnose::facts::{DeliveryFacts, Facts};
 use crate::diagnose::{Finding, FindingCode};
 use crate::graph::model::well_known::CHANGE_TRACKING_APP_ID;

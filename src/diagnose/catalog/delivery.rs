@@ -7,14 +7,14 @@
 //! Whether what arrives is authentic and decryptable is `authenticity`'s business. Graph rules
 //! are from graph-facts §2 (latency) and §3.5 (slow and drop states, retries).
 //!
-//! Depends on the facts and finding types, the thresholds and `creds::stamp`; pure.
+//! Depends on the facts and finding types, the thresholds and `clock::stamp`; pure.
 
 mod activity;
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::text::{ago, count, percent, seconds, span};
-use crate::creds::stamp;
+use crate::clock::stamp;
 use crate::diagnose::facts::{DeliveryFacts, FactSource, Facts, Spread};
 use crate::diagnose::thresholds::{
     DELIVERY_WINDOW_MINUTES, DROP_STATE_SHARE, GRAPH_RETRY_HOURS, GRAPH_RETRY_TIMEOUT_SECONDS,

@@ -5,12 +5,12 @@
 //! A profile checked directly, with no collector at all, is no finding: the ladder shows the
 //! collector rung as unknown instead.
 //!
-//! Depends on the facts and finding types, the thresholds and `creds::stamp`; pure.
+//! Depends on the facts and finding types, the thresholds and `clock::stamp`; pure.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::text::{ago, percent, share};
-use crate::creds::stamp;
+use crate::clock::stamp;
 use crate::diagnose::facts::{DeadTask, FactSource, StoreFacts};
 use crate::diagnose::thresholds::RETENTION_PRESSURE_SHARE;
 use crate::diagnose::{Finding, FindingCode};

@@ -7,12 +7,12 @@
 //! Every Graph rule quoted here is from graph-facts §2, §3.2, §3.3, §3.5 and §3.6. The
 //! create-failure findings live in `creation`, the removed and lifecycle-URL ones in `lifecycle`.
 //!
-//! Depends on the facts and finding types, the thresholds and `creds::stamp`; pure.
+//! Depends on the facts and finding types, the thresholds and `clock::stamp`; pure.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::text::{ago, count, span};
-use crate::creds::stamp;
+use crate::clock::stamp;
 use crate::diagnose::facts::{ActionFact, FailureKind, SubscriptionFact, SubscriptionFacts};
 use crate::diagnose::thresholds::{
     GRAPH_RETRY_HOURS, KEEPER_FAILURES_CRITICAL, LIFECYCLE_URL_REQUIRED_BEYOND_MINUTES,

@@ -1,5 +1,5 @@
 //! The few ways findings write numbers and spans of time, so every finding says "12.5 %",
-//! "2.95 s" and "1h 5m" the same way. Moments are written with [`crate::creds::stamp`].
+//! "2.95 s" and "1h 5m" the same way. Moments are written with [`crate::clock::stamp`].
 //!
 //! Pure; depends on nothing but `chrono`.
 

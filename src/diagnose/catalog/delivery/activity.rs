@@ -11,12 +11,12 @@
 //! a subscription existed (graph-facts §2). Whether what arrives is authentic is
 //! `authenticity`'s business.
 //!
-//! Depends on the facts and finding types, the thresholds and `creds::stamp`; pure.
+//! Depends on the facts and finding types, the thresholds and `clock::stamp`; pure.
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::super::text::{ago, count};
-use crate::creds::stamp;
+use crate::clock::stamp;
 use crate::diagnose::facts::{DeliveryFacts, ExportFacts, FactSource, Facts};
 use crate::diagnose::{Finding, FindingCode};
 use crate::severity::Severity;
