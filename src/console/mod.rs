@@ -11,11 +11,18 @@
 //! connected again when it is back, and views resynchronise (fetch a fresh snapshot) on every
 //! change to a connected state.
 //!
+//! Beside the handle live the judgements every view shares, so the TUI and the twins never
+//! restate them: [`badge`] (a severity's symbol and word), [`format`] (countdowns and
+//! timestamps) and [`marks`] (what a subscription's figures look like: OK, WARN or CRIT).
+//!
 //! Depends on the collector's update and the store's record types only; never on the
 //! receiver, the Graph client or the terminal.
 
+pub mod badge;
 pub mod command;
 pub mod embedded;
+pub mod format;
+pub mod marks;
 pub mod query;
 pub mod snapshot;
 

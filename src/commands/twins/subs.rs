@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use super::TwinError;
 use super::handle::{Reached, settled_snapshot};
-use super::marks::{self, badge};
 use super::status::{SETTLE_PATIENCE, only};
 use crate::collector::TaskDeath;
+use crate::console::badge::text as badge;
+use crate::console::marks;
 use crate::console::{CollectorHandle, SubscriptionRow};
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
@@ -94,7 +95,7 @@ pub async fn run(
                 "{}  {} died {} ({}); restart the collector\n",
                 badge(Severity::Critical),
                 printable_line(&death.label()),
-                crate::tui::format::relative(death.ended_at, now),
+                crate::console::format::relative(death.ended_at, now),
                 printable_line(&death.reason.to_string())
             )?;
         }
