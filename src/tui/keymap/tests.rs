@@ -2,7 +2,10 @@
 //! that fit and keep `? help`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use super::footer::hint_width;
 use super::*;
+use Context::{Form, Global, Help, Prompt};
+use KeyCode::{BackTab, Char, Enter, Esc, Tab};
 use crossterm::event::KeyEventState;
 
 fn press(code: KeyCode) -> KeyEvent {
