@@ -11,7 +11,8 @@
 //! (only the chosen profile's part with `--profile`), which reads back as the same types.
 //!
 //! Depends on the console's snapshot, the diagnosis and credential report types, and the
-//! twins' marks; the rendering is pure ([`render`]).
+//! console's shared marks and badges (the Subscriptions tab's own judgements); the rendering
+//! is pure ([`render`]).
 
 use std::fmt::Write as _;
 use std::io::Write;

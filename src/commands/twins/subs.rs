@@ -7,7 +7,8 @@
 //! The exit code is the worst mark (a profile with no subscription is CRITICAL: nothing can
 //! deliver), and CRITICAL when no collector runs or one of its tasks died, Nagios style.
 //!
-//! Depends on the console's snapshot and the twins' marks; the rendering is pure ([`render`]).
+//! Depends on the console's snapshot and its shared marks and badges (the Subscriptions tab's
+//! own judgements); the rendering is pure ([`render`]).
 
 use std::fmt::Write as _;
 use std::io::Write;
