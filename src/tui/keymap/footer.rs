@@ -1,6 +1,7 @@
 //! Footer hint fitting: which of a context's hints fit in the footer's width, dropping the
 //! least important first (by the table's priority) and keeping `? help` always, so an
-//! 80-column terminal shows the few keys that matter and a wide one shows more.
+//! 80-column terminal shows the few keys that matter and a wide one shows more (and the
+//! hints kept for wide footers).
 //!
 //! Pure; depends on the binding table and its types only.
 
@@ -8,6 +9,10 @@ use super::{BINDINGS, Binding, Context};
 
 /// The separator between footer hints.
 pub const HINT_SEPARATOR: &str = "  ";
+
+/// The narrowest footer (in columns for hints) that also offers the wide-only hints: well
+/// past the 80-column terminal, whose footer is all the shown tab's keys.
+pub const WIDE_FOOTER: usize = 100;
 
 /// The width a hint takes in the footer: `key word`.
 pub(super) fn hint_width((key, word): (&str, &str)) -> usize {
@@ -42,6 +47,7 @@ pub fn footer_hints_for(
             binding.hint.is_some()
                 && contexts.contains(&binding.context)
                 && !(readonly && binding.writes)
+                && (width >= WIDE_FOOTER || !binding.hint_wide_only)
         })
         .collect();
     candidates.sort_by_key(|&(index, binding)| (binding.priority, index));

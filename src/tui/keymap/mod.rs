@@ -16,7 +16,7 @@ mod table;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-pub use footer::{HINT_SEPARATOR, footer_hints, footer_hints_for};
+pub use footer::{HINT_SEPARATOR, WIDE_FOOTER, footer_hints, footer_hints_for};
 pub use help::{HelpLine, help_lines, key_label};
 pub use table::BINDINGS;
 
@@ -73,6 +73,19 @@ pub struct Binding {
     /// Whether the action changes something: read-only sessions refuse it, so its footer
     /// hint is not offered there.
     pub writes: bool,
+    /// Whether the hint is offered only on a wide footer ([`WIDE_FOOTER`] columns and up):
+    /// the 80-column terminal's footer keeps its room for the keys of the tab it shows.
+    pub hint_wide_only: bool,
+}
+
+impl Binding {
+    /// This binding with its footer hint kept for wide footers.
+    pub const fn hint_when_wide(self) -> Self {
+        Self {
+            hint_wide_only: true,
+            ..self
+        }
+    }
 }
 
 /// The action a key press means in `context`, or `None` (unbound, or not a press).

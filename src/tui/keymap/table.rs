@@ -29,6 +29,7 @@ const fn bind(
         hint,
         priority,
         writes: false,
+        hint_wide_only: false,
     }
 }
 
@@ -57,15 +58,17 @@ pub const BINDINGS: &[Binding] = &[
         modifiers: KeyModifiers::CONTROL,
         ..bind(Char('c'), Global, Action::Quit, "quit pilotwatch", None, 1)
     },
+    // Wide footers only, and dropped first there: the footer's room goes to the shown tab's
+    // keys before the trail's.
     bind(
         Char('A'),
         Global,
         Action::AuditTrail,
         "audit trail: who sent which command, when",
-        // Listed in the help; the footer's room goes to the shown tab's keys.
-        None,
-        8,
-    ),
+        Some(("A", "audit")),
+        9,
+    )
+    .hint_when_wide(),
     bind(
         Char(':'),
         Global,

@@ -151,3 +151,20 @@ fn the_form_keeps_its_text_and_read_only_hides_what_writes() {
     }
     assert!(readonly.contains(&("t", "test now")));
 }
+
+#[test]
+fn the_audit_trail_is_hinted_on_wide_footers_only() {
+    let audit = ("A", "audit");
+    for context in [
+        Global,
+        Context::Tab(TabId::Latency),
+        Context::Tab(TabId::Feed),
+    ] {
+        assert!(footer_hints(context, 159).contains(&audit), "{context:?}");
+        assert!(!footer_hints(context, 79).contains(&audit), "{context:?}");
+    }
+    // Dropped first when a wide footer is short of room.
+    let narrowest_wide = footer_hints(Context::Tab(TabId::Subscriptions), WIDE_FOOTER);
+    assert!(!narrowest_wide.contains(&audit));
+    assert!(narrowest_wide.contains(&("/", "filter")));
+}
