@@ -40,13 +40,14 @@
 //! find the subscription behind a 409. All times come from the injected clock; waits are the
 //! clock's spans converted to real time, so the keeper follows the simulator's `--speed`.
 //!
-//! Files: this one holds the loop and the event plumbing; `units` (which resources, the
-//! licensed users, scheduling), `establish` (restore, create, adopt, retire), `upkeep` (renew,
-//! lifecycle, gaps, backoff), `rotate` (the certificate invariant), `failure` (a failed
-//! action typed by Graph's answer, for diagnosis), [`plan`] (pure decisions), `spacing` (the
-//! 10-minute rule between a reauthorize and a PATCH), `orders` (the operator's channel to the
-//! loop) and `operator` (carrying orders out), `api` (the `/subscriptions` calls), [`ports`]
-//! (store and certificate seams).
+//! Files: this one holds the loop; `journal` (events and registry writes), `units` (which
+//! resources, the licensed users, scheduling), `establish` (restore, create, adopt, retire),
+//! `upkeep` (renew, lifecycle, gaps, backoff), `rotate` (the certificate invariant),
+//! `failure` (a failed action typed by Graph's answer, for diagnosis), [`plan`] (pure
+//! decisions; what a subscription must look like is `plan::desired`), `spacing` (the 10-minute
+//! rule between a reauthorize and a PATCH), `orders` (the operator's channel to the loop) and
+//! `operator` (carrying orders out), `api` (the `/subscriptions` calls), [`ports`] (store and
+//! certificate seams).
 //!
 //! Depends on the Graph client, the config profile, the clock, the poller's `Gap`, the store's
 //! record types, the receiver's `LifecycleSignal` and the seams in [`ports`]; never on the
@@ -55,6 +56,7 @@
 mod api;
 mod establish;
 mod failure;
+mod journal;
 mod operator;
 mod orders;
 pub mod plan;
@@ -66,13 +68,13 @@ mod upkeep;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, broadcast, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use self::journal::span;
 use self::orders::{Order, Origin, next_order};
 use self::plan::Desired;
 use self::units::Units;
@@ -82,9 +84,7 @@ use crate::clock::SharedClock;
 use crate::config::Profile;
 use crate::graph::http::GraphClient;
 use crate::receiver::LifecycleSignal;
-use crate::store::records::{
-    Event, EventKind, KeeperAction, KeeperFailure, Outcome, SubscriptionRecord,
-};
+use crate::store::records::{KeeperAction, KeeperFailure, Outcome, SubscriptionRecord};
 
 pub use orders::KeeperOrders;
 pub use plan::KeeperOptions;
@@ -369,75 +369,4 @@ impl Keeper {
             certificate_id: self.certificates.current_certificate_id(),
         }
     }
-
-    /// Writes a registry record; a store failure is recorded, and the keeper carries on with
-    /// what it holds in memory (the subscription at Graph is what matters for delivery).
-    fn save(&self, record: &SubscriptionRecord) {
-        if let Err(error) = self.store.put_subscription(record) {
-            self.note(
-                KeeperAction::Verify,
-                Outcome::Failed,
-                format!(
-                    "cannot write subscription {} to the registry: {error}",
-                    record.id
-                ),
-            );
-        }
-    }
-
-    fn note(&self, action: KeeperAction, outcome: Outcome, message: String) {
-        self.note_with(action, outcome, None, message);
-    }
-
-    /// Records an action with, when it failed on Graph's answer, the typed failure diagnosis
-    /// reads.
-    fn note_with(
-        &self,
-        action: KeeperAction,
-        outcome: Outcome,
-        failure: Option<KeeperFailure>,
-        message: String,
-    ) {
-        let kind = EventKind::Keeper {
-            action,
-            outcome,
-            failure,
-        };
-        let event = self.event(kind, message);
-        tracing::info!(target: "pilotwatch::collector::keeper", profile = %self.profile.name, ?action, ?outcome, "{}", event.message);
-        let _ = self.updates.send(Update::Keeper(event));
-    }
-
-    /// Tells watchers about a lifecycle event. Not appended: the receiver logged it before
-    /// signalling, and the keeper's answer is a keeper event of its own.
-    fn note_lifecycle(&self, signal: &LifecycleSignal, message: String) {
-        let event = Event {
-            at: self.clock.now(),
-            profile: self.profile.name.clone(),
-            kind: EventKind::lifecycle(signal.event, signal.subscription_id.clone()),
-            message,
-        };
-        tracing::info!(target: "pilotwatch::collector::keeper", profile = %self.profile.name, "{}", event.message);
-        let _ = self.updates.send(Update::Lifecycle(event));
-    }
-
-    /// Builds and appends an event (a store failure is logged; the broadcast still goes out).
-    fn event(&self, kind: EventKind, message: String) -> Event {
-        let event = Event {
-            at: self.clock.now(),
-            profile: self.profile.name.clone(),
-            kind,
-            message,
-        };
-        if let Err(error) = self.store.append_event(&event) {
-            tracing::warn!(%error, "cannot append a keeper event to the store");
-        }
-        event
-    }
-}
-
-/// A simulated span for people, e.g. `4m 30s`.
-fn span(span: Duration) -> String {
-    let seconds = span.num_seconds().max(0).unsigned_abs();
-    humantime::format_duration(StdDuration::from_secs(seconds)).to_string()
 }

@@ -1,5 +1,5 @@
-//! The collector handle: everything a view (the TUI, the CLI twins, and in time the control
-//! socket) can know of and ask of a running collector, as plain requests over channels.
+//! The collector handle: everything a view (the TUI, the CLI twins, the control socket's
+//! clients) can know of and ask of a running collector, as plain requests over channels.
 //!
 //! A view holds a [`CollectorHandle`]; whoever serves it (the embedded backend in this
 //! process, or a socket client talking to `pilotwatch serve`) answers [`Request`]s and
@@ -11,12 +11,20 @@
 //! connected again when it is back, and views resynchronise (fetch a fresh snapshot) on every
 //! change to a connected state.
 //!
-//! Depends on the collector's update and the store's record types only; never on the
-//! receiver, the Graph client or the terminal.
+//! Beside the handle live the judgements every view shares, so the TUI and the twins never
+//! restate them: [`badge`] (a severity's symbol and word), [`format`] (countdowns and
+//! timestamps) and [`marks`] (what a subscription's figures look like: OK, WARN or CRIT); and
+//! the [`audit`] recorder, so a command is recorded the same way wherever it was typed.
+//!
+//! Depends on the collector's update, the store's record types and its audit trail; never on
+//! the receiver, the Graph client or the terminal.
 
 pub mod audit;
+pub mod badge;
 pub mod command;
 pub mod embedded;
+pub mod format;
+pub mod marks;
 pub mod query;
 pub mod snapshot;
 

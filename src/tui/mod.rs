@@ -14,7 +14,6 @@
 pub mod action;
 pub mod app;
 pub mod command_line;
-pub mod format;
 pub mod keymap;
 pub mod model;
 pub mod runner;
@@ -23,6 +22,8 @@ pub mod terminal;
 pub mod theme;
 pub mod view;
 
+/// The shared text formats, where the tabs have always found them.
+pub use crate::console::format;
 pub use runner::{drive, run};
 pub use theme::{Theme, ThemeError};
 

@@ -15,7 +15,6 @@
 
 pub mod export;
 pub mod handle;
-mod marks;
 pub mod run;
 pub mod status;
 pub mod subs;

@@ -11,7 +11,8 @@
 //! (only the chosen profile's part with `--profile`), which reads back as the same types.
 //!
 //! Depends on the console's snapshot, the diagnosis and credential report types, and the
-//! twins' marks; the rendering is pure ([`render`]).
+//! console's shared marks and badges (the Subscriptions tab's own judgements); the rendering
+//! is pure ([`render`]).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -21,14 +22,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::handle::{Reached, settled_snapshot};
-use super::marks::{self, badge};
 use super::{TwinError, check_profile};
+use crate::console::badge::text as badge;
+use crate::console::format::{minute, relative};
+use crate::console::marks;
 use crate::console::{CollectorHandle, ProfileSnapshot, Snapshot};
 use crate::creds::{CredentialReport, TokenStatus};
 use crate::diagnose::RungState;
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
-use crate::tui::format::{minute, relative};
 
 /// How long a collector started for this command gets to finish its first credential probe.
 pub const SETTLE_PATIENCE: Duration = Duration::from_secs(20);
@@ -172,7 +174,7 @@ fn summary(snapshot: &Snapshot) -> String {
         .profiles
         .iter()
         .map(|p| {
-            let (_, word) = crate::tui::view::badge::symbol_and_word(profile_severity(p));
+            let (_, word) = crate::console::badge::symbol_and_word(profile_severity(p));
             format!("{} {word}", printable_line(&p.name))
         })
         .collect::<Vec<_>>()

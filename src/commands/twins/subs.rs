@@ -7,7 +7,8 @@
 //! The exit code is the worst mark (a profile with no subscription is CRITICAL: nothing can
 //! deliver), and CRITICAL when no collector runs or one of its tasks died, Nagios style.
 //!
-//! Depends on the console's snapshot and the twins' marks; the rendering is pure ([`render`]).
+//! Depends on the console's snapshot and its shared marks and badges (the Subscriptions tab's
+//! own judgements); the rendering is pure ([`render`]).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -17,9 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use super::TwinError;
 use super::handle::{Reached, settled_snapshot};
-use super::marks::{self, badge};
 use super::status::{SETTLE_PATIENCE, only};
 use crate::collector::TaskDeath;
+use crate::console::badge::text as badge;
+use crate::console::marks;
 use crate::console::{CollectorHandle, SubscriptionRow};
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
@@ -94,7 +96,7 @@ pub async fn run(
                 "{}  {} died {} ({}); restart the collector\n",
                 badge(Severity::Critical),
                 printable_line(&death.label()),
-                crate::tui::format::relative(death.ended_at, now),
+                crate::console::format::relative(death.ended_at, now),
                 printable_line(&death.reason.to_string())
             )?;
         }

@@ -2,7 +2,10 @@
 //! that fit and keep `? help`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use super::footer::hint_width;
 use super::*;
+use Context::{Form, Global, Help, Prompt};
+use KeyCode::{BackTab, Char, Enter, Esc, Tab};
 use crossterm::event::KeyEventState;
 
 fn press(code: KeyCode) -> KeyEvent {
@@ -147,4 +150,21 @@ fn the_form_keeps_its_text_and_read_only_hides_what_writes() {
         assert!(!readonly.contains(&hint), "{hint:?}");
     }
     assert!(readonly.contains(&("t", "test now")));
+}
+
+#[test]
+fn the_audit_trail_is_hinted_on_wide_footers_only() {
+    let audit = ("A", "audit");
+    for context in [
+        Global,
+        Context::Tab(TabId::Latency),
+        Context::Tab(TabId::Feed),
+    ] {
+        assert!(footer_hints(context, 159).contains(&audit), "{context:?}");
+        assert!(!footer_hints(context, 79).contains(&audit), "{context:?}");
+    }
+    // Dropped first when a wide footer is short of room.
+    let narrowest_wide = footer_hints(Context::Tab(TabId::Subscriptions), WIDE_FOOTER);
+    assert!(!narrowest_wide.contains(&audit));
+    assert!(narrowest_wide.contains(&("/", "filter")));
 }

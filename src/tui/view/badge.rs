@@ -1,23 +1,13 @@
-//! Severity badges: a symbol, a word and a style, so severity is never carried by colour alone
-//! (a mono terminal, a colour-blind operator and a screenshot pasted into a ticket all read the
-//! same thing). Pure; depends on the theme and `Severity` only.
+//! Severity badges on screen: the shared symbol and word ([`crate::console::badge`]) in the
+//! theme's slot for that severity. The words are judged once for every view; this file owns
+//! only the styling. Pure; depends on the theme and `Severity` only.
 
 use ratatui::style::Style;
 use ratatui::text::Span;
 
+pub use crate::console::badge::symbol_and_word;
 use crate::severity::Severity;
 use crate::tui::theme::Theme;
-
-/// The symbol and word of a severity.
-pub fn symbol_and_word(severity: Severity) -> (&'static str, &'static str) {
-    match severity {
-        Severity::Ok => ("✔", "OK"),
-        Severity::Info => ("ℹ", "INFO"),
-        Severity::Warning => ("▲", "WARN"),
-        Severity::Critical => ("✖", "CRIT"),
-        Severity::Unknown => ("?", "UNKN"),
-    }
-}
 
 /// The theme slot of a severity.
 pub fn style(theme: &Theme, severity: Severity) -> Style {
@@ -32,22 +22,8 @@ pub fn style(theme: &Theme, severity: Severity) -> Style {
 
 /// `✖ CRIT` in the severity's style.
 pub fn badge(theme: &Theme, severity: Severity) -> Span<'static> {
-    let (symbol, word) = symbol_and_word(severity);
-    Span::styled(format!("{symbol} {word}"), style(theme, severity))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_badge_has_a_distinct_word_and_symbol() {
-        let mut seen = Vec::new();
-        for severity in Severity::ALL {
-            let (symbol, word) = symbol_and_word(severity);
-            assert!(!word.is_empty() && !symbol.is_empty());
-            assert!(!seen.contains(&word), "{word} twice");
-            seen.push(word);
-        }
-    }
+    Span::styled(
+        crate::console::badge::text(severity),
+        style(theme, severity),
+    )
 }

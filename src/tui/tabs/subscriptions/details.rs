@@ -4,17 +4,19 @@
 //! tokens present, decrypt failures, `clientState` mismatches, ack p95 against Graph's 3 s).
 //! Compact packs both into a few lines for 80 columns; wide gives each value its own line.
 //!
-//! Pure; depends on the subscription row, the cells, the shared formats and the theme.
+//! Pure; depends on the subscription row, the shared marks, the cells, the shared formats and
+//! the theme.
 
 use chrono::{DateTime, Utc};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::cells::{
-    ACK_DEADLINE_LABEL, ack_severity, ack_text, countdown, expiry_severity, failures_severity,
-    mark, tokens_severity, tokens_text,
-};
+use super::cells::{ACK_DEADLINE_LABEL, mark};
 use crate::console::SubscriptionRow;
+use crate::console::marks::{
+    ack_severity, ack_text, countdown, expiry_severity, failures_severity, tokens_severity,
+    tokens_text,
+};
 use crate::severity::Severity;
 use crate::terminal_text::printable_line;
 use crate::tui::format::{minute, relative};

@@ -3,17 +3,17 @@
 //! width (resource, expiry gauge, next renewal, received, tokens, ack p95); wide adds the last
 //! renewal and a longer gauge. The rest of a subscription is in the details under the table.
 //!
-//! Pure; depends on the subscription rows, the cells and the theme.
+//! Pure; depends on the subscription rows, the shared marks, the cells and the theme.
 
 use chrono::{DateTime, Utc};
 use ratatui::text::{Line, Span};
 
-use super::cells::{
-    ack_severity, ack_text, countdown, expiry_severity, fit, gauge, mark, short_resource,
-    tokens_severity, tokens_text,
-};
+use super::cells::{fit, gauge, mark};
 use crate::console::SubscriptionRow;
-use crate::tui::format::relative;
+use crate::console::marks::{
+    ack_severity, ack_text, countdown, expiry_severity, short_resource, tokens_severity,
+    tokens_text, when,
+};
 use crate::tui::theme::Theme;
 
 /// Column widths of one layout.
@@ -108,18 +108,16 @@ fn row_line(
         format!(" {} ", fit(&countdown(row, now), columns.countdown)),
         text,
     ));
-    let when =
-        |at: Option<DateTime<Utc>>| at.map_or_else(|| "—".to_owned(), |at| relative(at, now));
     if let Some(width) = columns.last_renewal {
         spans.push(Span::styled(
-            format!("{} ", fit(&when(row.last_renewed_at), width)),
+            format!("{} ", fit(&when(row.last_renewed_at, now), width)),
             text,
         ));
     }
     spans.push(Span::styled(
         format!(
             "{} {:>recv$} ",
-            fit(&when(row.next_renewal_at), columns.next_renewal),
+            fit(&when(row.next_renewal_at, now), columns.next_renewal),
             row.received,
             recv = columns.received,
         ),

@@ -1,20 +1,27 @@
 //! The keeper's decisions as pure functions of times and records: what expiry to ask for, when
 //! to renew, how to answer a `reauthorizationRequired`, how long to back off (also the
-//! poller's retries) and to nap between looks at the clock, where a gap backfill starts, and
-//! whether a registered subscription still matches the configuration.
+//! poller's retries) and to nap between looks at the clock, and where a gap backfill starts.
+//! Whether a registered subscription still matches the configuration is `desired`'s, and is
+//! re-exported here, so the keeper finds every decision under `plan`.
 //!
 //! Rules (graph-facts §2, §3.1, §3.2, §3.6): Copilot subscriptions live at most 4,320 minutes;
 //! expiries under 45 minutes are raised to 45; a renewal PATCH also reauthorizes, and
 //! reauthorize and PATCH must never be sent within 10 minutes of each other. The keeper's plan
 //! never calls `/reauthorize`: a single PATCH answers a challenge; only an operator's order
-//! does, and `spacing` keeps the two apart then. No I/O and no clock: `now` and randomness are arguments.
+//! does, and `spacing` keeps the two apart then. No I/O and no clock: `now` and randomness are
+//! arguments.
+
+mod desired;
 
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 
-use crate::collector::poller::window::path_segment;
+pub use desired::{
+    Desired, mismatch, only_certificate_differs, resource_key, same_resource, user_resource,
+};
+
 use crate::graph::model::well_known::{MAX_SUBSCRIPTION_MINUTES, MIN_SUBSCRIPTION_MINUTES};
 use crate::store::records::SubscriptionRecord;
 
@@ -198,67 +205,6 @@ pub fn gap_start(
     start.min(now)
 }
 
-/// What a subscription must look like to serve the current configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Desired {
-    /// The resource watched.
-    pub resource: String,
-    /// The notification URL.
-    pub notification_url: String,
-    /// The lifecycle URL.
-    pub lifecycle_url: String,
-    /// The encryption certificate id.
-    pub certificate_id: String,
-}
-
-/// Why `record` cannot serve `desired` (`None`: it can). A lifecycle URL or certificate cannot
-/// be changed by PATCH (§3.1), so any difference means delete and recreate.
-pub fn mismatch(record: &SubscriptionRecord, desired: &Desired) -> Option<String> {
-    if !same_resource(&record.resource, &desired.resource) {
-        return Some(format!("it watches {} instead", record.resource));
-    }
-    if record.notification_url != desired.notification_url {
-        return Some("its notification URL is not the configured one".to_owned());
-    }
-    if record.lifecycle_url.as_deref() != Some(desired.lifecycle_url.as_str()) {
-        return Some("its lifecycle notification URL is not the configured one".to_owned());
-    }
-    if record.certificate_id.as_deref() != Some(desired.certificate_id.as_str()) {
-        return Some("it encrypts for an older certificate".to_owned());
-    }
-    None
-}
-
-/// The per-user resource for `user_id` (graph-facts §2), the id escaped as one path segment.
-pub fn user_resource(user_id: &str) -> String {
-    format!(
-        "/copilot/users/{}/interactionHistory/getAllEnterpriseInteractions",
-        path_segment(user_id)
-    )
-}
-
-/// The key two spellings of one resource share (see [`same_resource`]).
-pub fn resource_key(resource: &str) -> String {
-    resource.trim_start_matches('/').to_ascii_lowercase()
-}
-
-/// True when the only thing wrong with `record` for `desired` is its certificate: it is moved
-/// to the current one by a certificate rotation rather than retired as misconfigured.
-pub fn only_certificate_differs(record: &SubscriptionRecord, desired: &Desired) -> bool {
-    let same_certificate = Desired {
-        certificate_id: record.certificate_id.clone().unwrap_or_default(),
-        ..desired.clone()
-    };
-    mismatch(record, desired).is_some() && mismatch(record, &same_certificate).is_none()
-}
-
-/// Resource paths compare without the leading `/` and case-insensitively (Graph echoes what
-/// was sent; the documentation writes both forms).
-pub fn same_resource(a: &str, b: &str) -> bool {
-    a.trim_start_matches('/')
-        .eq_ignore_ascii_case(b.trim_start_matches('/'))
-}
-
 #[cfg(test)]
 mod tests {
     use rand::SeedableRng;
@@ -267,11 +213,12 @@ mod tests {
     use super::*;
     use crate::store::records::{ClientState, SubscriptionState};
 
-    fn at(text: &str) -> DateTime<Utc> {
+    pub(super) fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
     }
 
-    fn record() -> SubscriptionRecord {
+    /// A tenant-wide subscription on `cert-1`, created three days before it expires.
+    pub(super) fn record() -> SubscriptionRecord {
         SubscriptionRecord {
             id: "s-1".into(),
             profile: "p".into(),
@@ -389,75 +336,5 @@ mod tests {
             now,
             "never in the future"
         );
-    }
-
-    #[test]
-    fn per_user_resources_escape_the_id_and_share_a_key_with_other_spellings() {
-        let resource = user_resource("6e1f3f4a-0000-4000-8000-000000000001");
-        assert_eq!(
-            resource,
-            "/copilot/users/6e1f3f4a-0000-4000-8000-000000000001/interactionHistory/getAllEnterpriseInteractions"
-        );
-        assert_eq!(
-            resource_key(&resource),
-            resource_key(
-                "copilot/users/6E1F3F4A-0000-4000-8000-000000000001/interactionhistory/getallenterpriseinteractions"
-            )
-        );
-        assert!(user_resource("a/b?c").contains("/copilot/users/a%2Fb%3Fc/"));
-    }
-
-    #[test]
-    fn a_certificate_change_alone_is_told_from_other_differences() {
-        let subscription = record();
-        let desired = Desired {
-            resource: subscription.resource.clone(),
-            notification_url: subscription.notification_url.clone(),
-            lifecycle_url: "https://n.test/lifecycle".into(),
-            certificate_id: "cert-2".into(),
-        };
-        assert!(only_certificate_differs(&subscription, &desired));
-        let moved = Desired {
-            notification_url: "https://other.test/notify".into(),
-            ..desired.clone()
-        };
-        assert!(!only_certificate_differs(&subscription, &moved));
-        let same = Desired {
-            certificate_id: "cert-1".into(),
-            ..desired
-        };
-        assert!(!only_certificate_differs(&subscription, &same));
-    }
-
-    #[test]
-    fn any_configuration_difference_means_recreate() {
-        let subscription = record();
-        let desired = Desired {
-            resource: "copilot/interactionHistory/getAllEnterpriseInteractions".into(),
-            notification_url: "https://n.test/notify".into(),
-            lifecycle_url: "https://n.test/lifecycle".into(),
-            certificate_id: "cert-1".into(),
-        };
-        assert_eq!(mismatch(&subscription, &desired), None);
-        for changed in [
-            Desired {
-                notification_url: "https://other.test/notify".into(),
-                ..desired.clone()
-            },
-            Desired {
-                lifecycle_url: "https://other.test/lifecycle".into(),
-                ..desired.clone()
-            },
-            Desired {
-                certificate_id: "cert-2".into(),
-                ..desired.clone()
-            },
-            Desired {
-                resource: "/copilot/users/u/interactionHistory/getAllEnterpriseInteractions".into(),
-                ..desired.clone()
-            },
-        ] {
-            assert!(mismatch(&subscription, &changed).is_some(), "{changed:?}");
-        }
     }
 }

@@ -1,5 +1,6 @@
-//! Small text formats shared by the tabs: countdowns ("in 3d 04h", "2h 10m ago") and
-//! timestamps. Pure; depends on chrono only.
+//! Small text formats shared by every view (the TUI's tabs and the CLI twins): countdowns
+//! ("in 3d 04h", "2h 10m ago") and timestamps, so a moment reads the same on screen and in a
+//! ticket. Pure; depends on chrono only, never on the terminal.
 
 use chrono::{DateTime, TimeDelta, Utc};
 

@@ -1,0 +1,400 @@
+//! The table itself: every binding pilotwatch has, in the order the help overlay lists them,
+//! with each family's footer hint and its priority. Adding a key is adding a row here: key
+//! handling, the help and the footer all read this one table, so they cannot disagree.
+//!
+//! Pure data; depends on the binding type, crossterm's key codes and the action and tab
+//! identifiers only.
+
+use crossterm::event::{KeyCode, KeyModifiers};
+
+use super::{Binding, Context};
+use crate::tui::action::Action;
+use crate::tui::tabs::TabId;
+
+/// A row without modifiers whose action changes nothing: most of the table.
+const fn bind(
+    key: KeyCode,
+    context: Context,
+    action: Action,
+    help: &'static str,
+    hint: Option<(&'static str, &'static str)>,
+    priority: u8,
+) -> Binding {
+    Binding {
+        key,
+        modifiers: KeyModifiers::NONE,
+        context,
+        action,
+        help,
+        hint,
+        priority,
+        writes: false,
+        hint_wide_only: false,
+    }
+}
+
+use Context::{Form, Global, Help, Prompt};
+use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
+
+/// Every binding pilotwatch has.
+pub const BINDINGS: &[Binding] = &[
+    bind(
+        Char('?'),
+        Global,
+        Action::Help,
+        "show or hide this help",
+        Some(("?", "help")),
+        0,
+    ),
+    bind(
+        Char('q'),
+        Global,
+        Action::Quit,
+        "quit pilotwatch",
+        Some(("q", "quit")),
+        1,
+    ),
+    Binding {
+        modifiers: KeyModifiers::CONTROL,
+        ..bind(Char('c'), Global, Action::Quit, "quit pilotwatch", None, 1)
+    },
+    // Wide footers only, and dropped first there: the footer's room goes to the shown tab's
+    // keys before the trail's.
+    bind(
+        Char('A'),
+        Global,
+        Action::AuditTrail,
+        "audit trail: who sent which command, when",
+        Some(("A", "audit")),
+        9,
+    )
+    .hint_when_wide(),
+    bind(
+        Char(':'),
+        Global,
+        Action::CommandLine,
+        "command line (:feed, :renew, :q…)",
+        Some((":", "command")),
+        3,
+    ),
+    bind(
+        Char('/'),
+        Global,
+        Action::Filter,
+        "filter the list",
+        Some(("/", "filter")),
+        6,
+    ),
+    bind(
+        Esc,
+        Global,
+        Action::Back,
+        "close an overlay or cancel",
+        None,
+        9,
+    ),
+    bind(
+        Tab,
+        Global,
+        Action::NextTab,
+        "next tab",
+        Some(("Tab", "next tab")),
+        4,
+    ),
+    bind(BackTab, Global, Action::PrevTab, "previous tab", None, 9),
+    bind(
+        Char('1'),
+        Global,
+        Action::GoTab(TabId::Credentials),
+        "Credentials tab",
+        Some(("1-4", "tabs")),
+        2,
+    ),
+    bind(
+        Char('2'),
+        Global,
+        Action::GoTab(TabId::Subscriptions),
+        "Subscriptions tab",
+        None,
+        9,
+    ),
+    bind(
+        Char('3'),
+        Global,
+        Action::GoTab(TabId::Latency),
+        "Latency tab",
+        None,
+        9,
+    ),
+    bind(
+        Char('4'),
+        Global,
+        Action::GoTab(TabId::Feed),
+        "Feed tab",
+        None,
+        9,
+    ),
+    bind(
+        Char('j'),
+        Global,
+        Action::Down,
+        "down one line",
+        Some(("j/k", "move")),
+        5,
+    ),
+    bind(Down, Global, Action::Down, "down one line", None, 9),
+    bind(Char('k'), Global, Action::Up, "up one line", None, 9),
+    bind(Up, Global, Action::Up, "up one line", None, 9),
+    bind(Char('g'), Global, Action::Top, "to the top", None, 9),
+    bind(Home, Global, Action::Top, "to the top", None, 9),
+    bind(Char('G'), Global, Action::Bottom, "to the bottom", None, 9),
+    bind(End, Global, Action::Bottom, "to the bottom", None, 9),
+    bind(PageUp, Global, Action::PageUp, "one page up", None, 9),
+    bind(PageDown, Global, Action::PageDown, "one page down", None, 9),
+    bind(
+        Enter,
+        Global,
+        Action::Open,
+        "open the selected item",
+        None,
+        9,
+    ),
+    bind(
+        Char('r'),
+        Global,
+        Action::Refresh,
+        "refresh from the collector now",
+        Some(("r", "refresh")),
+        7,
+    ),
+    bind(
+        Char('p'),
+        Global,
+        Action::NextProfile,
+        "next profile",
+        Some(("p", "profile")),
+        4,
+    ),
+    bind(
+        Char('t'),
+        Context::Tab(TabId::Credentials),
+        Action::TestCredentials,
+        "test this profile's credentials now",
+        Some(("t", "test now")),
+        2,
+    ),
+    Binding {
+        writes: true,
+        ..bind(
+            Char('n'),
+            Context::Tab(TabId::Credentials),
+            Action::NewProfile,
+            "add a profile (form)",
+            Some(("n", "new")),
+            4,
+        )
+    },
+    Binding {
+        writes: true,
+        ..bind(
+            Char('e'),
+            Context::Tab(TabId::Credentials),
+            Action::EditProfile,
+            "edit this profile (form)",
+            Some(("e", "edit")),
+            5,
+        )
+    },
+    Binding {
+        writes: true,
+        ..bind(
+            Char('d'),
+            Context::Tab(TabId::Credentials),
+            Action::RemoveProfile,
+            "remove this profile (asks first)",
+            Some(("d", "remove")),
+            6,
+        )
+    },
+    bind(
+        Char('y'),
+        Context::Tab(TabId::Credentials),
+        Action::Confirm,
+        "yes: remove the profile asked about",
+        None,
+        9,
+    ),
+    bind(
+        Char('R'),
+        Context::Tab(TabId::Subscriptions),
+        Action::Renew,
+        "renew the selected subscription (asks first)",
+        Some(("R", "renew")),
+        2,
+    ),
+    bind(
+        Char('a'),
+        Context::Tab(TabId::Subscriptions),
+        Action::Reauthorize,
+        "reauthorize the selected one (asks first)",
+        Some(("a", "reauth")),
+        5,
+    ),
+    bind(
+        Char('c'),
+        Context::Tab(TabId::Subscriptions),
+        Action::Recreate,
+        "recreate the selected one (asks first)",
+        Some(("c", "recreate")),
+        6,
+    ),
+    bind(
+        Char('b'),
+        Context::Tab(TabId::Subscriptions),
+        Action::Backfill,
+        "backfill the last hour; again widens (asks)",
+        Some(("b", "backfill")),
+        5,
+    ),
+    bind(
+        Char('y'),
+        Context::Tab(TabId::Subscriptions),
+        Action::Confirm,
+        "yes: run the action asked about",
+        None,
+        9,
+    ),
+    bind(
+        Char('n'),
+        Context::Tab(TabId::Subscriptions),
+        Action::Cancel,
+        "no: drop the action asked about",
+        None,
+        9,
+    ),
+    bind(
+        Char('w'),
+        Context::Tab(TabId::Latency),
+        Action::NextWindow,
+        "next time window (15 min, 1 h, 24 h)",
+        Some(("w", "window")),
+        2,
+    ),
+    bind(
+        Char(']'),
+        Context::Tab(TabId::Latency),
+        Action::NextWindow,
+        "next time window",
+        None,
+        9,
+    ),
+    bind(
+        Char('['),
+        Context::Tab(TabId::Latency),
+        Action::PreviousWindow,
+        "previous time window",
+        None,
+        9,
+    ),
+    bind(
+        Char('f'),
+        Context::Tab(TabId::Feed),
+        Action::Follow,
+        "follow new interactions, or pause",
+        Some(("f", "follow")),
+        2,
+    ),
+    bind(
+        Char('a'),
+        Context::Tab(TabId::Feed),
+        Action::Activity,
+        "users × apps activity, or back to the feed",
+        Some(("a", "activity")),
+        3,
+    ),
+    bind(
+        Char('e'),
+        Context::Tab(TabId::Feed),
+        Action::Export,
+        "export the filtered interactions to a file",
+        Some(("e", "export")),
+        3,
+    ),
+    bind(
+        Esc,
+        Help,
+        Action::Back,
+        "close the help",
+        Some(("Esc", "close")),
+        1,
+    ),
+    bind(
+        Char('/'),
+        Help,
+        Action::Filter,
+        "filter the help",
+        Some(("/", "filter")),
+        2,
+    ),
+    bind(
+        Tab,
+        Form,
+        Action::NextField,
+        "next field",
+        Some(("Tab", "next field")),
+        2,
+    ),
+    bind(Down, Form, Action::NextField, "next field", None, 9),
+    bind(
+        BackTab,
+        Form,
+        Action::PreviousField,
+        "previous field",
+        None,
+        9,
+    ),
+    bind(Up, Form, Action::PreviousField, "previous field", None, 9),
+    bind(
+        Enter,
+        Form,
+        Action::Open,
+        "next field; on the last, validate then save",
+        Some(("Enter", "validate")),
+        1,
+    ),
+    Binding {
+        modifiers: KeyModifiers::CONTROL,
+        ..bind(
+            Char('s'),
+            Form,
+            Action::SaveAnyway,
+            "save anyway after a failed validation",
+            Some(("Ctrl-s", "save anyway")),
+            3,
+        )
+    },
+    bind(
+        Esc,
+        Form,
+        Action::Back,
+        "close the form, changing nothing",
+        Some(("Esc", "cancel")),
+        1,
+    ),
+    bind(
+        Enter,
+        Prompt,
+        Action::Open,
+        "run the command / keep the filter",
+        Some(("Enter", "run")),
+        1,
+    ),
+    bind(
+        Esc,
+        Prompt,
+        Action::Back,
+        "cancel",
+        Some(("Esc", "cancel")),
+        1,
+    ),
+];
