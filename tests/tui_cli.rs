@@ -85,3 +85,24 @@ fn console_flags_do_not_mix_with_other_commands() {
     assert!(matches!(cli.command, Command::Check(_)));
     assert_eq!(cli.log, "debug");
 }
+
+#[test]
+fn one_shot_commands_log_only_warnings_unless_asked() {
+    let default_log = |args: &[&str]| {
+        let mut argv = vec!["pilotwatch"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap().command.default_log()
+    };
+    for one_shot in [
+        &["status"][..],
+        &["subs"],
+        &["check"],
+        &["unit"],
+        &["creds", "list"],
+    ] {
+        assert_eq!(default_log(one_shot), "warn", "{one_shot:?}");
+    }
+    for long_running in [&[][..], &["demo"], &["serve", "--no-control"], &["sim"]] {
+        assert_eq!(default_log(long_running), "info", "{long_running:?}");
+    }
+}

@@ -28,9 +28,11 @@ pub use twins::{CheckArgs, ExportArgs, ExportFileFormat, StatusArgs, SubsArgs};
 #[derive(Debug, Parser)]
 #[command(name = "pilotwatch", version, about, long_about = None)]
 struct CliArgs {
-    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `pilotwatch=debug`.
-    #[arg(long, global = true, env = "PILOTWATCH_LOG", default_value = "info")]
-    log: String,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `pilotwatch=debug` [default:
+    /// `info` for serve, sim and the console (whose lines go to its log file); `warn` for
+    /// one-shot commands, whose answer is their output]
+    #[arg(long, global = true, env = "PILOTWATCH_LOG")]
+    log: Option<String>,
 
     /// Configuration file to use instead of `$XDG_CONFIG_HOME/pilotwatch/config.toml`.
     #[arg(long, global = true, value_name = "PATH")]
@@ -67,11 +69,31 @@ pub struct Cli {
 
 impl From<CliArgs> for Cli {
     fn from(args: CliArgs) -> Self {
+        let command = args.command.unwrap_or(Command::Tui(args.tui));
         Self {
-            log: args.log,
+            log: args.log.unwrap_or_else(|| command.default_log().to_owned()),
             config: args.config,
             control_socket: args.control_socket,
-            command: args.command.unwrap_or(Command::Tui(args.tui)),
+            command,
+        }
+    }
+}
+
+impl Command {
+    /// The log filter when neither `--log` nor `PILOTWATCH_LOG` gives one. The long-running
+    /// commands say what they do as they go; a one-shot command's answer is its output, so
+    /// its standard error carries only what went wrong (`status` starting a collector of its
+    /// own must not bury its report under the collector's start-up lines).
+    pub fn default_log(&self) -> &'static str {
+        match self {
+            Self::Serve(_) | Self::Sim(_) | Self::Tui(_) | Self::Demo(_) => "info",
+            Self::Creds(_)
+            | Self::Keys(_)
+            | Self::Check(_)
+            | Self::Status(_)
+            | Self::Subs(_)
+            | Self::Export(_)
+            | Self::Unit => "warn",
         }
     }
 }
