@@ -21,9 +21,7 @@ use std::task::{Context, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
 use pilotwatch::control::codec::FrameReader;
-use pilotwatch::control::protocol::{
-    ClientFrame, FrameError, ServerFrame, decode, encode,
-};
+use pilotwatch::control::protocol::{ClientFrame, FrameError, ServerFrame, decode, encode};
 use tokio::io::{AsyncRead, ReadBuf};
 
 fuzz_target!(|data: &[u8]| {
@@ -50,7 +48,10 @@ fn client_frames_round_trip(line: &str) {
     let Ok(reencoded) = encode(&again) else {
         panic!("a re-decoded client frame does not encode: {again:?}");
     };
-    assert_eq!(encoded, reencoded, "a client frame changed crossing the wire");
+    assert_eq!(
+        encoded, reencoded,
+        "a client frame changed crossing the wire"
+    );
 }
 
 /// A server frame that decodes encodes into a line a client reads back (by value it may differ
@@ -85,7 +86,10 @@ fn read_the_stream(data: &[u8]) {
 /// Polls a future that cannot wait (everything it reads is in memory) to its answer.
 fn now<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("reading an in-memory stream waited"),
     }
@@ -104,7 +108,10 @@ impl AsyncRead for Stream<'_> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         // 1 to 64 bytes, by the first byte of what is left.
-        let chunk = self.rest.first().map_or(0, |&byte| usize::from(byte & 0x3f) + 1);
+        let chunk = self
+            .rest
+            .first()
+            .map_or(0, |&byte| usize::from(byte & 0x3f) + 1);
         let take = chunk.min(self.rest.len()).min(buf.remaining());
         let (head, tail) = self.rest.split_at(take);
         buf.put_slice(head);
