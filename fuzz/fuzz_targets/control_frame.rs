@@ -5,10 +5,10 @@
 //! line the other side reads back; and the stream reaches `Closed` after at most one answer per
 //! line.
 //!
-//! A line past `MAX_FRAME_BYTES` is not generated here: past the limit the reader refuses it and
-//! ends the stream whatever the bytes were, so every such input would cost 8 MiB of scanning
-//! (about 18 ms, a hundred ordinary inputs) to reach the same branch. The codec's unit tests and
-//! `tests/control_server.rs` pin that refusal.
+//! A line past `MAX_FRAME_BYTES` is not generated here: past the limit the reader refuses it
+//! and ends the stream whatever the bytes were, so every such input would cost 8 MiB of
+//! scanning (about 18 ms, two hundred ordinary inputs) to reach the same branch. The codec's
+//! unit tests and `tests/control_server.rs` pin that refusal.
 //!
 //! Owns the harness only: it depends on `pilotwatch::control`'s public codec and protocol, and
 //! on no runtime (the reader is in memory, so its futures are polled directly, never parked).
