@@ -258,10 +258,13 @@ async fn a_restarted_collector_fails_pending_requests_then_is_reattached() {
         LinkState::Disconnected {
             last,
             retry_in,
-            refused,
+            reason,
             ..
         } => {
-            assert_eq!(refused, None, "nothing answers, so nothing refused");
+            assert_eq!(
+                reason, None,
+                "nothing listens, so there is no reason to give"
+            );
             assert_eq!(
                 last,
                 Connection::Attached {
@@ -286,16 +289,19 @@ async fn a_restarted_collector_fails_pending_requests_then_is_reattached() {
         matches!(
             state,
             LinkState::Disconnected {
-                refused: Some(_),
+                reason: Some(_),
                 ..
             }
         )
     })
     .await;
-    let LinkState::Disconnected { refused, .. } = refused else {
+    let LinkState::Disconnected { reason, .. } = refused else {
         unreachable!()
     };
-    assert_eq!(refused.as_deref(), Some("too many clients (64)"));
+    assert_eq!(
+        reason.as_deref(),
+        Some("the collector refused us: too many clients (64)")
+    );
     refusing.stop().await;
 
     let _fake = FakeCollector::start(&path, behaviour(5151));
@@ -376,11 +382,11 @@ async fn the_console_says_disconnected_retrying_then_attached_again() {
     let refusing = FakeCollector::start(&path, upgraded);
     shows(
         &screen,
-        "; the collector refused us: this collector speaks control protocol v2",
+        "UNKN the collector refused us: this collector speaks control protocol v2 — retrying in",
     )
     .await;
     let refused = screen.text();
-    assert!(refused.contains("disconnected — retrying in"), "{refused}");
+    assert!(refused.contains("disconnected from pid 4242"), "{refused}");
     assert!(refused.contains("contoso"), "{refused}");
     refusing.stop().await;
 

@@ -149,7 +149,7 @@ fn refused(app: &mut App, retry_in: Duration, reason: Option<&str>) {
         last: ATTACHED,
         since: tokio::time::Instant::now(),
         retry_in,
-        refused: reason.map(str::to_owned),
+        reason: reason.map(str::to_owned),
     }));
     assert!(effects.is_empty(), "{effects:?}");
 }
@@ -190,23 +190,27 @@ fn disconnected_160x48() {
 }
 
 #[test]
-fn refused_80x24_says_why_before_the_retry_runs_out_of_room() {
+fn refused_80x24_says_why_and_cuts_the_reason_not_the_retry() {
     let mut app = attached_app();
     refused(
         &mut app,
         Duration::from_secs(5),
-        Some("this collector speaks control protocol v2"),
+        Some("the collector speaks control protocol v2, this pilotwatch v1: run the same version"),
     );
     let screen = draw(&app, 80, 24);
+    let second = screen.lines().nth(1).unwrap();
     assert!(
-        screen.contains("UNKN disconnected — retrying in 5s; the collector refused us: this"),
+        second.contains(
+            "UNKN the collector speaks control protocol v2, this pilotwa… — retrying in 5s"
+        ),
         "{screen}"
     );
+    assert!(screen.contains("disconnected from pid 4242"), "{screen}");
     assert!(screen.contains("contoso"), "{screen}");
     // At 160 columns the whole reason fits.
     let wide = draw(&app, 160, 48);
     assert!(
-        wide.contains("refused us: this collector speaks control protocol v2"),
+        wide.contains("UNKN the collector speaks control protocol v2, this pilotwatch v1: run the same version — retrying in 5s"),
         "{wide}"
     );
     insta::assert_snapshot!(screen);

@@ -102,10 +102,10 @@ pub enum LinkState {
         since: Instant,
         /// How long until the next attempt to reach it.
         retry_in: Duration,
-        /// Why the collector, reached on the last attempt, would not take this client (another
-        /// protocol version after an upgrade, too many clients, no permission); `None` while
-        /// nothing answers at all.
-        refused: Option<String>,
+        /// Why the last attempt failed although something is at the socket (a refusal, another
+        /// protocol version after an upgrade, no permission, no answer to the hello), in words
+        /// for a status bar; `None` while nothing listens there at all.
+        reason: Option<String>,
     },
 }
 

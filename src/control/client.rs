@@ -133,24 +133,30 @@ impl AttachError {
         matches!(self, Self::Absent { .. })
     }
 
-    /// Why a collector that is there would not take this client, in words for a status bar
+    /// Why attaching failed although something is at the socket, in words for a status bar
     /// (the socket's path left out: the bar already says whom it was attached to); `None`
-    /// when nothing answers at all.
-    pub fn refusal(&self) -> Option<String> {
+    /// when nothing listens there at all.
+    pub fn reason(&self) -> Option<String> {
         match self {
             Self::Absent { .. } => None,
-            Self::Dial { source, .. } => Some(format!("cannot connect: {source}")),
-            Self::Refused { reason, .. } => Some(reason.clone()),
+            Self::Dial { source, .. } => Some(format!("cannot connect to its socket: {source}")),
+            Self::Refused { reason, .. } => Some(format!("the collector refused us: {reason}")),
             Self::Version { theirs, ours, .. } => Some(format!(
-                "it speaks control protocol v{theirs}, this pilotwatch v{ours}; \
-                 run the same pilotwatch version on both sides"
+                "the collector speaks control protocol v{theirs}, this pilotwatch v{ours}: \
+                 run the same version on both sides"
             )),
             Self::Timeout { .. } => Some(format!(
-                "it did not answer within {}s",
+                "the collector did not answer the hello within {}s",
                 HANDSHAKE_TIMEOUT.as_secs()
             )),
-            Self::Handshake { source, .. } => Some(format!("it broke the handshake: {source}")),
+            Self::Handshake { source, .. } => Some(format!("the handshake broke: {source}")),
         }
+    }
+
+    /// Whether something is at the socket but never answered properly (no answer to the hello
+    /// in time, or a broken one): a hung or dying collector, as opposed to one that said no.
+    pub fn is_silent(&self) -> bool {
+        matches!(self, Self::Timeout { .. } | Self::Handshake { .. })
     }
 }
 
@@ -334,6 +340,64 @@ mod tests {
         assert_eq!(discover(None, &candidates), Some(present));
         assert_eq!(discover(Some(&missing), &candidates), Some(missing.clone()));
         assert_eq!(discover(None, std::slice::from_ref(&missing)), None);
+    }
+
+    #[test]
+    fn only_something_at_the_socket_gives_a_reason_and_only_no_answer_is_silent() {
+        let path = PathBuf::from("/run/pilotwatch/control.sock");
+        let io = |kind| io::Error::from(kind);
+        let absent = AttachError::Absent {
+            path: path.clone(),
+            source: io(io::ErrorKind::NotFound),
+        };
+        assert_eq!((absent.reason(), absent.is_silent()), (None, false));
+        let cases = [
+            (
+                AttachError::Dial {
+                    path: path.clone(),
+                    source: io(io::ErrorKind::PermissionDenied),
+                },
+                "cannot connect to its socket: permission denied",
+                false,
+            ),
+            (
+                AttachError::Refused {
+                    path: path.clone(),
+                    reason: "too many clients (64)".into(),
+                },
+                "the collector refused us: too many clients (64)",
+                false,
+            ),
+            (
+                AttachError::Version {
+                    path: path.clone(),
+                    theirs: 2,
+                    ours: 1,
+                },
+                "the collector speaks control protocol v2, this pilotwatch v1: run the same \
+                 version on both sides",
+                false,
+            ),
+            (
+                AttachError::Timeout { path: path.clone() },
+                "the collector did not answer the hello within 5s",
+                true,
+            ),
+            (
+                AttachError::Handshake {
+                    path,
+                    source: FrameError::Closed,
+                },
+                "the handshake broke: ",
+                true,
+            ),
+        ];
+        for (error, reason, silent) in cases {
+            let said = error.reason().unwrap();
+            assert!(said.starts_with(reason), "{said:?} for {error:?}");
+            assert!(!said.contains("/run/pilotwatch"), "{said:?}");
+            assert_eq!(error.is_silent(), silent, "{error:?}");
+        }
     }
 
     #[test]

@@ -6,10 +6,10 @@
 //! in 3s" truthfully — until the collector welcomes us back, then publish it connected. Ends
 //! when every handle is dropped.
 //!
-//! A collector that answers but refuses (a new version after an upgrade, no permission) is
-//! tried again like an absent one — an operator may fix it without restarting the view — and
-//! its reason is published on the link, so the view says why it is not back rather than only
-//! that it is not.
+//! A collector that answers but refuses (a new version after an upgrade, no permission) or
+//! does not answer the hello is tried again like an absent one — an operator may fix it without
+//! restarting the view — and the reason is published on the link, so the view says why it is
+//! not back rather than only that it is not.
 //!
 //! Depends on the session, the backoff and the handshake in [`super`]; never on a view.
 
@@ -79,13 +79,13 @@ async fn reconnect(backend: &mut Backend) -> Option<(FrameReader<OwnedReadHalf>,
     let last = backend.link.borrow().connection().clone();
     let since = Instant::now();
     let mut backoff = Backoff::new();
-    let mut refused = None;
+    let mut reason = None;
     loop {
         let retry_at = Instant::now() + backoff.next_delay();
         let down = Down {
             last: &last,
             since,
-            refused: refused.as_deref(),
+            reason: reason.as_deref(),
         };
         if !wait(backend, &down, retry_at).await {
             return None;
@@ -95,16 +95,14 @@ async fn reconnect(backend: &mut Backend) -> Option<(FrameReader<OwnedReadHalf>,
                 backend.link.send_replace(LinkState::Connected(connection));
                 return Some((reader, writer));
             }
-            Err(error) => match error.refusal() {
-                None => {
+            Err(error) => {
+                reason = error.reason();
+                if reason.is_some() {
+                    tracing::warn!(%error, "something is at the socket but did not take us");
+                } else {
                     tracing::debug!(%error, "the collector is not back yet");
-                    refused = None;
                 }
-                Some(reason) => {
-                    tracing::warn!(%error, "the collector answered but would not take us");
-                    refused = Some(reason);
-                }
-            },
+            }
         }
     }
 }
@@ -113,7 +111,7 @@ async fn reconnect(backend: &mut Backend) -> Option<(FrameReader<OwnedReadHalf>,
 struct Down<'a> {
     last: &'a Connection,
     since: Instant,
-    refused: Option<&'a str>,
+    reason: Option<&'a str>,
 }
 
 /// Until `retry_at`, answers every request with "disconnected" and publishes the countdown;
@@ -129,7 +127,7 @@ async fn wait(backend: &mut Backend, down: &Down<'_>, retry_at: Instant) -> bool
             last: down.last.clone(),
             since: down.since,
             retry_in,
-            refused: down.refused.map(str::to_owned),
+            reason: down.reason.map(str::to_owned),
         });
         let tick = (now + COUNTDOWN_STEP).min(retry_at);
         let sleep = tokio::time::sleep_until(tick);

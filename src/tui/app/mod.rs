@@ -56,8 +56,8 @@ pub enum Link {
     Reconnecting {
         /// Seconds until the next attempt.
         retry_in_secs: u64,
-        /// Why the collector, reached on the last attempt, would not take us.
-        refused: Option<String>,
+        /// Why the last attempt failed although something is at the socket.
+        reason: Option<String>,
     },
 }
 

@@ -106,14 +106,14 @@ impl App {
             LinkState::Disconnected {
                 last,
                 retry_in,
-                refused,
+                reason,
                 ..
             } => {
                 self.set_connection(last);
                 let secs = retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
                 let link = Link::Reconnecting {
                     retry_in_secs: secs,
-                    refused,
+                    reason,
                 };
                 if self.link != link {
                     self.link = link;

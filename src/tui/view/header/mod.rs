@@ -184,7 +184,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, now: 
     let deaths = app.snapshot().map_or(&[][..], |s| s.dead_tasks.as_slice());
     let second = match status::dead_task_line(deaths, theme, now, width) {
         Some(line) => line,
-        None => status::status_line(app, theme, now),
+        None => status::status_line(app, theme, now, width),
     };
     let lines = vec![Line::from(first), Line::from(second)];
     frame.render_widget(Paragraph::new(lines).style(theme.header), area);

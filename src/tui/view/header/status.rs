@@ -1,10 +1,12 @@
 //! The header's second line: the overall badge with the headline finding, or the link's state
-//! in words ("collector not answering", "disconnected — retrying in Ns", and why a collector
-//! that answers refused us), the demo's simulated clock and scenario — unless a collector task
-//! died, which takes the line over as CRIT with what died, when, why and what to do: the
-//! collector no longer does its job, whatever the last verdict says.
+//! in words ("collector not answering", "disconnected — retrying in Ns", or why what is at the
+//! socket would not take us, cut to the width before the retry is), the demo's simulated clock
+//! and scenario — unless a collector task died, which takes the line over as CRIT with what
+//! died, when, why and what to do: the collector no longer does its job, whatever the last
+//! verdict says.
 //!
-//! Depends on the app's read accessors, the theme, the time formats and ratatui; pure.
+//! Depends on the app's read accessors, the collector's task deaths, the theme, the badge, the
+//! time formats and ratatui; pure.
 
 use chrono::{DateTime, Utc};
 use ratatui::text::Span;
@@ -75,7 +77,12 @@ pub(super) fn dead_task_line(
 }
 
 /// The badge and headline (or the link's state), and the demo's clock and scenario.
-pub(super) fn status_line(app: &App, theme: &Theme, now: DateTime<Utc>) -> Vec<Span<'static>> {
+pub(super) fn status_line(
+    app: &App,
+    theme: &Theme,
+    now: DateTime<Utc>,
+    width: usize,
+) -> Vec<Span<'static>> {
     let mut second = vec![Span::raw(" ")];
     match app.link() {
         Link::NotAnswering(_) => {
@@ -87,7 +94,7 @@ pub(super) fn status_line(app: &App, theme: &Theme, now: DateTime<Utc>) -> Vec<S
         }
         Link::Reconnecting {
             retry_in_secs,
-            refused: None,
+            reason: None,
         } => {
             second.push(badge::badge(theme, Severity::Unknown));
             second.push(Span::styled(
@@ -97,16 +104,18 @@ pub(super) fn status_line(app: &App, theme: &Theme, now: DateTime<Utc>) -> Vec<S
         }
         Link::Reconnecting {
             retry_in_secs,
-            refused: Some(reason),
+            reason: Some(reason),
         } => {
-            second.push(badge::badge(theme, Severity::Unknown));
+            // The reason is what the operator must act on: it is cut, not the retry.
+            let badge = badge::badge(theme, Severity::Unknown);
+            let retry = format!(" — retrying in {retry_in_secs}s");
+            let room = width.saturating_sub(2 + badge.width() + retry.chars().count());
+            second.push(badge);
             second.push(Span::styled(
-                format!(
-                    " disconnected — retrying in {retry_in_secs}s; the collector refused us: {}",
-                    printable_line(reason)
-                ),
+                format!(" {}", ellipsize(&printable_line(reason), room)),
                 theme.notice,
             ));
+            second.push(Span::styled(retry, theme.notice));
         }
         Link::Connecting => second.push(Span::styled("connecting to the collector…", theme.muted)),
         Link::Live => match app.profile().and_then(|p| p.verdict.as_ref()) {
