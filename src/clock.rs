@@ -1,4 +1,5 @@
-//! Time as every other module sees it: the [`Clock`] trait and its three implementations.
+//! Time as every other module sees it: the [`Clock`] trait and its three implementations, and
+//! [`stamp`], the one way a moment is written for operators.
 //!
 //! Logic never reads the wall clock itself; it is handed a `Clock`. [`SystemClock`] is real
 //! time, [`ManualClock`] only moves when a test says so, and [`ScaledClock`] runs N times faster

@@ -232,7 +232,7 @@ async fn a_running_collector_is_asked_through_its_control_socket_first() {
         "{}",
         run.stdout
     );
-    // It asked read-only, as a check, so the collector's audit trail can tell it apart.
+    // It asked read-only, and said it is a check (the collector logs who attached).
     let hello = fake.hellos.recv().await.unwrap();
     assert!(
         hello.readonly && hello.client.ends_with(" check"),
@@ -263,17 +263,52 @@ async fn a_running_collector_is_asked_through_its_control_socket_first() {
         "{}",
         early.stdout
     );
+    // A profile it runs but has not judged is not "no such profile"; one it does not run is.
+    let one_early = check(
+        &no_config,
+        &data,
+        &["--control-socket", &socket_arg, "--profile", "fabrikam"],
+    )
+    .await;
+    assert_eq!(
+        one_early.code, 3,
+        "{}{}",
+        one_early.stdout, one_early.stderr
+    );
+    assert!(
+        one_early
+            .stdout
+            .contains("has not judged profile fabrikam yet"),
+        "{}",
+        one_early.stdout
+    );
+    let nope = check(
+        &no_config,
+        &data,
+        &["--control-socket", &socket_arg, "--profile", "nope"],
+    )
+    .await;
+    assert_eq!(nope.code, 3);
+    assert!(
+        nope.stderr.contains("known profiles: contoso, fabrikam"),
+        "{}",
+        nope.stderr
+    );
     fake.stop().await;
 
-    // A collector that will not take the check is UNKNOWN with its reason; the check never
-    // goes around it.
+    // A collector that will not take the check, with no status endpoint to ask instead, is
+    // UNKNOWN with its reason and where check looked for the endpoint.
     let mut refusing = behaviour;
     refusing.bye = Some("this collector speaks control protocol v2".into());
     let fake = FakeCollector::start(&socket, refusing);
     let refused = check(&no_config, &data, &["--control-socket", &socket_arg]).await;
     assert_eq!(refused.code, 3, "{}{}", refused.stdout, refused.stderr);
     assert!(
-        refused.stderr.contains("refused this client") && refused.stderr.contains("protocol v2"),
+        refused.stderr.contains("refused this client")
+            && refused.stderr.contains("protocol v2")
+            && refused
+                .stderr
+                .contains("no status endpoint answered instead"),
         "{}",
         refused.stderr
     );
@@ -347,6 +382,30 @@ async fn a_running_collector_is_asked_through_its_announcement() {
     assert!(around.stdout.contains("contoso: validation-tokens-null"));
     fake.stop().await;
 
+    // When both answer, the socket's verdicts are the ones used.
+    let fake = FakeCollector::start(
+        &socket,
+        Behaviour {
+            pid: 4242,
+            access: Access::ReadOnly,
+            bye: None,
+            snapshot: tui_support::snapshot(),
+        },
+    );
+    let both = check(
+        &no_config,
+        data.path(),
+        &["--control-socket", socket.to_str().unwrap()],
+    )
+    .await;
+    assert!(
+        both.stdout.contains("[secret-expired]") && !both.stdout.contains("validation-tokens-null"),
+        "{}{}",
+        both.stdout,
+        both.stderr
+    );
+    fake.stop().await;
+
     let one = check(
         &no_config,
         data.path(),
@@ -403,5 +462,27 @@ async fn a_collector_that_does_not_answer_leads_with_store_locked() {
         .map(|f| f["code"].as_str().unwrap())
         .collect();
     assert!(codes.contains(&"store-locked"), "{codes:?}");
+
+    // Its control socket is there but never answers the hello (a hung collector): it cannot
+    // be asked either way, and both reasons are kept.
+    let socket = ws.root.join("control.sock");
+    let _hung = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let run = check(
+        ws.config_file(),
+        &data,
+        &["--json", "--control-socket", socket.to_str().unwrap()],
+    )
+    .await;
+    let value: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let source = &value["verdicts"][0]["facts"]["source"];
+    assert_eq!(source["kind"], "unreachable", "{}", run.stdout);
+    assert_eq!(source["pid"], std::process::id());
+    let reason = source["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("its control socket: ")
+            && reason.contains("did not answer within 5s")
+            && reason.contains(&closed.to_string()),
+        "{reason}"
+    );
     sim.stop().await;
 }

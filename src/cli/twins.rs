@@ -23,8 +23,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub verbose: bool,
 
-    /// The collector's data directory, where a running collector announces itself (default:
-    /// the XDG data directory).
+    /// The collector's data directory: where a collector announces its status endpoint (asked
+    /// when its control socket is absent or will not take this user) and holds its store's
+    /// lock (default: the XDG data directory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }

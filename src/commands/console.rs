@@ -17,9 +17,9 @@
 //! user, as `serve` records what arrives over its socket: the trail is complete whichever way
 //! the collector ran.
 //!
-//! Depends on the collector, the console's embedded backend, the control socket's client (and
-//! its user lookup), the TUI and, for the demo, the simulator; the simulator and the collector
-//! meet only here and in `serve`.
+//! Depends on the collector, the console's embedded backend, the control socket's client and
+//! its user lookup ([`Peer`]), the TUI and, for the demo, the simulator; the simulator and the
+//! collector meet only here and in `serve`.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -128,11 +128,6 @@ pub enum WireCommand {
 }
 
 impl WireCommand {
-    /// Whether the command changes anything: read-only clients may send only the others.
-    pub fn writes(&self) -> bool {
-        !matches!(self, Self::TestCredentials { .. })
-    }
-
     /// The command a view asked for, if it may cross the socket; otherwise why not.
     pub fn from_command(command: Command) -> Result<Self, ConsoleError> {
         Ok(match command {

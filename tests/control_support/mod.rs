@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use pilotwatch::collector::update::Update;
-use pilotwatch::console::{CommandOutcome, ConsoleError, FeedPage, Snapshot};
+use pilotwatch::console::{Command, CommandOutcome, ConsoleError, FeedPage, Snapshot};
 use pilotwatch::control::codec::{FrameReader, write_frame};
 use pilotwatch::control::protocol::{
     Access, ClientFrame, Hello, PROTOCOL_VERSION, ServerFrame, Welcome, WireAnswer, WireCommand,
@@ -167,7 +167,8 @@ async fn serve(
                         if hangs {
                             continue;
                         }
-                        if command.writes() && access == Access::ReadOnly {
+                        let writes = Command::from(command.clone()).writes();
+                        if writes && access == Access::ReadOnly {
                             Err(ConsoleError::Refused("read-only: fake".into()))
                         } else {
                             Ok(WireAnswer::Command(CommandOutcome::done(format!(

@@ -1,20 +1,23 @@
 //! `pilotwatch check [--profile P] [--json] [--verbose]`: one Nagios status line with perfdata
 //! and the exit code of the worst profile (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 //!
-//! Where the verdicts come from, in order:
+//! Where the verdicts come from, in order ([`source::find`]):
 //! 1. a running collector's control socket, as every other view reaches it (read-only, the
 //!    snapshot's verdicts as they are);
-//! 2. a running collector without one (`serve --no-control`), or whose socket will not take
-//!    this user (a monitoring agent outside its group): `DATA_DIR/collector.json` names a live
-//!    pid and a status address, and its `/diagnosis.json` answers within a few seconds;
-//! 3. a collector that cannot be asked (it does not answer either way, or it holds the store's
-//!    lock without announcing a status address): each profile is checked directly, its facts
-//!    labelled [`FactSource::Unreachable`], so the store-locked finding leads;
+//! 2. its status endpoint, when the socket is not there (`serve --no-control`), will not take
+//!    this user (a monitoring agent outside its group) or does not answer:
+//!    `DATA_DIR/collector.json` names a live pid and a status address, and its
+//!    `/diagnosis.json` answers within a few seconds;
+//! 3. a collector that cannot be asked either way (silent, or holding the store's lock with no
+//!    status address): each profile is checked directly, its facts labelled
+//!    [`FactSource::Unreachable`] with every reason, so the store-locked finding leads;
 //! 4. no collector: each profile is checked directly against Graph ([`direct`]).
 //!
+//! A collector that has not judged a profile yet (its first seconds) is UNKNOWN and says so.
+//!
 //! Bad input (an unknown profile, an unreadable configuration or announcement, a control socket
-//! that refuses) is a [`CheckError`], which `main` prints and exits 3 with: a check that cannot
-//! run is UNKNOWN.
+//! that refuses with no status endpoint answering instead) is a [`CheckError`], which `main` prints
+//! and exits 3 with: a check that cannot run is UNKNOWN.
 //!
 //! Depends on `config`, `status` (the announcement and paths), `diagnose`, `graph::http` and
 //! the twins' [`Attach`] (never on the control socket's internals).
@@ -99,29 +102,31 @@ pub async fn run(
         .data_dir
         .clone()
         .unwrap_or_else(|| paths.data_dir.clone());
-    let found = match source::from_socket(attach).await {
-        Ok(source::Collector::None) => source::from_collector(&data_dir).await?,
-        Ok(asked) => asked,
-        // A monitoring agent's user is often outside the socket's group: its status endpoint,
-        // made for monitoring, may still answer. Only if it does not is the refusal the answer.
-        Err(refused) => match source::from_collector(&data_dir).await? {
-            answered @ source::Collector::Answered { .. } => answered,
-            _ => return Err(refused),
-        },
-    };
+    let found = source::find(attach, &data_dir).await?;
     let verdicts = match found {
-        source::Collector::Answered { pid, verdicts } if verdicts.is_empty() => {
-            // Its first diagnosis comes seconds after it starts; "no profile is configured"
-            // would be a wrong answer.
-            let line = format!(
-                "PILOTWATCH UNKNOWN - the collector (pid {pid}) has not judged any profile yet; \
-                 ask again in a minute"
-            );
-            writeln!(out, "{line}")?;
-            out.flush()?;
-            return Ok(EXIT_UNKNOWN);
+        source::Collector::Answered {
+            pid,
+            profiles,
+            verdicts,
+        } => {
+            let chosen = select(verdicts, &profiles, args.profile.as_deref())?;
+            if chosen.is_empty() {
+                // Its first diagnosis comes seconds after it starts: that is neither "no
+                // profile is configured" nor "no such profile".
+                let which = match args.profile.as_deref() {
+                    Some(name) => format!("profile {name}"),
+                    None => "any profile".to_owned(),
+                };
+                writeln!(
+                    out,
+                    "PILOTWATCH UNKNOWN - the collector (pid {pid}) has not judged {which} yet; \
+                     ask again in a minute"
+                )?;
+                out.flush()?;
+                return Ok(EXIT_UNKNOWN);
+            }
+            chosen
         }
-        source::Collector::Answered { verdicts, .. } => select(verdicts, args.profile.as_deref())?,
         source::Collector::Unreachable(source) => {
             let config = Config::load(&paths.config_file)?;
             source::direct(config, args.profile.as_deref(), source, clock.clone()).await?
@@ -161,27 +166,24 @@ pub async fn run(
     Ok(code)
 }
 
-/// The collector's verdict for `profile`, or all of them.
+/// The collector's verdict for `profile`, or all of them; `profiles` are the ones it runs
+/// (a profile not judged yet is known, just without a verdict).
 fn select(
     verdicts: Vec<ProfileVerdict>,
+    profiles: &[String],
     profile: Option<&str>,
 ) -> Result<Vec<ProfileVerdict>, CheckError> {
     let Some(name) = profile else {
         return Ok(verdicts);
     };
-    let known: Vec<String> = verdicts
-        .iter()
-        .map(|v| v.diagnosis.profile.clone())
-        .collect();
-    let chosen: Vec<ProfileVerdict> = verdicts
-        .into_iter()
-        .filter(|v| v.diagnosis.profile == name)
-        .collect();
-    if chosen.is_empty() {
+    if !profiles.iter().any(|known| known == name) {
         return Err(CheckError::UnknownProfile {
             name: name.to_owned(),
-            known,
+            known: profiles.to_vec(),
         });
     }
-    Ok(chosen)
+    Ok(verdicts
+        .into_iter()
+        .filter(|v| v.diagnosis.profile == name)
+        .collect())
 }

@@ -8,8 +8,8 @@
 //! so a live collector is told from a pid file left behind by a killed one without trusting a
 //! pid that may have been reused.
 //!
-//! Depends on `status::announcement`, the store's pid-file name, `config`, `direct` and the
-//! twins' [`Attach`].
+//! Depends on `status::announcement`, the store's pid-file name, `config`, `direct`, the
+//! console's connection type and the twins' [`Attach`].
 
 use std::fs::{File, TryLockError};
 use std::io::Read as _;
@@ -40,6 +40,8 @@ pub enum Collector {
     Answered {
         /// Its process.
         pid: u32,
+        /// Every profile it runs, judged or not.
+        profiles: Vec<String>,
         /// Its verdicts.
         verdicts: Vec<ProfileVerdict>,
     },
@@ -49,13 +51,58 @@ pub enum Collector {
     None,
 }
 
+/// Finds the collector and asks it: through `attach` (its control socket) first, then the
+/// status endpoint it announces in `data_dir`, which answers for the socket when the socket
+/// will not take this user (a monitoring agent outside its group) or does not answer.
+///
+/// A socket that refuses, with no status endpoint answering instead, is an error (UNKNOWN with
+/// the reason): the collector is there and said no, so checking around it would mislead. A
+/// socket that does not answer at all is a collector that cannot be asked, as is one whose
+/// status endpoint does not answer: both reasons are kept for the store-locked finding.
+pub async fn find(attach: &dyn Attach, data_dir: &Path) -> Result<Collector, CheckError> {
+    let by_socket = match from_socket(attach).await {
+        Ok(Collector::None) => return from_collector(data_dir).await,
+        Ok(answered @ Collector::Answered { .. }) => return Ok(answered),
+        other => other,
+    };
+    let by_announcement = from_collector(data_dir).await?;
+    Ok(match (by_socket, by_announcement) {
+        (_, answered @ Collector::Answered { .. }) => answered,
+        (Err(CheckError::Attach(refusal)), _) => {
+            return Err(CheckError::Attach(format!(
+                "{refusal}; and no status endpoint answered instead (check finds it in \
+                 collector.json under {}; --data-dir names the collector's data directory)",
+                data_dir.display()
+            )));
+        }
+        (Err(error), _) => return Err(error),
+        (
+            Ok(Collector::Unreachable(FactSource::Unreachable { pid, reason })),
+            Collector::Unreachable(FactSource::Unreachable {
+                pid: announced,
+                reason: why,
+            }),
+        ) => Collector::Unreachable(FactSource::Unreachable {
+            pid: announced.or(pid),
+            reason: format!("{reason}; {why}"),
+        }),
+        (Ok(by_socket), _) => by_socket,
+    })
+}
+
 /// Asks the collector behind the control socket, if one answers there, for the verdicts in its
-/// snapshot. A socket that refuses is an error; one that welcomes but then does not answer
-/// makes the collector unreachable.
-pub async fn from_socket(attach: &dyn Attach) -> Result<Collector, CheckError> {
+/// snapshot. A socket that refuses is an error; one that never answers the hello, or welcomes
+/// but gives no snapshot, makes the collector unreachable.
+async fn from_socket(attach: &dyn Attach) -> Result<Collector, CheckError> {
     let handle = match attach.attach().await {
         Attached::NotRunning => return Ok(Collector::None),
         Attached::Refused(reason) => return Err(CheckError::Attach(reason)),
+        Attached::Silent(reason) => {
+            return Ok(Collector::Unreachable(FactSource::Unreachable {
+                pid: None,
+                reason: format!("its control socket: {reason}"),
+            }));
+        }
         Attached::Handle(handle) => handle,
     };
     let pid = match handle.connection() {
@@ -64,6 +111,7 @@ pub async fn from_socket(attach: &dyn Attach) -> Result<Collector, CheckError> {
     };
     let reason = match tokio::time::timeout(ASK_TIMEOUT, handle.snapshot()).await {
         Ok(Ok(snapshot)) => {
+            let profiles = snapshot.profiles.iter().map(|p| p.name.clone()).collect();
             let verdicts = snapshot
                 .profiles
                 .into_iter()
@@ -71,6 +119,7 @@ pub async fn from_socket(attach: &dyn Attach) -> Result<Collector, CheckError> {
                 .collect();
             return Ok(Collector::Answered {
                 pid: snapshot.pid,
+                profiles,
                 verdicts,
             });
         }
@@ -87,7 +136,7 @@ pub async fn from_socket(attach: &dyn Attach) -> Result<Collector, CheckError> {
 }
 
 /// Looks for a collector owning `data_dir` and asks it for its verdicts.
-pub async fn from_collector(data_dir: &Path) -> Result<Collector, CheckError> {
+async fn from_collector(data_dir: &Path) -> Result<Collector, CheckError> {
     let announced = Announcement::read(data_dir)?.filter(Announcement::is_alive);
     let holder = lock_holder(&data_dir.join("store").join(PID_FILE));
     let Some(announced) = announced else {
@@ -112,6 +161,10 @@ pub async fn from_collector(data_dir: &Path) -> Result<Collector, CheckError> {
     match ask(&format!("http://{addr}{DIAGNOSIS_PATH}")).await {
         Ok(verdicts) => Ok(Collector::Answered {
             pid: announced.pid,
+            profiles: verdicts
+                .iter()
+                .map(|v: &ProfileVerdict| v.diagnosis.profile.clone())
+                .collect(),
             verdicts,
         }),
         Err(reason) => Ok(Collector::Unreachable(FactSource::Unreachable {

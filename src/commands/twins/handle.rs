@@ -34,6 +34,9 @@ pub enum Attached {
     NotRunning,
     /// Something answered but will not serve this client; the reason, for the operator.
     Refused(String),
+    /// Something is at the socket but never answered the hello properly (a hung or dying
+    /// collector); what happened, for the operator.
+    Silent(String),
 }
 
 /// A future [`Attach::attach`] returns.
@@ -78,6 +81,7 @@ impl Attach for ControlSocket {
                 Ok(Some(handle)) => Attached::Handle(handle),
                 Ok(None) => Attached::NotRunning,
                 Err(error) if error.is_absent() && self.flag.is_none() => Attached::NotRunning,
+                Err(error) if error.is_silent() => Attached::Silent(error.to_string()),
                 Err(error) => Attached::Refused(error.to_string()),
             }
         })
@@ -123,7 +127,9 @@ pub async fn collector_handle(
 ) -> Result<(CollectorHandle, Keepalive), TwinError> {
     match attach.attach().await {
         Attached::Handle(handle) => return Ok((handle, Keepalive::attached())),
-        Attached::Refused(reason) => return Err(TwinError::AttachRefused(reason)),
+        Attached::Refused(reason) | Attached::Silent(reason) => {
+            return Err(TwinError::AttachRefused(reason));
+        }
         Attached::NotRunning => {}
     }
     let config = Config::load(&paths.config_file)?;

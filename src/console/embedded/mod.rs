@@ -4,13 +4,13 @@
 //! never delays a snapshot. The backend stops when the collector shuts down (its update channel
 //! closes) or when every handle is dropped.
 //!
-//! It owns what the collector does not know ([`EmbeddedOptions`]: the profiles as configured,
-//! the simulator it may be pointed at, where the configuration lives, the clock) and the
-//! answers built from the store: [`snapshot`], [`feed`], [`activity`], [`latency`], [`export`],
-//! and the [`commands`] — recorded in the audit trail when the options name the operator (a
-//! console running its collector embedded has no socket in front to do it). Depends on the collector's public surface, the store, the credential
-//! probe and `commands::creds`; never on the terminal, the receiver's internals or `sim`
-//! (the simulator is reached over HTTP, like any other client would).
+//! It owns what the collector does not know ([`EmbeddedOptions`]: the profiles as configured, the
+//! simulator it may be pointed at, where the configuration lives, the clock) and the answers built
+//! from the store: [`snapshot`], [`feed`], [`activity`], [`latency`], [`export`], and the
+//! [`commands`] — recorded in the audit trail when the options name the operator (a console running
+//! its collector embedded has no socket in front to do it). Depends on the collector's public
+//! surface, the store, the credential probe and `commands::creds`; never on the terminal, the
+//! receiver's internals or `sim` (the simulator is reached over HTTP, like any other client would).
 
 pub mod activity;
 pub mod commands;

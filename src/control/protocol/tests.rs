@@ -51,7 +51,7 @@ fn frames_read_as_documented() {
             subscription: "s-1".into()
         }
     );
-    assert!(command.writes());
+    assert!(Command::from(command).writes());
 }
 
 #[test]
@@ -135,8 +135,9 @@ fn commands_that_must_not_cross_the_socket_are_refused_with_the_way_round() {
         profile: "p".into(),
     })
     .unwrap();
+    let test = Command::from(test);
     assert!(!test.writes());
-    assert!(matches!(Command::from(test), Command::TestCredentials { profile } if profile == "p"));
+    assert!(matches!(test, Command::TestCredentials { profile } if profile == "p"));
 }
 
 #[test]

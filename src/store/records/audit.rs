@@ -1,11 +1,12 @@
 //! Entries of the audit trail: one per operator command that reached the collector, over its
-//! control socket or typed into a console running it embedded, with who sent it (uid, user name, pid, the client's own description), when
-//! (the collector's clock), what exactly (the command and its arguments as JSON) and what came
-//! of it. Refusals are recorded too: a read-only client trying to renew is exactly what an
-//! incident review wants to see.
+//! control socket or typed into a console running it embedded, with who sent it (uid, user name,
+//! pid, the client's own description), when (the collector's clock), what exactly (the command and
+//! its arguments as JSON) and what came of it. Refusals are recorded too: a read-only client trying
+//! to renew is exactly what an incident review wants to see.
 //!
-//! Plain data; depends on nothing that does I/O. Secrets never reach it: no command that can
-//! cross the socket carries one (profile edits stay on the collector's host).
+//! Plain data; depends on nothing that does I/O. Secrets never reach it: a profile edit typed
+//! into an embedded console is recorded with only whether a new secret was given
+//! ([`crate::console::audit`]), and none crosses the socket.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
