@@ -7,6 +7,13 @@
 //! collector pushes every [`ServerFrame::Update`]. Requests and answers are the console's own
 //! types ([`crate::console`]), so an attached view sees exactly what an embedded one does.
 //!
+//! The snapshot is asked for (a request like any other) rather than pushed after the welcome:
+//! a view asks for one again after every `Lagged` and every reconnect, so one way serves all
+//! three. Updates flow from the welcome on, so one taken after the snapshot was read can
+//! arrive before its reply and be overwritten by it; the console refreshes its snapshot every
+//! 10 s and pages the feed afresh, which heals that. A sequence number on updates would
+//! close it, at the price of one more field every frame carries.
+//!
 //! Two console commands never cross the socket: profile edits (they carry a client secret,
 //! which stays on the collector's host: `pilotwatch creds add` there) and export (the client
 //! pages the feed and writes its own file, so the collector never writes where a client
