@@ -102,6 +102,7 @@ fn control_socket(
         flag: flag.map(std::path::Path::to_path_buf),
         candidates: pilotwatch::control::client::default_candidates(paths.runtime_dir.as_deref()),
         kind,
+        handshake: pilotwatch::control::client::HANDSHAKE_TIMEOUT,
     }
 }
 
@@ -144,7 +145,10 @@ fn run(cli: Cli) -> Result<u8, Box<dyn std::error::Error>> {
             Command::Check(args) => {
                 // A check that cannot even find its files is UNKNOWN, not a generic failure.
                 let paths = paths.map_err(CheckError::from)?;
-                let socket = control_socket(cli.control_socket.as_deref(), &paths, "check");
+                let socket = ControlSocket {
+                    handshake: pilotwatch::commands::check::HANDSHAKE_TIMEOUT,
+                    ..control_socket(cli.control_socket.as_deref(), &paths, "check")
+                };
                 let mut stdout = std::io::stdout().lock();
                 let clock = Arc::new(SystemClock);
                 Ok(

@@ -38,7 +38,7 @@ pub const SOCKET_NAME: &str = "control.sock";
 /// Where systemd's `RuntimeDirectory=pilotwatch` puts the service's socket.
 pub const SYSTEM_SOCKET: &str = "/run/pilotwatch/control.sock";
 
-/// How long the collector has to answer a hello.
+/// How long the collector has to answer a hello, unless the client says otherwise.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Updates buffered for the handle's subscribers before the slowest loses the oldest.
@@ -51,15 +51,26 @@ pub struct AttachOptions {
     pub readonly: bool,
     /// Who is calling, for the collector's audit trail (`pilotwatch 0.1.0 tui`).
     pub client: String,
+    /// How long the collector has to answer the hello.
+    pub handshake: Duration,
 }
 
 impl AttachOptions {
-    /// Options for a client of `kind` (`tui`, `status`, …) at this build's version.
+    /// Options for a client of `kind` (`tui`, `status`, …) at this build's version, with the
+    /// usual [`HANDSHAKE_TIMEOUT`].
     pub fn new(kind: &str, readonly: bool) -> Self {
         Self {
             readonly,
             client: format!("pilotwatch {} {kind}", env!("CARGO_PKG_VERSION")),
+            handshake: HANDSHAKE_TIMEOUT,
         }
+    }
+
+    /// With `handshake` to answer the hello instead: a client with a deadline of its own (a
+    /// monitoring check) gives up sooner.
+    pub fn with_handshake(mut self, handshake: Duration) -> Self {
+        self.handshake = handshake;
+        self
     }
 }
 
@@ -110,11 +121,13 @@ pub enum AttachError {
     #[error(
         "the collector at {} did not answer within {}s",
         .path.display(),
-        HANDSHAKE_TIMEOUT.as_secs()
+        .after.as_secs_f32()
     )]
     Timeout {
         /// The socket's path.
         path: PathBuf,
+        /// How long it was given.
+        after: Duration,
     },
     /// The hello or its answer could not be exchanged (closed, malformed).
     #[error("the collector at {} broke the handshake: {source}", .path.display())]
@@ -145,9 +158,9 @@ impl AttachError {
                 "the collector speaks control protocol v{theirs}, this pilotwatch v{ours}: \
                  run the same version on both sides"
             )),
-            Self::Timeout { .. } => Some(format!(
+            Self::Timeout { after, .. } => Some(format!(
                 "the collector did not answer the hello within {}s",
-                HANDSHAKE_TIMEOUT.as_secs()
+                after.as_secs_f32()
             )),
             Self::Handshake { source, .. } => Some(format!("the handshake broke: {source}")),
         }
@@ -235,7 +248,7 @@ pub async fn attach(path: &Path, options: AttachOptions) -> Result<CollectorHand
 /// One connection, welcomed: how it reads in the status bar and its two halves.
 type Connected = (Connection, FrameReader<OwnedReadHalf>, OwnedWriteHalf);
 
-/// Dials `path` and completes the handshake within [`HANDSHAKE_TIMEOUT`].
+/// Dials `path` and completes the handshake within the options' time.
 async fn connect(path: &Path, options: &AttachOptions) -> Result<Connected, AttachError> {
     let stream = UnixStream::connect(path).await.map_err(|source| {
         let path = path.to_path_buf();
@@ -257,10 +270,11 @@ async fn connect(path: &Path, options: &AttachOptions) -> Result<Connected, Atta
         write_frame(&mut writer, &hello).await?;
         reader.next::<ServerFrame>().await
     };
-    let answer = tokio::time::timeout(HANDSHAKE_TIMEOUT, exchange)
+    let answer = tokio::time::timeout(options.handshake, exchange)
         .await
         .map_err(|_| AttachError::Timeout {
             path: path.to_path_buf(),
+            after: options.handshake,
         })?;
     let welcome = match answer {
         Ok(ServerFrame::Welcome(welcome)) => welcome,
@@ -379,7 +393,10 @@ mod tests {
                 false,
             ),
             (
-                AttachError::Timeout { path: path.clone() },
+                AttachError::Timeout {
+                    path: path.clone(),
+                    after: HANDSHAKE_TIMEOUT,
+                },
                 "the collector did not answer the hello within 5s",
                 true,
             ),

@@ -40,6 +40,12 @@ use crate::diagnose::{ProfileVerdict, render};
 /// Exit code of a check that could not run (Nagios UNKNOWN).
 pub const EXIT_UNKNOWN: u8 = 3;
 
+/// How long a collector's control socket has to answer the check's hello. Monitoring gives a
+/// check 10 s (`check_nrpe`'s default), and a hung collector must leave room for asking its
+/// status endpoint (3 s) and a direct check after it; a live collector answers in
+/// milliseconds.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Why `check` could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {

@@ -29,9 +29,9 @@ use crate::status::DIAGNOSIS_PATH;
 use crate::status::announcement::Announcement;
 use crate::store::PID_FILE;
 
-/// How long a running collector has to answer: it answers from memory, so a few seconds
-/// without an answer means it is hung.
-const ASK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a running collector has to answer a snapshot or `/diagnosis.json`: it answers
+/// from memory, so a few seconds without an answer means it is hung.
+pub const ASK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What was found of a collector.
 #[derive(Debug)]

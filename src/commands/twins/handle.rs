@@ -69,14 +69,18 @@ pub struct ControlSocket {
     pub flag: Option<PathBuf>,
     /// Where to look otherwise ([`client::default_candidates`]).
     pub candidates: Vec<PathBuf>,
-    /// Which twin asks (`status`, `subs`, `export`), for the collector's audit trail.
+    /// Which twin asks (`status`, `subs`, `export`, `check`), as its hello says.
     pub kind: &'static str,
+    /// How long the collector has to answer the hello ([`client::HANDSHAKE_TIMEOUT`] unless
+    /// the twin has a deadline of its own).
+    pub handshake: Duration,
 }
 
 impl Attach for ControlSocket {
     fn attach(&self) -> AttachFuture<'_> {
         Box::pin(async move {
-            let options = client::AttachOptions::new(self.kind, true);
+            let options =
+                client::AttachOptions::new(self.kind, true).with_handshake(self.handshake);
             match client::attach_running(self.flag.as_deref(), &self.candidates, options).await {
                 Ok(Some(handle)) => Attached::Handle(handle),
                 Ok(None) => Attached::NotRunning,
