@@ -10,6 +10,8 @@
 mod catalog;
 pub mod facts;
 mod finding;
+#[cfg(test)]
+mod finding_text_tests;
 mod ladder;
 pub mod nagios;
 pub mod prometheus;

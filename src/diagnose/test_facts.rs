@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::facts::*;
-use crate::creds::{CredentialFacts, assess};
+use crate::creds::test_facts::{TOKEN_ERROR_7000222, refused, rejection_fixture};
+use crate::creds::{CredentialFacts, Readable, assess};
 use crate::graph::model::well_known::TENANT_WIDE_RESOURCE;
 use crate::store::records::{KeeperAction, Outcome};
 
@@ -277,5 +278,43 @@ impl Build {
     /// The facts.
     pub(crate) fn done(self) -> Facts {
         self.0
+    }
+}
+
+/// Credentials whose enterprise app has "Assignment required" on.
+pub(crate) fn assignment_required() -> crate::creds::CredentialFacts {
+    let mut facts = crate::creds::test_facts::healthy();
+    let mut principal = crate::creds::test_facts::service_principal();
+    principal.app_role_assignment_required = true;
+    facts.service_principal = Readable::Read(principal);
+    facts
+}
+
+/// Credentials refused with AADSTS7000222: the client secret has expired.
+pub(crate) fn secret_expired() -> crate::creds::CredentialFacts {
+    refused(
+        crate::creds::test_facts::healthy(),
+        rejection_fixture(TOKEN_ERROR_7000222, 401),
+    )
+}
+
+/// Healthy but for the live subscription: none, and the keeper's create failing with `kind`.
+pub(crate) fn no_subscription(kind: Option<FailureKind>) -> Build {
+    Build::healthy().subscriptions(move |s| {
+        s.active.clear();
+        if let Some(kind) = kind {
+            let status = if kind == FailureKind::Quota { 403 } else { 400 };
+            s.actions = vec![failed(KeeperAction::Create, kind, Some(status), 4, 30)];
+        }
+    })
+}
+
+/// The poller's task, dead three minutes ago of a panic.
+pub(crate) fn dead_poller() -> DeadTask {
+    DeadTask {
+        task: "poller".into(),
+        profile: Some("contoso".into()),
+        ended_at: minutes_ago(3),
+        reason: "panicked: index out of bounds: the len is 0 but the index is 0".into(),
     }
 }

@@ -31,7 +31,7 @@ use crate::store::PID_FILE;
 
 /// How long a running collector has to answer a snapshot or `/diagnosis.json`: it answers
 /// from memory, so a few seconds without an answer means it is hung.
-pub const ASK_TIMEOUT: Duration = Duration::from_secs(3);
+const ASK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// What was found of a collector.
 #[derive(Debug)]
