@@ -43,8 +43,12 @@ pub const SUBSCRIPTION_EXPIRY_WARNING_HOURS: i64 = 12;
 /// ...and within this many, critical.
 pub const SUBSCRIPTION_EXPIRY_CRITICAL_HOURS: i64 = 1;
 
-/// Share of requests answered 429 in the window at which throttling is reported (chosen).
+/// Share of requests answered 429 in the window at which throttling is reported (chosen)...
 pub const THROTTLED_SHARE: f64 = 0.05;
+
+/// ...given at least this many of them: a start-up burst of a few 429s, absorbed by waiting as
+/// Retry-After asks, is the client working as designed, not throttling to report (chosen).
+pub const THROTTLED_MINIMUM: u64 = 5;
 
 /// Share of requests answered 5xx (or timing out) at which an outage is reported (chosen)...
 pub const FAILED_SHARE: f64 = 0.20;

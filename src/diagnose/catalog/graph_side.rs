@@ -6,7 +6,9 @@
 
 use super::text::{count, percent, share};
 use crate::diagnose::facts::GraphTraffic;
-use crate::diagnose::thresholds::{FAILED_MINIMUM, FAILED_SHARE, THROTTLED_SHARE};
+use crate::diagnose::thresholds::{
+    FAILED_MINIMUM, FAILED_SHARE, THROTTLED_MINIMUM, THROTTLED_SHARE,
+};
 use crate::diagnose::{Finding, FindingCode};
 use crate::severity::Severity;
 
@@ -43,7 +45,9 @@ fn support_step(traffic: &GraphTraffic) -> String {
 }
 
 fn throttling(traffic: &GraphTraffic) -> Option<Finding> {
-    if traffic.throttled == 0 || share(traffic.throttled, traffic.requests) < THROTTLED_SHARE {
+    if traffic.throttled < THROTTLED_MINIMUM
+        || share(traffic.throttled, traffic.requests) < THROTTLED_SHARE
+    {
         return None;
     }
     Some(Finding {
@@ -134,8 +138,14 @@ mod tests {
     }
 
     #[test]
-    fn throttling_is_reported_from_five_percent() {
+    fn throttling_is_reported_from_five_percent_and_five_429s() {
         assert_eq!(codes(&traffic(100, 4, 0)), []);
+        assert_eq!(
+            codes(&traffic(35, 2, 0)),
+            [],
+            "a start-up burst is not throttling"
+        );
+        assert_eq!(codes(&traffic(40, 4, 0)), [], "10 % but only four 429s");
         assert_eq!(
             codes(&traffic(100, 5, 0)),
             [(FindingCode::GraphThrottling, Severity::Warning)]
